@@ -1,0 +1,76 @@
+# mfa_onboarding.iam: `make demo` runs the main job on a local moto server, `make test` runs every check.
+# Both build what they need by themselves: a virtualenv in .venv from requirements/, and the collection laid out
+# as build/ansible_collections/mfa_onboarding/iam beside amazon.aws (taken from the `ansible` PyPI package,
+# since Galaxy is not reachable).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+BUILD := $(abspath build)
+COLLECTIONS := $(BUILD)/collections
+COLL := $(COLLECTIONS)/ansible_collections/mfa_onboarding/iam
+AMAZON := $(COLLECTIONS)/ansible_collections/amazon/aws
+# ansible-test keeps its venvs and its pip bootstrap script below $HOME/.ansible/test: keep them in build/.
+TEST_HOME := $(BUILD)/home
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_NOCOLOR := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv layout lint ruff yamllint ansible-lint sanity units test demo clean
+
+help:
+	@echo "make demo    run the main job against a local moto server"
+	@echo "make test    lint, ansible-test sanity and unit tests"
+	@echo "make clean   remove build/ (keeps .venv)"
+
+$(VENV)/.installed: requirements/runtime.txt requirements/test.txt
+	@echo "== creating $(VENV) from requirements/test.txt (log: build/pip.log)"
+	@mkdir -p $(BUILD)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -r requirements/test.txt > $(BUILD)/pip.log 2>&1 \
+		|| { tail -n 30 $(BUILD)/pip.log; exit 1; }
+	@touch $@
+
+venv: $(VENV)/.installed
+
+# The collection as ansible-test and ansible-lint need it: a copy of the files git knows (tracked or not
+# ignored), with amazon.aws as a sibling.
+layout: venv
+	@rm -rf $(COLL)
+	@mkdir -p $(COLL) $(dir $(AMAZON))
+	@git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C $(COLL)
+	@ln -sfn "$$($(BIN)/python tools/amazon_aws_path.py)" $(AMAZON)
+
+ruff: venv
+	ruff check .
+	ruff format --check .
+
+yamllint: venv
+	yamllint --strict .
+
+ansible-lint: layout
+	cd $(COLL) && ansible-lint --offline
+
+sanity: layout
+	@mkdir -p $(TEST_HOME)/.ansible/test/cache
+	@cp tools/get_pip_offline.py $(TEST_HOME)/.ansible/test/cache/get_pip_24_2.py
+	cd $(COLL) && HOME=$(TEST_HOME) ansible-test sanity --venv --python 3.11 --color no
+
+units: layout
+	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) python -m pytest tests/unit -p no:cacheprovider
+
+lint: ruff yamllint ansible-lint
+
+test: lint sanity units
+
+demo: layout
+	python tools/demo.py
+
+clean:
+	rm -rf build tests/output

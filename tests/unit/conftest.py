@@ -1,0 +1,86 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Shared fixtures: an in-process moto IAM, a recorder of every AWS API call, and a module runner."""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+import boto3
+import botocore.client
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from moto import mock_aws
+
+# Calls that only read; everything else the recorder counts as a write.
+_READ_PREFIXES = ("Get", "List", "Describe")
+
+
+class ApiCalls:
+    """Every API call made through botocore while the fixture is active, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, t.Any]]] = []
+
+    def record(self, operation: str, params: dict[str, t.Any]) -> None:
+        self.calls.append((operation, dict(params)))
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    @property
+    def writes(self) -> list[str]:
+        return [name for name in self.names if not name.startswith(_READ_PREFIXES)]
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_URL", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+
+
+@pytest.fixture
+def iam(aws_env: None) -> t.Iterator[t.Any]:
+    """A boto3 IAM client on a fresh in-process moto backend (the tests' own view of IAM)."""
+    with mock_aws():
+        yield boto3.client("iam", region_name="us-east-1")
+
+
+@pytest.fixture
+def api_calls(monkeypatch: pytest.MonkeyPatch) -> ApiCalls:
+    """Records every botocore API call (the module's and the test's) from the moment it is requested."""
+    recorder = ApiCalls()
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self: t.Any, operation_name: str, api_params: dict[str, t.Any]) -> t.Any:
+        recorder.record(operation_name, api_params)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return recorder
+
+
+@pytest.fixture
+def run_module(capsys: pytest.CaptureFixture[str]) -> t.Callable[..., dict[str, t.Any]]:
+    """run_module(module, args, check_mode=False, diff=False) -> the module's JSON result."""
+
+    def run(module: t.Any, args: dict[str, t.Any], check_mode: bool = False, diff: bool = False) -> dict[str, t.Any]:
+        capsys.readouterr()
+        full_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+        with patch_module_args(full_args), pytest.raises(SystemExit) as exit_info:
+            module.main()
+        result = json.loads(capsys.readouterr().out)
+        assert bool(result.get("failed")) == bool(exit_info.value.code), result
+        return result
+
+    return run

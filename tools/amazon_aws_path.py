@@ -1,0 +1,22 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Print the folder of the amazon.aws collection that the `ansible` PyPI package installed."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+
+def main() -> int:
+    spec = importlib.util.find_spec("ansible_collections.amazon.aws")
+    if spec is None or not spec.submodule_search_locations:
+        print("amazon.aws is not installed: install the `ansible` package (requirements/test.txt)", file=sys.stderr)
+        return 1
+    print(next(iter(spec.submodule_search_locations)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
