@@ -20,6 +20,7 @@ TEST_HOME := $(BUILD)/home
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
+export NO_COLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help venv layout lint ruff yamllint ansible-lint sanity units test demo clean
@@ -42,10 +43,16 @@ venv: $(VENV)/.installed
 # The collection as ansible-test and ansible-lint need it: a copy of the files git knows (tracked or not
 # ignored), with amazon.aws as a sibling.
 layout: venv
+	@# ansible-test keeps its venvs in tests/output: carry them over to the fresh copy.
+	@rm -rf $(BUILD)/tests-output && if [ -d $(COLL)/tests/output ]; then mv $(COLL)/tests/output $(BUILD)/tests-output; fi
 	@rm -rf $(COLL)
-	@mkdir -p $(COLL) $(dir $(AMAZON))
+	@mkdir -p $(COLL)/tests $(dir $(AMAZON))
+	@if [ -d $(BUILD)/tests-output ]; then mv $(BUILD)/tests-output $(COLL)/tests/output; fi
 	@git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C $(COLL)
 	@ln -sfn "$$($(BIN)/python tools/amazon_aws_path.py)" $(AMAZON)
+	@# The copy sits inside this repository's ignored build/: give it a git index of its own, or ansible-test
+	@# asks this repository which files exist and sees none.
+	@git -C $(COLL) init -q && git -C $(COLL) add -A
 
 ruff: venv
 	ruff check .

@@ -21,14 +21,14 @@ description:
     accounts without a policy also asks for three of the four character classes, which the API cannot express;
     the module warns about it so that the classes wanted can be named.
 author:
-  - mfa_onboarding.iam developers
+  - mfa_onboarding.iam developers (@mfa-onboarding)
 options:
   min_password_length:
     description: Minimum length of a password, 6 to 128.
     type: int
     version_added: 0.1.0
   require_symbols:
-    description: Whether a password must contain at least one of C(! @ # $ % ^ & * ( ) _ + - = [ ] { } | ').
+    description: Whether a password must contain at least one of the non-alphanumeric characters IAM accepts.
     type: bool
     version_added: 0.1.0
   require_numbers:

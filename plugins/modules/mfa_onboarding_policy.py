@@ -27,7 +27,7 @@ description:
     (C(reference_policies_examples_aws_my-sec-creds-self-manage)), plus C(iam:GetAccessKeyLastUsed) and
     C(iam:GetMFADevice), which AWS added to the page in 2023.
 author:
-  - mfa_onboarding.iam developers
+  - mfa_onboarding.iam developers (@mfa-onboarding)
 options:
   stage:
     description:

@@ -11,6 +11,7 @@ import typing as t
 import boto3
 import botocore.client
 import pytest
+from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 from moto import mock_aws
 
@@ -29,7 +30,7 @@ class ApiCalls:
 
     @property
     def names(self) -> list[str]:
-        return [name for name, _ in self.calls]
+        return [call[0] for call in self.calls]
 
     @property
     def writes(self) -> list[str]:
@@ -72,10 +73,16 @@ def api_calls(monkeypatch: pytest.MonkeyPatch) -> ApiCalls:
 
 @pytest.fixture
 def run_module(capsys: pytest.CaptureFixture[str]) -> t.Callable[..., dict[str, t.Any]]:
-    """run_module(module, args, check_mode=False, diff=False) -> the module's JSON result."""
+    """run_module(module, args, check_mode=False, diff=False) -> the module's JSON result.
+
+    Warnings come back as ansible-core 2.19 WarningSummary objects; the `warning_messages` fixture gives their texts.
+    """
 
     def run(module: t.Any, args: dict[str, t.Any], check_mode: bool = False, diff: bool = False) -> dict[str, t.Any]:
         capsys.readouterr()
+        # A real module run is a fresh process; in-process runs share ansible's module-level warning stores.
+        ansible_warnings._global_warnings.clear()
+        ansible_warnings._global_deprecations.clear()
         full_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
         with patch_module_args(full_args), pytest.raises(SystemExit) as exit_info:
             module.main()
@@ -84,3 +91,13 @@ def run_module(capsys: pytest.CaptureFixture[str]) -> t.Callable[..., dict[str, 
         return result
 
     return run
+
+
+def _warning_messages(result: dict[str, t.Any]) -> list[str]:
+    return [w["event"]["msg"] if isinstance(w, dict) else w for w in result.get("warnings", [])]
+
+
+@pytest.fixture
+def warning_messages() -> t.Callable[[dict[str, t.Any]], list[str]]:
+    """warning_messages(result) -> the texts of a module result's warnings (strings or WarningSummary objects)."""
+    return _warning_messages
