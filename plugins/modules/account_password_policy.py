@@ -137,6 +137,7 @@ password_policy:
       sample: false
 """
 
+from ansible.module_utils.common.warnings import warn
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -207,7 +208,9 @@ def main():
         module.fail_json_aws_error(e)
 
     for warning in warnings:
-        module.warn(warning)
+        # Not module.warn(): amazon.aws 10's wrapper passes the warnings to exit_json a second time, which
+        # ansible-core 2.19 reports as deprecated; core returns the recorded warnings by itself.
+        warn(warning)
     result = {"changed": changed, "password_policy": settings or {}}
     if module._diff:
         result["diff"] = diff

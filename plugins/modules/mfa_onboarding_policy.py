@@ -175,6 +175,7 @@ policy:
 
 import datetime
 
+from ansible.module_utils.common.warnings import warn
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -214,7 +215,13 @@ def ensure_present(client, name, path, description, new_description, desired, ch
     warnings = []
     policy = find_policy(client, name)
     if policy is None:
-        new = {"PolicyName": name, "Path": path or "/", "Description": new_description, "AttachmentCount": 0}
+        new = {
+            "PolicyName": name,
+            "Path": path or "/",
+            "Description": new_description,
+            "DefaultVersionId": "v1",
+            "AttachmentCount": 0,
+        }
         diff = {"before": {}, "after": {"name": name, "path": new["Path"], "document": desired}}
         if check_mode:
             new["Arn"] = predict_arn()
@@ -321,7 +328,9 @@ def main():
         module.fail_json_aws_error(e)
 
     for warning in warnings:
-        module.warn(warning)
+        # Not module.warn(): amazon.aws 10's wrapper passes the warnings to exit_json a second time, which
+        # ansible-core 2.19 reports as deprecated; core returns the recorded warnings by itself.
+        warn(warning)
     result = {"changed": changed, "policy": policy}
     if module._diff:
         result["diff"] = diff
