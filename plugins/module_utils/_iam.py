@@ -105,3 +105,93 @@ def update_account_password_policy(client: t.Any, request: dict[str, t.Any]) -> 
 def delete_account_password_policy(client: t.Any) -> bool:
     client.delete_account_password_policy()
     return True
+
+
+# Groups
+
+
+@IAMErrorHandler.list_error_handler("get group")
+@retry
+def get_group(client: t.Any, name: str) -> dict[str, t.Any] | None:
+    """The group (name, ARN, path) without paging through its members; None when it does not exist."""
+    return client.get_group(GroupName=name, MaxItems=1)["Group"]
+
+
+# Users
+
+
+@IAMErrorHandler.list_error_handler("get user")
+@retry
+def get_user(client: t.Any, name: str) -> dict[str, t.Any] | None:
+    return client.get_user(UserName=name)["User"]
+
+
+@IAMErrorHandler.common_error_handler("list groups for user")
+@retry
+def list_groups_for_user(client: t.Any, name: str) -> list[str]:
+    paginator = client.get_paginator("list_groups_for_user")
+    return [g["GroupName"] for g in paginator.paginate(UserName=name).build_full_result()["Groups"]]
+
+
+@IAMErrorHandler.common_error_handler("list attached user policies")
+@retry
+def list_attached_user_policies(client: t.Any, name: str) -> list[str]:
+    paginator = client.get_paginator("list_attached_user_policies")
+    return [p["PolicyArn"] for p in paginator.paginate(UserName=name).build_full_result()["AttachedPolicies"]]
+
+
+@IAMErrorHandler.list_error_handler("get login profile")
+@retry
+def get_login_profile(client: t.Any, name: str) -> dict[str, t.Any] | None:
+    return client.get_login_profile(UserName=name)["LoginProfile"]
+
+
+@IAMErrorHandler.common_error_handler("list MFA devices")
+@retry
+def list_mfa_devices(client: t.Any, name: str) -> list[dict[str, t.Any]]:
+    paginator = client.get_paginator("list_mfa_devices")
+    return paginator.paginate(UserName=name).build_full_result()["MFADevices"]
+
+
+@IAMErrorHandler.common_error_handler("create user")
+@retry
+def create_user(client: t.Any, name: str, path: str, tags: list[dict[str, str]]) -> dict[str, t.Any]:
+    return client.create_user(UserName=name, Path=path, Tags=tags)["User"]
+
+
+@IAMErrorHandler.common_error_handler("add user to group")
+@retry_after_create
+def add_user_to_group(client: t.Any, name: str, group: str) -> None:
+    client.add_user_to_group(UserName=name, GroupName=group)
+
+
+@IAMErrorHandler.common_error_handler("remove user from group")
+@retry
+def remove_user_from_group(client: t.Any, name: str, group: str) -> None:
+    client.remove_user_from_group(UserName=name, GroupName=group)
+
+
+@IAMErrorHandler.common_error_handler("create login profile")
+@retry_after_create
+def create_login_profile(client: t.Any, name: str, password: str, reset_required: bool) -> dict[str, t.Any]:
+    return client.create_login_profile(UserName=name, Password=password, PasswordResetRequired=reset_required)[
+        "LoginProfile"
+    ]
+
+
+@IAMErrorHandler.common_error_handler("attach user policy")
+@retry_after_create
+def attach_user_policy(client: t.Any, name: str, arn: str) -> None:
+    client.attach_user_policy(UserName=name, PolicyArn=arn)
+
+
+@IAMErrorHandler.common_error_handler("tag user")
+@retry
+def tag_user(client: t.Any, name: str, tags: list[dict[str, str]]) -> None:
+    client.tag_user(UserName=name, Tags=tags)
+
+
+@IAMErrorHandler.common_error_handler("untag user")
+@retry
+def untag_user(client: t.Any, name: str, keys: list[str]) -> None:
+    client.untag_user(UserName=name, TagKeys=keys)

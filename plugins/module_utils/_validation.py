@@ -53,3 +53,20 @@ def validate_description(description: str | None, option: str = "description") -
     if not _DESCRIPTION.fullmatch(description):
         bad = sorted({c for c in description if not _DESCRIPTION.fullmatch(c)})
         raise ValidationError(f"{option}: IAM does not accept the characters {''.join(bad)!r} in a description")
+
+
+_POLICY_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}|aws):policy/([\x21-\x7e]+/)*[\w+=,.@-]+", re.ASCII)
+
+
+def validate_policy_reference(reference: str | None, option: str) -> None:
+    """A managed policy given by ARN, by name, or by path/name (job-function/ViewOnlyAccess)."""
+    if not reference:
+        raise ValidationError(f"{option}: a policy name or ARN must not be empty")
+    if reference.startswith("arn:"):
+        if not _POLICY_ARN.fullmatch(reference):
+            raise ValidationError(f"{option}: {reference!r} is not an IAM managed policy ARN")
+        return
+    *path, name = reference.strip("/").split("/")
+    validate_name("policy", name, option)
+    if path:
+        validate_path("/" + "/".join(path) + "/", option)
