@@ -16,6 +16,7 @@ description:
     merged policy, so every setting that is not named here is kept exactly as it was.
   - The MFA onboarding procedure needs O(allow_users_to_change_password=true); without it AWS attaches
     C(IAMUserChangePassword) to users created in the console with a required password reset.
+  - When the account has no password policy yet and no setting is named, nothing is created.
   - When the account has no password policy yet, the new one starts from AWS's defaults (minimum length 8, no
     character class required, no expiry, no reuse prevention) plus the named settings. AWS's built-in default for
     accounts without a policy also asks for three of the four character classes, which the API cannot express;
@@ -158,6 +159,9 @@ _NO_POLICY_WARNING = (
 def ensure_present(client, requested, check_mode):
     """Merge the named settings. Returns (changed, settings after, diff, warnings)."""
     current = from_api(_iam.get_account_password_policy(client))
+    if current is None and all(value is None for value in requested.values()):
+        # Nothing named: creating a policy would only replace AWS's built-in one with weaker defaults.
+        return False, {}, {"before": {}, "after": {}}, []
     merged = merge(current, requested)
     warnings = [] if current is not None else [_NO_POLICY_WARNING]
     diff = {"before": current or {}, "after": merged}

@@ -101,3 +101,81 @@ def _warning_messages(result: dict[str, t.Any]) -> list[str]:
 def warning_messages() -> t.Callable[[dict[str, t.Any]], list[str]]:
     """warning_messages(result) -> the texts of a module result's warnings (strings or WarningSummary objects)."""
     return _warning_messages
+
+
+# The MFA lifecycle: a bootstrapped account and MFA registration (iam_onboard_user tests).
+
+MOTO_ACCOUNT = "123456789012"  # moto's default account id
+
+
+class Bootstrapped(t.NamedTuple):
+    """What the `bootstrapped` fixture created: names and ARNs."""
+
+    first_login_arn: str
+    current_users_arn: str
+    onboarding_group: str
+    extra_group: str
+    extra_policy_name: str
+    extra_policy_arn: str
+
+
+@pytest.fixture
+def bootstrapped(iam: t.Any) -> Bootstrapped:
+    """An account as the bootstrap role leaves it, plus a group and a customer-managed policy to grant.
+
+    MFARequiredOnlyForTheFirstLogin and MFARequiredForCurrentUsers (rendered from the bundled official document),
+    group NotYetLoginUsers with the first attached; group Developers and policy AppReadOnly for promotions.
+    Request `api_calls` after this fixture (or clear it) to leave these calls out of the record.
+    """
+    from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import dump
+    from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import official_document
+    from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import render
+
+    first = iam.create_policy(
+        PolicyName="MFARequiredOnlyForTheFirstLogin", PolicyDocument=dump(render(official_document(), "first_login"))
+    )["Policy"]["Arn"]
+    current = iam.create_policy(
+        PolicyName="MFARequiredForCurrentUsers", PolicyDocument=dump(render(official_document(), "current_users"))
+    )["Policy"]["Arn"]
+    iam.create_group(GroupName="NotYetLoginUsers")
+    iam.attach_group_policy(GroupName="NotYetLoginUsers", PolicyArn=first)
+    iam.create_group(GroupName="Developers")
+    read_only = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:ListAllMyBuckets"], "Resource": "*"}],
+    }
+    extra = iam.create_policy(PolicyName="AppReadOnly", PolicyDocument=json.dumps(read_only))["Policy"]["Arn"]
+    return Bootstrapped(first, current, "NotYetLoginUsers", "Developers", "AppReadOnly", extra)
+
+
+def register_mfa(iam: t.Any, user: str, device: str | None = None) -> str:
+    """Register and enable a virtual MFA device for user as its owner would; returns the serial number (ARN).
+
+    The two consecutive codes are computed with pyotp from the device's seed (moto returns it as bytes and
+    would accept any codes; real IAM would not).
+    """
+    import time
+
+    import pyotp
+
+    created = iam.create_virtual_mfa_device(VirtualMFADeviceName=device or user)["VirtualMFADevice"]
+    seed = created["Base32StringSeed"]
+    totp = pyotp.TOTP(seed.decode() if isinstance(seed, bytes) else seed)
+    now = int(time.time())
+    iam.enable_mfa_device(
+        UserName=user,
+        SerialNumber=created["SerialNumber"],
+        AuthenticationCode1=totp.at(now - 30),
+        AuthenticationCode2=totp.at(now),
+    )
+    return created["SerialNumber"]
+
+
+@pytest.fixture
+def enable_mfa(iam: t.Any) -> t.Callable[..., str]:
+    """enable_mfa(user, device=None) -> serial number: register and enable a virtual MFA device for user."""
+
+    def enable(user: str, device: str | None = None) -> str:
+        return register_mfa(iam, user, device)
+
+    return enable

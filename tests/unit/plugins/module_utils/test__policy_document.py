@@ -1,0 +1,499 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import copy
+import json
+import pathlib
+import re
+import typing as t
+
+import pytest
+
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import MAX_DOCUMENT_CHARS
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import PolicyDocumentError
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import dump
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import is_mfa_deny
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import official_document
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import parse_document
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import render
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import same_document
+
+# The seed's first-login policy, verbatim from shared/seed/SEED-EN.md.
+SEED_FIRST_LOGIN = json.loads((pathlib.Path(__file__).parent / "fixtures" / "seed_first_login.json").read_text())
+
+OFFICIAL_DENY_NOT_ACTION = [
+    "iam:CreateVirtualMFADevice",
+    "iam:EnableMFADevice",
+    "iam:GetUser",
+    "iam:GetMFADevice",
+    "iam:ListMFADevices",
+    "iam:ListVirtualMFADevices",
+    "iam:ResyncMFADevice",
+    "sts:GetSessionToken",
+]
+FIRST_LOGIN_NOT_ACTION = [*OFFICIAL_DENY_NOT_ACTION, "iam:ChangePassword", "iam:GetAccountPasswordPolicy"]
+MFA_CONDITION = {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
+ANY_MFA = "arn:aws:iam::*:mfa/*"
+OWN_MFA = "arn:aws:iam::*:mfa/${aws:username}"
+
+
+def statement(document: dict[str, t.Any], sid: str) -> dict[str, t.Any]:
+    (found,) = [s for s in document["Statement"] if s.get("Sid") == sid]
+    return found
+
+
+def deny_of(document: dict[str, t.Any]) -> dict[str, t.Any]:
+    (found,) = [s for s in document["Statement"] if s.get("Effect") == "Deny"]
+    return found
+
+
+def edited_deny(**changes: t.Any) -> dict[str, t.Any]:
+    """The official document with fields of its deny statement replaced (or removed, for None)."""
+    document = official_document()
+    deny = deny_of(document)
+    for key, value in changes.items():
+        if value is None:
+            del deny[key]
+        else:
+            deny[key] = value
+    return document
+
+
+def with_deny(not_action: t.Any, **changes: t.Any) -> dict[str, t.Any]:
+    """The official document whose deny statement has the given NotAction (and other changes)."""
+    return edited_deny(NotAction=not_action, **changes)
+
+
+def first_login_official() -> dict[str, t.Any]:
+    """The expected first-login document, built by hand from the official one."""
+    document = official_document()
+    deny_of(document)["NotAction"] = list(FIRST_LOGIN_NOT_ACTION)
+    return document
+
+
+# The bundled official document
+
+
+def test_official_document_statement_sids() -> None:
+    assert [s["Sid"] for s in official_document()["Statement"]] == [
+        "AllowViewAccountInfo",
+        "AllowManageOwnPasswords",
+        "AllowManageOwnAccessKeys",
+        "AllowManageOwnSigningCertificates",
+        "AllowManageOwnSSHPublicKeys",
+        "AllowManageOwnGitCredentials",
+        "AllowManageOwnVirtualMFADevice",
+        "AllowManageOwnUserMFA",
+        "DenyAllExceptListedIfNoMFA",
+    ]
+
+
+def test_official_document_has_the_2023_additions() -> None:
+    document = official_document()
+    assert "iam:GetAccessKeyLastUsed" in statement(document, "AllowManageOwnAccessKeys")["Action"]
+    assert "iam:GetMFADevice" in statement(document, "DenyAllExceptListedIfNoMFA")["NotAction"]
+
+
+def test_official_deny_statement_is_the_official_text() -> None:
+    deny = statement(official_document(), "DenyAllExceptListedIfNoMFA")
+    assert deny == {
+        "Sid": "DenyAllExceptListedIfNoMFA",
+        "Effect": "Deny",
+        "NotAction": OFFICIAL_DENY_NOT_ACTION,
+        "Resource": "*",
+        "Condition": MFA_CONDITION,
+    }
+    assert statement(official_document(), "AllowManageOwnVirtualMFADevice")["Resource"] == ANY_MFA
+
+
+def test_official_document_is_a_fresh_copy_each_time() -> None:
+    first = official_document()
+    deny_of(first)["NotAction"].append("s3:*")
+    first["Statement"].pop(0)
+    assert deny_of(official_document())["NotAction"] == OFFICIAL_DENY_NOT_ACTION
+    assert len(official_document()["Statement"]) == 9
+
+
+def test_seed_copy_is_the_official_document_plus_the_first_login_edit() -> None:
+    # Guards the fixture itself: if it drifted, the seed tests below would prove nothing.
+    assert first_login_official() == SEED_FIRST_LOGIN
+
+
+# Stage edits
+
+
+def test_first_login_on_official_adds_exactly_the_two_actions() -> None:
+    assert render(official_document(), "first_login") == first_login_official()
+
+
+def test_first_login_on_seed_copy_changes_nothing() -> None:
+    assert render(SEED_FIRST_LOGIN, "first_login") == SEED_FIRST_LOGIN
+
+
+def test_current_users_on_official_changes_nothing() -> None:
+    assert render(official_document(), "current_users") == official_document()
+
+
+def test_current_users_on_seed_copy_gives_the_official_document() -> None:
+    assert render(SEED_FIRST_LOGIN, "current_users") == official_document()
+
+
+def test_render_leaves_its_input_untouched() -> None:
+    base = official_document()
+    render(base, "first_login", "own")
+    assert base == official_document()
+    seed = copy.deepcopy(SEED_FIRST_LOGIN)
+    render(seed, "current_users")
+    assert seed == SEED_FIRST_LOGIN
+
+
+@pytest.mark.parametrize("scope", ["any", "own"])
+@pytest.mark.parametrize("stage", ["first_login", "current_users"])
+@pytest.mark.parametrize(
+    "base",
+    [
+        pytest.param(official_document(), id="official"),
+        pytest.param(SEED_FIRST_LOGIN, id="seed"),
+        pytest.param(first_login_official(), id="already-edited"),
+        pytest.param(with_deny("sts:GetSessionToken", Sid=None), id="string-not-action-no-sid"),
+    ],
+)
+def test_render_is_idempotent(base: dict[str, t.Any], stage: str, scope: str) -> None:
+    once = render(base, stage, scope)
+    assert render(once, stage, scope) == once
+    assert render(json.dumps(once), stage, scope) == once
+
+
+@pytest.mark.parametrize(
+    ("extra", "added"),
+    [
+        pytest.param(["IAM:changepassword"], ["iam:GetAccountPasswordPolicy"], id="other-case"),
+        pytest.param(["iam:changePassword", "IAM:GETACCOUNTPASSWORDPOLICY"], [], id="both-present-in-other-case"),
+        pytest.param(["iam:Change*"], ["iam:GetAccountPasswordPolicy"], id="wildcard-change"),
+        pytest.param(["iam:GetAccount*"], ["iam:ChangePassword"], id="wildcard-get-account"),
+        pytest.param(["iam:ChangePasswor?"], ["iam:GetAccountPasswordPolicy"], id="question-mark"),
+        pytest.param(["iam:*"], [], id="iam-star"),
+        pytest.param(["*"], [], id="star"),
+        pytest.param(
+            ["iam:ChangePasswordX", "iam:Changepass"],
+            ["iam:ChangePassword", "iam:GetAccountPasswordPolicy"],
+            id="near-misses-do-not-count",
+        ),
+    ],
+)
+def test_first_login_never_duplicates(extra: list[str], added: list[str]) -> None:
+    base_not_action = OFFICIAL_DENY_NOT_ACTION + extra
+    rendered = render(with_deny(list(base_not_action)), "first_login")
+    assert deny_of(rendered)["NotAction"] == base_not_action + added
+
+
+def test_first_login_with_not_action_as_string() -> None:
+    rendered = render(with_deny("sts:GetSessionToken"), "first_login")
+    assert deny_of(rendered)["NotAction"] == [
+        "sts:GetSessionToken",
+        "iam:ChangePassword",
+        "iam:GetAccountPasswordPolicy",
+    ]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param(["iam:ChangePassword", "iam:GetAccountPasswordPolicy"], id="exact"),
+        pytest.param(["IAM:changepassword", "iam:GETACCOUNTPASSWORDPOLICY"], id="other-case"),
+        pytest.param(["iam:ChangePassword", "iam:ChangePassword", "iam:GetAccountPasswordPolicy"], id="duplicated"),
+        pytest.param(["iam:ChangePassword"], id="one-only"),
+    ],
+)
+def test_current_users_removes_the_first_login_actions(extra: list[str]) -> None:
+    rendered = render(with_deny(OFFICIAL_DENY_NOT_ACTION[:4] + extra + OFFICIAL_DENY_NOT_ACTION[4:]), "current_users")
+    assert deny_of(rendered)["NotAction"] == OFFICIAL_DENY_NOT_ACTION
+
+
+@pytest.mark.parametrize(
+    ("entry", "action"),
+    [
+        ("iam:Change*", "iam:ChangePassword"),
+        ("iam:*", "iam:ChangePassword"),
+        ("*", "iam:ChangePassword"),
+        ("IAM:CHANGEPASS*", "iam:ChangePassword"),
+        ("iam:GetAccount*", "iam:GetAccountPasswordPolicy"),
+    ],
+)
+def test_current_users_refuses_a_wildcard_exempting_a_first_login_action(entry: str, action: str) -> None:
+    with pytest.raises(PolicyDocumentError) as error:
+        render(with_deny([*OFFICIAL_DENY_NOT_ACTION, entry]), "current_users")
+    message = str(error.value)
+    assert repr(entry) in message
+    assert action in message
+    assert "'DenyAllExceptListedIfNoMFA'" in message
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"Sid": "SomeOtherName"}, id="other-sid"),
+        pytest.param({"Sid": None}, id="no-sid"),
+        pytest.param({"NotAction": "sts:GetSessionToken"}, id="not-action-string"),
+        pytest.param({"Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": False}}}, id="bool-false"),
+        pytest.param({"Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": ["false"]}}}, id="list-false"),
+        pytest.param({"Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "False"}}}, id="capital-false"),
+        pytest.param({"Resource": ["*"]}, id="resource-list"),
+    ],
+)
+def test_deny_statement_is_found_by_shape(changes: dict[str, t.Any]) -> None:
+    base = edited_deny(**changes)
+    assert is_mfa_deny(deny_of(base)) is True
+    not_action = deny_of(base)["NotAction"]
+    base_not_action = not_action if isinstance(not_action, list) else [not_action]
+    rendered = render(base, "first_login")
+    deny = deny_of(rendered)
+    assert deny["NotAction"] == [*base_not_action, "iam:ChangePassword", "iam:GetAccountPasswordPolicy"]
+    assert deny.get("Sid") == deny_of(base).get("Sid")
+    assert deny["Condition"] == deny_of(base)["Condition"]
+    assert deny["Resource"] == deny_of(base)["Resource"]
+
+
+def test_every_deny_unless_mfa_statement_gets_the_edit() -> None:
+    base = official_document()
+    second = {"Effect": "Deny", "NotAction": ["sts:GetSessionToken"], "Resource": "*", "Condition": MFA_CONDITION}
+    base["Statement"].append(second)
+    rendered = render(base, "first_login")
+    assert deny_of({"Statement": rendered["Statement"][:-1]})["NotAction"] == FIRST_LOGIN_NOT_ACTION
+    assert rendered["Statement"][-1]["NotAction"] == [
+        "sts:GetSessionToken",
+        "iam:ChangePassword",
+        "iam:GetAccountPasswordPolicy",
+    ]
+
+
+_ONLY_ALLOW = {
+    "Version": "2012-10-17",
+    "Statement": [s for s in official_document()["Statement"] if s["Effect"] == "Allow"],
+}
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        pytest.param(_ONLY_ALLOW, id="only-allow"),
+        pytest.param(edited_deny(Action=OFFICIAL_DENY_NOT_ACTION, NotAction=None), id="action-not-not-action"),
+        pytest.param(
+            edited_deny(Condition={"BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}}), id="bool-if-exists-true"
+        ),
+        pytest.param(
+            edited_deny(Condition={"BoolIfExists": {"aws:MultiFactorAuthPresent": [True]}}), id="bool-true-list"
+        ),
+        pytest.param(edited_deny(Condition={"Bool": {"aws:MultiFactorAuthPresent": "false"}}), id="bool-not-ifexists"),
+        pytest.param(edited_deny(Condition={"BoolIfExists": {"aws:SecureTransport": "false"}}), id="other-key"),
+        pytest.param(edited_deny(Condition=None), id="no-condition"),
+        pytest.param(edited_deny(Effect="Allow"), id="allow-effect"),
+        pytest.param(
+            {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}},
+            id="single-statement-object",
+        ),
+    ],
+)
+@pytest.mark.parametrize("stage", ["first_login", "current_users"])
+def test_document_without_deny_unless_mfa_is_refused(base: dict[str, t.Any], stage: str) -> None:
+    with pytest.raises(PolicyDocumentError, match="no deny-unless-MFA statement"):
+        render(base, stage)
+
+
+# mfa_device_scope
+
+
+@pytest.mark.parametrize("stage", ["first_login", "current_users"])
+def test_scope_own_rewrites_only_the_virtual_mfa_resource(stage: str) -> None:
+    any_scope = render(official_document(), stage, "any")
+    own_scope = render(official_document(), stage, "own")
+    assert statement(own_scope, "AllowManageOwnVirtualMFADevice")["Resource"] == OWN_MFA
+    statement(own_scope, "AllowManageOwnVirtualMFADevice")["Resource"] = ANY_MFA
+    assert own_scope == any_scope
+
+
+def test_scope_any_rewrites_own_back() -> None:
+    own = render(official_document(), "first_login", "own")
+    assert render(own, "first_login", "any") == first_login_official()
+    assert render(own, "first_login", "own") == own
+
+
+@pytest.mark.parametrize(
+    ("resource", "scope", "expected"),
+    [
+        (ANY_MFA, "own", OWN_MFA),
+        (OWN_MFA, "any", ANY_MFA),
+        (ANY_MFA, "any", ANY_MFA),
+        (OWN_MFA, "own", OWN_MFA),
+        ("arn:aws:iam::123456789012:mfa/*", "own", "arn:aws:iam::123456789012:mfa/${aws:username}"),
+        ("arn:aws-cn:iam::*:mfa/${aws:username}", "any", "arn:aws-cn:iam::*:mfa/*"),
+        ([ANY_MFA, "arn:aws:iam::*:user/${aws:username}"], "own", [OWN_MFA, "arn:aws:iam::*:user/${aws:username}"]),
+        ("arn:aws:iam::*:mfa/alice", "own", "arn:aws:iam::*:mfa/alice"),
+        ("arn:aws:iam::*:mfa/alice", "any", "arn:aws:iam::*:mfa/alice"),
+        ("arn:aws:iam::*:user/${aws:username}", "own", "arn:aws:iam::*:user/${aws:username}"),
+    ],
+)
+def test_scope_table(resource: t.Any, scope: str, expected: t.Any) -> None:
+    base = official_document()
+    statement(base, "AllowManageOwnVirtualMFADevice")["Resource"] = resource
+    rendered = render(base, "current_users", scope)
+    assert statement(rendered, "AllowManageOwnVirtualMFADevice")["Resource"] == expected
+
+
+def test_scope_does_not_touch_deny_statements() -> None:
+    base = official_document()
+    deny_of(base)["Resource"] = ANY_MFA
+    rendered = render(base, "current_users", "own")
+    assert deny_of(rendered)["Resource"] == ANY_MFA
+
+
+# Refused arguments and documents
+
+
+@pytest.mark.parametrize(
+    ("stage", "scope", "named"),
+    [
+        ("promoted", "any", "stage must be one of first_login, current_users, got 'promoted'"),
+        ("First_Login", "any", "got 'First_Login'"),
+        ("first_login", "mine", "mfa_device_scope must be one of any, own, got 'mine'"),
+        ("current_users", "", "mfa_device_scope must be one of any, own, got ''"),
+    ],
+)
+def test_unknown_stage_or_scope_is_named(stage: str, scope: str, named: str) -> None:
+    with pytest.raises(PolicyDocumentError, match=re.escape(named)):
+        render(official_document(), stage, scope)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("{not json", "document is not valid JSON"),
+        ("", "document is not valid JSON"),
+        (b"\xff", "document is not valid JSON"),
+        ("[1, 2]", "document must be a JSON object, got list"),
+        ('"text"', "document must be a JSON object, got str"),
+        ("42", "document must be a JSON object, got int"),
+        (None, "document must be a JSON object, got NoneType"),
+        ([official_document()], "document must be a JSON object, got list"),
+        ({"Version": "2012-10-17"}, "document has no Statement list"),
+        ('{"Version": "2012-10-17", "Statement": []}', "document has no Statement list"),
+        ({"Version": "2012-10-17", "Statement": "Allow"}, "document has no Statement list"),
+        ({"Version": "2012-10-17", "Statement": [official_document()["Statement"][0], "x"]}, r"Statement[1]"),
+    ],
+)
+def test_unusable_documents_are_refused_clearly(value: t.Any, message: str) -> None:
+    with pytest.raises(PolicyDocumentError, match=re.escape(message)):
+        parse_document(value)
+    with pytest.raises(PolicyDocumentError, match=re.escape(message)):
+        render(value, "first_login")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(json.dumps(official_document()), id="json-text"),
+        pytest.param(json.dumps(official_document()).encode(), id="json-bytes"),
+        pytest.param(official_document(), id="dict"),
+    ],
+)
+def test_parse_document_accepts_dict_text_and_bytes(value: t.Any) -> None:
+    assert parse_document(value) == official_document()
+
+
+def test_parse_document_wraps_a_single_statement_object() -> None:
+    only = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}
+    assert parse_document({"Version": "2012-10-17", "Statement": only}) == {
+        "Version": "2012-10-17",
+        "Statement": [only],
+    }
+
+
+def _padded(pad: int) -> dict[str, t.Any]:
+    """The official document plus one statement whose Sid holds pad extra characters."""
+    document = official_document()
+    document["Statement"].append(
+        {"Sid": "Pad" + "x" * pad, "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}
+    )
+    return document
+
+
+def _size_without_white_space(document: dict[str, t.Any]) -> int:
+    return len(re.sub(r"\s", "", json.dumps(document, separators=(",", ":"))))
+
+
+@pytest.mark.parametrize("stage", ["first_login", "current_users"])
+def test_document_size_limit(stage: str) -> None:
+    base_size = _size_without_white_space(render(_padded(0), stage))
+    at_limit = _padded(MAX_DOCUMENT_CHARS - base_size)
+    assert _size_without_white_space(render(at_limit, stage)) == MAX_DOCUMENT_CHARS
+    with pytest.raises(PolicyDocumentError, match=r"document has 6145 characters without white space.*6144"):
+        render(_padded(MAX_DOCUMENT_CHARS - base_size + 1), stage)
+
+
+def test_white_space_does_not_count_towards_the_size() -> None:
+    text = json.dumps(official_document(), indent=120)
+    assert len(text) > MAX_DOCUMENT_CHARS
+    assert render(text, "current_users") == official_document()
+
+
+# Comparison
+
+
+def _shuffled(document: dict[str, t.Any]) -> dict[str, t.Any]:
+    shuffled = copy.deepcopy(document)
+    shuffled["Statement"].reverse()
+    for item in shuffled["Statement"]:
+        for key in ("Action", "NotAction"):
+            if isinstance(item.get(key), list):
+                item[key].reverse()
+    return shuffled
+
+
+def test_same_document_ignores_statement_and_list_order() -> None:
+    desired = render(official_document(), "first_login")
+    shuffled = _shuffled(desired)
+    assert shuffled["Statement"][0]["Sid"] == "DenyAllExceptListedIfNoMFA"
+    assert same_document(shuffled, desired) is True
+    assert same_document(desired, shuffled) is True
+
+
+def test_same_document_treats_a_string_as_a_one_item_list() -> None:
+    desired = official_document()
+    current = official_document()
+    statement(current, "AllowManageOwnVirtualMFADevice")["Action"] = "iam:CreateVirtualMFADevice"
+    statement(current, "AllowViewAccountInfo")["Resource"] = ["*"]
+    assert same_document(current, desired) is True
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda d: deny_of(d)["NotAction"].remove("iam:ChangePassword"), id="one-action-less"),
+        pytest.param(lambda d: statement(d, "AllowManageOwnVirtualMFADevice").update(Resource=OWN_MFA), id="scope"),
+        pytest.param(lambda d: d["Statement"].pop(0), id="one-statement-less"),
+        pytest.param(lambda d: deny_of(d).update(Effect="Allow"), id="effect"),
+    ],
+)
+def test_same_document_detects_a_real_difference(change: t.Callable[[dict[str, t.Any]], t.Any]) -> None:
+    desired = render(official_document(), "first_login")
+    current = _shuffled(desired)
+    change(current)
+    assert same_document(current, desired) is False
+
+
+def test_same_document_with_no_current_document() -> None:
+    assert same_document(None, official_document()) is False
+
+
+def test_seed_copy_and_rendered_official_compare_equal() -> None:
+    assert same_document(SEED_FIRST_LOGIN, render(official_document(), "first_login")) is True
+    assert same_document(SEED_FIRST_LOGIN, official_document()) is False
+
+
+def test_dump_is_compact_and_keeps_key_order() -> None:
+    assert dump({"Version": "2012-10-17", "Statement": [{"Sid": "A", "Effect": "Allow"}]}) == (
+        '{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow"}]}'
+    )
+    assert json.loads(dump(render(official_document(), "first_login"))) == first_login_official()

@@ -1,0 +1,154 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import ValidationError
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_description
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_name
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_path
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        ("user", "a"),
+        ("user", "alice"),
+        ("user", "x" * 64),
+        ("user", "Alice.Smith+ops=1,team@example.com_x-y"),
+        ("user", "+=,.@_-"),
+        ("user", "0123456789"),
+        ("group", "NotYetLoginUsers"),
+        ("group", "g" * 128),
+        ("policy", "MFARequiredOnlyForTheFirstLogin"),
+        ("policy", "p" * 128),
+    ],
+)
+def test_valid_names(kind: str, name: str) -> None:
+    validate_name(kind, name)
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "message"),
+    [
+        ("user", "", "name: the user name must not be empty"),
+        ("user", None, "name: the user name must not be empty"),
+        ("policy", "", "name: the policy name must not be empty"),
+        ("user", "x" * 65, "has 65 characters; IAM allows 1 to 64"),
+        ("group", "g" * 129, "has 129 characters; IAM allows 1 to 128"),
+        ("policy", "p" * 129, "has 129 characters; IAM allows 1 to 128"),
+        ("user", "bad name", "name: the user name 'bad name' may contain only ASCII letters, digits and"),
+        (
+            "policy",
+            "bad name",
+            "the policy name 'bad name' may contain only ASCII letters, digits and the characters +=,.@_-",
+        ),
+        ("user", " alice", "may contain only ASCII"),
+        ("user", "alice\t", "may contain only ASCII"),
+        ("user", "team/alice", "may contain only ASCII"),
+        ("user", "ユーザー", "may contain only ASCII"),
+        ("user", "é", "may contain only ASCII"),
+        ("user", "José", "may contain only ASCII"),
+        ("user", "alice\u00a0", "may contain only ASCII"),
+        ("user", "\uff11\uff12\uff13", "may contain only ASCII"),  # full-width digits
+        ("user", "a:b", "may contain only ASCII"),
+        ("user", "a*", "may contain only ASCII"),
+        ("policy", "p#1", "may contain only ASCII"),
+    ],
+    ids=lambda value: value.encode("unicode_escape").decode() if isinstance(value, str) else str(value),
+)
+def test_invalid_names(kind: str, name: str | None, message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        validate_name(kind, name)
+
+
+def test_name_message_names_the_option() -> None:
+    with pytest.raises(ValidationError, match=re.escape("users[2].name: the user name 'a b'")):
+        validate_name("user", "a b", option="users[2].name")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        None,
+        "/",
+        "/mfa/",
+        "/division_abc/subdivision_xyz/",
+        "/a-b.c@d+e=f,g/",
+        "/" + "a" * 510 + "/",
+    ],
+)
+def test_valid_paths(path: str | None) -> None:
+    validate_path(path)
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("", "path: '' must begin and end with '/'"),
+        ("no-slash", "path: 'no-slash' must begin and end with '/' and contain only printable ASCII characters"),
+        ("/no-trailing", "path: '/no-trailing' must begin and end with '/'"),
+        ("no-leading/", "must begin and end with '/'"),
+        ("//", "must begin and end with '/'"),
+        ("/with space/", "contain only printable ASCII characters"),
+        ("/tab\t/", "contain only printable ASCII characters"),
+        ("/ユーザー/", "contain only printable ASCII characters"),
+        ("/é/", "contain only printable ASCII characters"),
+        ("/" + "a" * 511 + "/", "has 513 characters; IAM allows at most 512"),
+    ],
+)
+def test_invalid_paths(path: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        validate_path(path)
+
+
+def test_path_message_names_the_option() -> None:
+    with pytest.raises(ValidationError, match=re.escape("user_path: 'x' must begin")):
+        validate_path("x", option="user_path")
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        None,
+        "",
+        "Created 2026-11-28 - Copied from the official document",
+        "tab\tnewline\ncarriage return\r",
+        "~!@#$%^&*()_+{}|:\"<>?`-=[]\\;',./",
+        "\u00a0\u00a1",  # the top of IAM's range
+        "\x7f",
+        "d" * 1000,
+    ],
+)
+def test_valid_descriptions(description: str | None) -> None:
+    validate_description(description)
+
+
+@pytest.mark.parametrize(
+    ("description", "bad"),
+    [
+        ("Politique créée pour MFA", "é"),
+        ("多要素認証が必要", "多要素認証が必"),
+        ("Требуется MFA", "Требуется"),
+        ("¿MFA?", "¿"),
+        ("Created \u2013 today", "\u2013"),  # en dash
+        ("MFA \U0001f510", "\U0001f510"),
+        ("nul\x00", "\x00"),
+        ("bell\x07", "\x07"),
+    ],
+    ids=["french", "japanese", "russian", "inverted-question-mark", "en-dash", "emoji", "nul", "bell"],
+)
+def test_descriptions_with_characters_iam_refuses(description: str, bad: str) -> None:
+    listed = "".join(sorted(set(bad)))
+    with pytest.raises(ValidationError) as error:
+        validate_description(description)
+    assert str(error.value) == f"description: IAM does not accept the characters {listed!r} in a description"
+
+
+def test_too_long_description() -> None:
+    with pytest.raises(ValidationError, match=re.escape("description: 1001 characters; IAM allows at most 1000")):
+        validate_description("d" * 1001)
