@@ -195,3 +195,10 @@ def tag_user(client: t.Any, name: str, tags: list[dict[str, str]]) -> None:
 @retry
 def untag_user(client: t.Any, name: str, keys: list[str]) -> None:
     client.untag_user(UserName=name, TagKeys=keys)
+
+
+@IAMErrorHandler.common_error_handler("list attached group policies")
+@retry
+def list_attached_group_policies(client: t.Any, name: str) -> list[str]:
+    paginator = client.get_paginator("list_attached_group_policies")
+    return [p["PolicyArn"] for p in paginator.paginate(GroupName=name).build_full_result()["AttachedPolicies"]]

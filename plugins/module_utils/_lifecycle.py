@@ -31,7 +31,11 @@ UNTAG_USER = "UntagUser"
 
 
 class Observed(t.NamedTuple):
-    """What IAM says about one user. Group names, policy ARNs, MFA device serial numbers."""
+    """What IAM says about one user. Group names, policy ARNs, MFA device serial numbers.
+
+    group_policies holds the ARNs attached to the user's groups; it is read only where it decides the stage
+    (a user outside the onboarding group without the current-users policy attached directly).
+    """
 
     exists: bool
     groups: tuple[str, ...] = ()
@@ -39,6 +43,7 @@ class Observed(t.NamedTuple):
     has_login_profile: bool = False
     mfa_devices: tuple[str, ...] = ()
     tags: tuple[tuple[str, str], ...] = ()
+    group_policies: tuple[str, ...] = ()
 
 
 class Regime(t.NamedTuple):
@@ -69,7 +74,7 @@ def stage(observed: Observed, regime: Regime) -> str:
         return ABSENT
     if regime.onboarding_group in observed.groups:
         return READY if observed.mfa_devices else ONBOARDING
-    if regime.current_users_policy in observed.policies:
+    if regime.current_users_policy in observed.policies or regime.current_users_policy in observed.group_policies:
         return PROMOTED
     return UNMANAGED
 
@@ -174,6 +179,8 @@ def guarded(observed: Observed, regime: Regime, group_policies: dict[str, t.Sequ
     """Invariant 1 for one user: covered by an MFA guard (onboarding group, or current-users policy attached to
     the user or, when group_policies maps group names to attached ARNs, to one of its groups)."""
     if regime.onboarding_group in observed.groups or regime.current_users_policy in observed.policies:
+        return True
+    if regime.current_users_policy in observed.group_policies:
         return True
     return any(regime.current_users_policy in (group_policies or {}).get(g, ()) for g in observed.groups)
 

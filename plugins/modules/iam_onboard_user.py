@@ -264,8 +264,10 @@ console_url:
   type: str
   sample: https://123456789012.signin.aws.amazon.com/console
 temporary_password:
-  description: The console password set in this run. Only in the run that created it; never in check mode.
-  returned: when the run created the console password
+  description:
+    - The generated console password. Only in the run that created it, never in check mode, and never when
+      O(password) was given (the caller knows it).
+  returned: when the run created the console password from a generated password
   type: str
   sample: "(not shown)"
 actions:
@@ -286,6 +288,7 @@ users:
 
 import concurrent.futures
 import datetime
+import threading
 
 from ansible.module_utils.common.warnings import warn
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
@@ -375,33 +378,52 @@ class Account:
         self.partition, self.account_id = lc.account_of(group["Arn"])
         self.console_url = lc.console_url(self.partition, self.account_id)
         current = lc.policy_arn_candidates(params["current_users_policy"], self.partition, self.account_id)[0]
+        # Needed in both states: without it a promoted user would look like one outside the regime.
+        if _iam.get_policy(client, current) is None:
+            raise UserFailed(
+                f"current_users_policy: {current} does not exist; run the mfa_onboarding.iam.bootstrap role first, "
+                "or give the policy's ARN if it has a path"
+            )
         self.regime = lc.Regime(params["onboarding_group"], current)
+        self._group_policies = {}
+        self._lock = threading.Lock()
         self.password_settings = None
         if params["state"] == "onboarding":
             self.password_settings = from_api(_iam.get_account_password_policy(client))
 
-    def resolve_policies(self, client, references):
-        """{reference: ARN} for every reference; raises UserFailed naming all that do not exist."""
-        resolved, missing = {}, []
+    def resolve(self, client, groups, references):
+        """{policy reference: ARN}, after checking that every group and policy exists; raises UserFailed naming
+        all that do not, before anything is written."""
+        resolved, missing_policies = {}, []
+        missing_groups = [g for g in groups if _iam.get_group(client, g) is None]
         for reference in references:
             for arn in lc.policy_arn_candidates(reference, self.partition, self.account_id):
                 if _iam.get_policy(client, arn) is not None:
                     resolved[reference] = arn
                     break
             else:
-                missing.append(reference)
-        if missing:
-            raise UserFailed(f"managed policies not found: {', '.join(missing)}; nothing was changed")
+                missing_policies.append(reference)
+        problems = []
+        if missing_groups:
+            problems.append(f"groups not found: {', '.join(missing_groups)}")
+        if missing_policies:
+            problems.append(f"managed policies not found: {', '.join(missing_policies)}")
+        if problems:
+            raise UserFailed("; ".join(problems) + "; nothing was changed")
         return resolved
 
-    @staticmethod
-    def check_groups(client, groups):
-        missing = [g for g in groups if _iam.get_group(client, g) is None]
-        if missing:
-            raise UserFailed(f"groups not found: {', '.join(missing)}; nothing was changed")
+    def group_policies(self, client, group):
+        """ARNs attached to a group, read once per run (threads share the cache)."""
+        with self._lock:
+            if group in self._group_policies:
+                return self._group_policies[group]
+        arns = tuple(_iam.list_attached_group_policies(client, group))
+        with self._lock:
+            self._group_policies[group] = arns
+        return arns
 
 
-def observe(client, name):
+def observe(client, name, account):
     """(GetUser result or None, Observed)."""
     user = _iam.get_user(client, name)
     if user is None:
@@ -416,6 +438,10 @@ def observe(client, name):
         mfa_devices=tuple(d["SerialNumber"] for d in devices),
         tags=tuple(sorted(boto3_tag_list_to_ansible_dict(user.get("Tags", [])).items())),
     )
+    if lc.stage(observed, account.regime) == lc.UNMANAGED and observed.groups:
+        # The current-users policy may reach the user through another group: then it is promoted, not outside.
+        via_groups = {arn for group in observed.groups for arn in account.group_policies(client, group)}
+        observed = observed._replace(group_policies=tuple(sorted(via_groups)))
     return {"user": user, "login_profile": profile, "mfa_devices": devices}, observed
 
 
@@ -503,7 +529,7 @@ def handle_user(client, spec, params, account, resolved, check_mode):
     """Observe, plan and (unless check mode) execute for one user. Returns its result dict."""
     name = spec["name"]
     regime = account.regime
-    raw, observed = observe(client, name)
+    raw, observed = observe(client, name, account)
     warnings = []
     if params["state"] == "onboarding":
         steps, notes = lc.plan_onboarding(observed, regime, spec["tags"], params["purge_tags"])
@@ -538,7 +564,8 @@ def handle_user(client, spec, params, account, resolved, check_mode):
         warnings=warnings,
         diff={"before": diff_view(observed, regime), "after": diff_view(after, regime)},
     )
-    if password is not None:
+    # An explicit password is not echoed: the caller knows it, and Ansible would mask it in the result anyway.
+    if password is not None and not spec["password"]:
         result["temporary_password"] = password
     return result
 
@@ -548,13 +575,8 @@ def run(client, params, specs, check_mode):
     account = Account(client, params)
     resolved = {}
     if params["state"] == "promoted":
-        if _iam.get_policy(client, account.regime.current_users_policy) is None:
-            raise UserFailed(
-                f"current_users_policy: {account.regime.current_users_policy} does not exist; run the "
-                "mfa_onboarding.iam.bootstrap role first"
-            )
-        account.check_groups(client, sorted({g for s in specs for g in s["groups"] or []}))
-        resolved = account.resolve_policies(client, sorted({p for s in specs for p in s["managed_policies"] or []}))
+        groups = sorted({g for s in specs for g in s["groups"] or []})
+        resolved = account.resolve(client, groups, sorted({p for s in specs for p in s["managed_policies"] or []}))
 
     def one(spec):
         try:

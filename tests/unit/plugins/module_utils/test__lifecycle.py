@@ -1,0 +1,506 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The functional core of the lifecycle, without AWS: stages, plans, and the security invariants enumerated
+over every prefix of every plan (a run killed after any call)."""
+
+from __future__ import annotations
+
+import contextlib
+import typing as t
+
+import pytest
+
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Observed
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Regime
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Step
+
+ACCOUNT = "123456789012"
+GROUP = "NotYetLoginUsers"
+CURRENT = f"arn:aws:iam::{ACCOUNT}:policy/MFARequiredForCurrentUsers"
+APP = f"arn:aws:iam::{ACCOUNT}:policy/AppReadOnly"
+READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+REGIME = Regime(GROUP, CURRENT)
+MFA = (f"arn:aws:iam::{ACCOUNT}:mfa/alice",)
+
+# Starting states of one user.
+ABSENT = Observed(exists=False)
+UNMANAGED = Observed(exists=True)
+UNMANAGED_PASSWORD = Observed(exists=True, has_login_profile=True)
+UNMANAGED_PERMISSIONS = Observed(exists=True, groups=("Admins",), policies=(ADMIN,), has_login_profile=True)
+ONBOARDING = Observed(exists=True, groups=(GROUP,), has_login_profile=True)
+ONBOARDING_NO_PASSWORD = Observed(exists=True, groups=(GROUP,))
+READY = Observed(exists=True, groups=(GROUP,), has_login_profile=True, mfa_devices=MFA)
+# Promotion killed after AttachUserPolicy(current users), before RemoveUserFromGroup.
+INTERRUPTED = Observed(exists=True, groups=(GROUP,), policies=(CURRENT,), has_login_profile=True, mfa_devices=MFA)
+INTERRUPTED_NO_MFA = Observed(exists=True, groups=(GROUP,), policies=(CURRENT,), has_login_profile=True)
+PROMOTED = Observed(exists=True, groups=("Developers",), policies=(CURRENT,), has_login_profile=True, mfa_devices=MFA)
+UNMANAGED_MFA = Observed(exists=True, has_login_profile=True, mfa_devices=MFA)
+
+STATES = {
+    "absent": ABSENT,
+    "unmanaged": UNMANAGED,
+    "unmanaged_password": UNMANAGED_PASSWORD,
+    "unmanaged_permissions": UNMANAGED_PERMISSIONS,
+    "unmanaged_mfa": UNMANAGED_MFA,
+    "onboarding": ONBOARDING,
+    "onboarding_no_password": ONBOARDING_NO_PASSWORD,
+    "ready": READY,
+    "interrupted": INTERRUPTED,
+    "interrupted_no_mfa": INTERRUPTED_NO_MFA,
+    "promoted": PROMOTED,
+}
+# States the collection already manages (guarded before any call); the others are adopted by the first call.
+MANAGED = {"absent", "onboarding", "onboarding_no_password", "ready", "interrupted", "interrupted_no_mfa", "promoted"}
+NO_MFA = [name for name, state in STATES.items() if not state.mfa_devices]
+
+PROMOTION_REQUEST = {"groups": ["Developers", "Ops"], "policies": [APP, READ_ONLY]}
+
+
+def covered(observed: Observed) -> bool:
+    """Invariant 1, written out independently of lc.guarded()."""
+    return GROUP in observed.groups or CURRENT in observed.policies
+
+
+def violations(start: Observed, steps: t.Sequence[Step], from_prefix: int = 0) -> list[int]:
+    """The prefix lengths after which the user holds a console password without an MFA guard."""
+    found = []
+    for length in range(from_prefix, len(steps) + 1):
+        state = lc.apply_steps(start, steps[:length])
+        if state.has_login_profile and not (lc.guarded(state, REGIME) and covered(state)):
+            found.append(length)
+    return found
+
+
+def plans(name: str) -> list[tuple[str, list[Step]]]:
+    """Every plan the core makes for a starting state: onboarding (plain, and with tags to change) and
+    promotion (when it is not refused)."""
+    start = STATES[name]
+    found = [
+        ("onboarding", lc.plan_onboarding(start, REGIME)[0]),
+        ("onboarding+tags", lc.plan_onboarding(start, REGIME, {"team": "data"}, purge_tags=True)[0]),
+    ]
+    with contextlib.suppress(lc.Refused):
+        found.append(("promotion", lc.plan_promotion("alice", start, REGIME, **PROMOTION_REQUEST)))
+    return found
+
+
+# stage()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("absent", "absent"),
+        ("unmanaged", "unmanaged"),
+        ("unmanaged_password", "unmanaged"),
+        ("unmanaged_permissions", "unmanaged"),
+        ("unmanaged_mfa", "unmanaged"),
+        ("onboarding", "onboarding"),
+        ("onboarding_no_password", "onboarding"),
+        ("ready", "ready"),
+        ("interrupted", "ready"),
+        ("interrupted_no_mfa", "onboarding"),
+        ("promoted", "promoted"),
+    ],
+)
+def test_stage(name: str, expected: str) -> None:
+    assert lc.stage(STATES[name], REGIME) == expected
+
+
+def test_stage_promoted_needs_the_current_users_policy_of_this_regime() -> None:
+    other = Regime(GROUP, f"arn:aws:iam::{ACCOUNT}:policy/SomethingElse")
+    assert lc.stage(PROMOTED, other) == "unmanaged"
+    assert lc.stage(PROMOTED, REGIME) == "promoted"
+
+
+def test_stage_promoted_through_a_group() -> None:
+    through_group = Observed(
+        exists=True, groups=("Staff",), mfa_devices=("mfa",), group_policies=(REGIME.current_users_policy,)
+    )
+    assert lc.stage(through_group, REGIME) == "promoted"
+    assert lc.plan_onboarding(through_group, REGIME)[0] == []
+    assert lc.stage(through_group._replace(group_policies=("arn:aws:iam::aws:policy/Other",)), REGIME) == "unmanaged"
+
+
+def test_stage_onboarding_group_is_the_regimes() -> None:
+    assert lc.stage(ONBOARDING, Regime("Newcomers", CURRENT)) == "unmanaged"
+
+
+# plan_onboarding()
+
+
+def test_plan_onboarding_absent_creates_guards_then_password() -> None:
+    steps, warnings = lc.plan_onboarding(ABSENT, REGIME, {"team": "data"})
+    assert steps == [
+        Step("CreateUser", {"team": "data"}),
+        Step("AddUserToGroup", GROUP),
+        Step("CreateLoginProfile"),
+    ]
+    assert warnings == []
+
+
+def test_plan_onboarding_absent_without_tags_creates_an_untagged_user() -> None:
+    steps, _warnings = lc.plan_onboarding(ABSENT, REGIME)
+    assert steps == [Step("CreateUser", {}), Step("AddUserToGroup", GROUP), Step("CreateLoginProfile")]
+
+
+@pytest.mark.parametrize("name", ["onboarding", "ready", "interrupted", "interrupted_no_mfa"])
+def test_plan_onboarding_is_a_no_op_in_the_onboarding_group(name: str) -> None:
+    assert lc.plan_onboarding(STATES[name], REGIME) == ([], [])
+
+
+def test_plan_onboarding_in_group_without_password_adds_only_the_password() -> None:
+    assert lc.plan_onboarding(ONBOARDING_NO_PASSWORD, REGIME) == ([Step("CreateLoginProfile")], [])
+
+
+def test_plan_onboarding_adopts_unmanaged_user_without_password_guard_first() -> None:
+    steps, warnings = lc.plan_onboarding(UNMANAGED, REGIME)
+    assert steps == [Step("AddUserToGroup", GROUP), Step("CreateLoginProfile")]
+    assert warnings == []
+
+
+def test_plan_onboarding_adopts_unmanaged_user_with_password_and_keeps_it() -> None:
+    steps, warnings = lc.plan_onboarding(UNMANAGED_PASSWORD, REGIME)
+    assert steps == [Step("AddUserToGroup", GROUP)]
+    assert warnings == []
+
+
+def test_plan_onboarding_adopting_a_user_with_permissions_warns_naming_them() -> None:
+    steps, warnings = lc.plan_onboarding(UNMANAGED_PERMISSIONS, REGIME)
+    assert steps == [Step("AddUserToGroup", GROUP)]
+    assert len(warnings) == 1
+    assert "Admins" in warnings[0]
+    assert ADMIN in warnings[0]
+
+
+def test_plan_onboarding_never_demotes_a_promoted_user() -> None:
+    steps, warnings = lc.plan_onboarding(PROMOTED, REGIME, {"team": "data"}, purge_tags=True)
+    assert steps == []
+    assert len(warnings) == 1
+    assert "promoted" in warnings[0]
+    assert "demotion" in warnings[0]
+
+
+def test_plan_onboarding_adds_and_changes_tags_without_purging() -> None:
+    start = ONBOARDING._replace(tags=(("a", "1"), ("b", "2"), ("keep", "x")))
+    steps, _warnings = lc.plan_onboarding(start, REGIME, {"a": "1", "b": "3", "c": "4"})
+    assert steps == [Step("TagUser", {"b": "3", "c": "4"})]
+    assert dict(lc.apply_steps(start, steps).tags) == {"a": "1", "b": "3", "c": "4", "keep": "x"}
+
+
+def test_plan_onboarding_purges_tags_only_when_asked() -> None:
+    start = ONBOARDING._replace(tags=(("a", "1"), ("b", "2"), ("c", "3")))
+    assert lc.plan_onboarding(start, REGIME, {"a": "1"})[0] == []
+    steps, _warnings = lc.plan_onboarding(start, REGIME, {"a": "1"}, purge_tags=True)
+    assert steps == [Step("UntagUser", ["b", "c"])]
+    assert dict(lc.apply_steps(start, steps).tags) == {"a": "1"}
+
+
+def test_plan_onboarding_without_tags_option_leaves_tags_even_with_purge() -> None:
+    start = ONBOARDING._replace(tags=(("a", "1"),))
+    assert lc.plan_onboarding(start, REGIME, None, purge_tags=True)[0] == []
+
+
+def test_plan_onboarding_adoption_orders_guard_tags_password() -> None:
+    start = UNMANAGED._replace(tags=(("old", "1"),))
+    steps, _warnings = lc.plan_onboarding(start, REGIME, {"team": "data"}, purge_tags=True)
+    assert steps == [
+        Step("AddUserToGroup", GROUP),
+        Step("TagUser", {"team": "data"}),
+        Step("UntagUser", ["old"]),
+        Step("CreateLoginProfile"),
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(STATES))
+@pytest.mark.parametrize("tags", [None, {"team": "data"}, {"new": "tag"}])
+@pytest.mark.parametrize("purge", [False, True])
+def test_plan_onboarding_creates_the_password_last(name: str, tags: dict[str, str] | None, purge: bool) -> None:
+    start = STATES[name]._replace(tags=(("old", "1"), ("team", "ops")))
+    steps, _warnings = lc.plan_onboarding(start, REGIME, tags, purge)
+    if start.has_login_profile or lc.stage(start, REGIME) == "promoted":
+        assert Step("CreateLoginProfile") not in steps
+    else:
+        assert steps[-1] == Step("CreateLoginProfile")
+        assert steps.count(Step("CreateLoginProfile")) == 1
+
+
+# plan_promotion()
+
+
+def test_plan_promotion_refuses_a_user_without_mfa_naming_user_and_mfa() -> None:
+    with pytest.raises(lc.Refused) as refused:
+        lc.plan_promotion("alice", ONBOARDING, REGIME, **PROMOTION_REQUEST)
+    assert "alice" in str(refused.value)
+    assert "MFA" in str(refused.value)
+
+
+def test_plan_promotion_refuses_an_absent_user() -> None:
+    with pytest.raises(lc.Refused) as refused:
+        lc.plan_promotion("alice", ABSENT, REGIME, **PROMOTION_REQUEST)
+    assert "alice" in str(refused.value)
+    assert "does not exist" in str(refused.value)
+
+
+def test_plan_promotion_of_a_ready_user_guards_grants_then_leaves_the_group() -> None:
+    steps = lc.plan_promotion("alice", READY, REGIME, **PROMOTION_REQUEST)
+    assert steps == [
+        Step("AttachUserPolicy", CURRENT),
+        Step("AttachUserPolicy", APP),
+        Step("AttachUserPolicy", READ_ONLY),
+        Step("AddUserToGroup", "Developers"),
+        Step("AddUserToGroup", "Ops"),
+        Step("RemoveUserFromGroup", GROUP),
+    ]
+    after = lc.apply_steps(READY, steps)
+    assert lc.stage(after, REGIME) == "promoted"
+    assert after.groups == ("Developers", "Ops")
+    assert after.policies == (CURRENT, APP, READ_ONLY)
+
+
+def test_plan_promotion_without_requests_still_guards_before_leaving() -> None:
+    assert lc.plan_promotion("alice", READY, REGIME) == [
+        Step("AttachUserPolicy", CURRENT),
+        Step("RemoveUserFromGroup", GROUP),
+    ]
+
+
+def test_plan_promotion_of_a_promoted_user_is_a_no_op() -> None:
+    assert lc.plan_promotion("alice", PROMOTED, REGIME, groups=["Developers"], policies=[CURRENT]) == []
+
+
+def test_plan_promotion_of_a_promoted_user_only_adds() -> None:
+    steps = lc.plan_promotion("alice", PROMOTED, REGIME, groups=["Developers", "Ops"], policies=[APP])
+    assert steps == [Step("AttachUserPolicy", APP), Step("AddUserToGroup", "Ops")]
+
+
+def test_plan_promotion_resumes_an_interrupted_promotion() -> None:
+    half = INTERRUPTED._replace(policies=(CURRENT, APP))
+    steps = lc.plan_promotion("alice", half, REGIME, **PROMOTION_REQUEST)
+    assert steps == [
+        Step("AttachUserPolicy", READ_ONLY),
+        Step("AddUserToGroup", "Developers"),
+        Step("AddUserToGroup", "Ops"),
+        Step("RemoveUserFromGroup", GROUP),
+    ]
+
+
+def test_plan_promotion_does_not_double_duplicates() -> None:
+    steps = lc.plan_promotion("alice", READY, REGIME, groups=["Developers", "Developers"], policies=[APP, CURRENT, APP])
+    assert steps == [
+        Step("AttachUserPolicy", CURRENT),
+        Step("AttachUserPolicy", APP),
+        Step("AddUserToGroup", "Developers"),
+        Step("RemoveUserFromGroup", GROUP),
+    ]
+
+
+def test_plan_promotion_of_an_mfa_user_outside_the_regime_attaches_the_guard_first() -> None:
+    steps = lc.plan_promotion("alice", UNMANAGED_MFA, REGIME, groups=["Developers"], policies=[APP])
+    assert steps == [
+        Step("AttachUserPolicy", CURRENT),
+        Step("AttachUserPolicy", APP),
+        Step("AddUserToGroup", "Developers"),
+    ]
+
+
+# Invariant 1: no unguarded credential, after any call of any plan.
+
+
+@pytest.mark.parametrize("name", sorted(STATES))
+def test_invariant_1_every_prefix_of_every_plan_is_guarded(name: str) -> None:
+    start = STATES[name]
+    # An adopted user may hold an unguarded password before the collection's first call; from then on never.
+    from_prefix = 0 if name in MANAGED else 1
+    checked = 0
+    for label, steps in plans(name):
+        assert violations(start, steps, from_prefix) == [], (name, label, steps)
+        checked += len(steps)
+    assert checked > 0
+
+
+def test_invariant_1_enumeration_covers_the_four_required_starting_states() -> None:
+    # absent, unmanaged with a password, onboarding, ready: each has a non-empty plan that the check walks.
+    assert [len(s) for _label, s in plans("absent")] == [3, 3]
+    assert [len(s) for _label, s in plans("unmanaged_password")] == [1, 2]
+    assert [len(s) for _label, s in plans("ready")] == [0, 1, 6]
+    assert [len(s) for _label, s in plans("onboarding_no_password")] == [1, 2]
+
+
+def test_invariant_1_check_catches_a_password_before_the_guard() -> None:
+    wrong = [Step("CreateUser", {}), Step("CreateLoginProfile"), Step("AddUserToGroup", GROUP)]
+    assert violations(ABSENT, wrong) == [2]
+
+
+def test_invariant_1_check_catches_leaving_the_group_before_the_guard_policy() -> None:
+    wrong = [Step("RemoveUserFromGroup", GROUP), Step("AttachUserPolicy", CURRENT)]
+    assert violations(READY, wrong) == [1]
+
+
+def test_invariant_1_check_catches_an_unguarded_adoption() -> None:
+    assert violations(UNMANAGED_PASSWORD, [Step("TagUser", {"a": "b"})], from_prefix=1) == [1]
+
+
+@pytest.mark.parametrize("name", sorted(STATES))
+def test_a_run_killed_after_any_call_converges_on_rerun(name: str) -> None:
+    start = STATES[name]
+    for label, steps in plans(name):
+        complete = lc.apply_steps(start, steps)
+        for length in range(len(steps) + 1):
+            killed = lc.apply_steps(start, steps[:length])
+            if label == "promotion":
+                rest = lc.plan_promotion("alice", killed, REGIME, **PROMOTION_REQUEST)
+            else:
+                tags = {"team": "data"} if label == "onboarding+tags" else None
+                rest = lc.plan_onboarding(killed, REGIME, tags, purge_tags=tags is not None)[0]
+            assert rest == steps[length:], (name, label, length)
+            resumed = lc.apply_steps(killed, rest)
+            assert (set(resumed.groups), set(resumed.policies)) == (set(complete.groups), set(complete.policies))
+            assert (resumed.has_login_profile, dict(resumed.tags)) == (complete.has_login_profile, dict(complete.tags))
+
+
+# Invariant 2: no permission before MFA.
+
+
+@pytest.mark.parametrize("name", NO_MFA)
+def test_invariant_2_promotion_refuses_every_user_without_mfa(name: str) -> None:
+    with pytest.raises(lc.Refused):
+        lc.plan_promotion("alice", STATES[name], REGIME, **PROMOTION_REQUEST)
+
+
+@pytest.mark.parametrize("name", NO_MFA)
+def test_invariant_2_onboarding_grants_nothing_but_the_onboarding_group(name: str) -> None:
+    start = STATES[name]
+    for tags, purge in [(None, False), ({"team": "data"}, True)]:
+        steps = lc.plan_onboarding(start, REGIME, tags, purge)[0]
+        for length in range(len(steps) + 1):
+            state = lc.apply_steps(start, steps[:length])
+            assert set(state.groups) - set(start.groups) <= {GROUP}
+            assert set(state.policies) == set(start.policies)
+            assert "Developers" not in state.groups
+            assert APP not in state.policies
+
+
+# guarded()
+
+
+@pytest.mark.parametrize(
+    ("observed", "group_policies", "expected"),
+    [
+        (Observed(True, groups=(GROUP,)), None, True),
+        (Observed(True, policies=(CURRENT,)), None, True),
+        (Observed(True, groups=("Developers",)), None, False),
+        (Observed(True, groups=("Developers",)), {"Developers": [APP]}, False),
+        (Observed(True, groups=("Developers",)), {"Developers": [APP, CURRENT]}, True),
+        (Observed(True, groups=("Ops",)), {"Developers": [CURRENT]}, False),
+        (Observed(True, policies=(APP,)), None, False),
+    ],
+)
+def test_guarded(observed: Observed, group_policies: dict[str, list[str]] | None, expected: bool) -> None:
+    assert lc.guarded(observed, REGIME, group_policies) is expected
+
+
+# apply_steps()
+
+
+def test_apply_steps_follows_each_action() -> None:
+    start = Observed(True, groups=("A",), policies=(APP,), tags=(("k", "v"), ("x", "1")))
+    after = lc.apply_steps(
+        start,
+        [
+            Step("AddUserToGroup", "B"),
+            Step("AddUserToGroup", "A"),
+            Step("RemoveUserFromGroup", "A"),
+            Step("AttachUserPolicy", CURRENT),
+            Step("AttachUserPolicy", APP),
+            Step("CreateLoginProfile"),
+            Step("TagUser", {"k": "w"}),
+            Step("UntagUser", ["x", "missing"]),
+        ],
+    )
+    assert after == Observed(True, groups=("B",), policies=(APP, CURRENT), has_login_profile=True, tags=(("k", "w"),))
+    assert start.groups == ("A",)  # the input is not modified
+
+
+def test_apply_steps_create_user() -> None:
+    after = lc.apply_steps(ABSENT, [Step("CreateUser", {"team": "data"})])
+    assert after == Observed(True, tags=(("team", "data"),))
+
+
+# ARNs and URLs
+
+
+@pytest.mark.parametrize(
+    ("arn", "expected"),
+    [
+        (f"arn:aws:iam::{ACCOUNT}:group/NotYetLoginUsers", ("aws", ACCOUNT)),
+        ("arn:aws-cn:iam::210987654321:group/team/NotYetLoginUsers", ("aws-cn", "210987654321")),
+        ("arn:aws-us-gov:iam::111122223333:user/alice", ("aws-us-gov", "111122223333")),
+    ],
+)
+def test_account_of(arn: str, expected: tuple[str, str]) -> None:
+    assert lc.account_of(arn) == expected
+
+
+@pytest.mark.parametrize(
+    ("partition", "expected"),
+    [
+        ("aws", f"https://{ACCOUNT}.signin.aws.amazon.com/console"),
+        ("aws-cn", f"https://{ACCOUNT}.signin.amazonaws.cn/console"),
+        ("aws-us-gov", f"https://{ACCOUNT}.signin.amazonaws-us-gov.com/console"),
+    ],
+)
+def test_console_url(partition: str, expected: str) -> None:
+    assert lc.console_url(partition, ACCOUNT) == expected
+
+
+@pytest.mark.parametrize(
+    ("reference", "partition", "expected"),
+    [
+        (APP, "aws", [APP]),
+        (READ_ONLY, "aws", [READ_ONLY]),
+        (
+            "ReadOnlyAccess",
+            "aws",
+            [f"arn:aws:iam::{ACCOUNT}:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/ReadOnlyAccess"],
+        ),
+        (
+            "job-function/ViewOnlyAccess",
+            "aws",
+            [
+                f"arn:aws:iam::{ACCOUNT}:policy/job-function/ViewOnlyAccess",
+                "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
+            ],
+        ),
+        (
+            "/job-function/ViewOnlyAccess",
+            "aws",
+            [
+                f"arn:aws:iam::{ACCOUNT}:policy/job-function/ViewOnlyAccess",
+                "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
+            ],
+        ),
+        (
+            "AppReadOnly",
+            "aws-cn",
+            [f"arn:aws-cn:iam::{ACCOUNT}:policy/AppReadOnly", "arn:aws-cn:iam::aws:policy/AppReadOnly"],
+        ),
+    ],
+)
+def test_policy_arn_candidates_customer_managed_first(reference: str, partition: str, expected: list[str]) -> None:
+    assert lc.policy_arn_candidates(reference, partition, ACCOUNT) == expected
+
+
+@pytest.mark.parametrize(
+    ("partition", "path", "expected"),
+    [
+        ("aws", "/", f"arn:aws:iam::{ACCOUNT}:user/alice"),
+        ("aws", "/contractors/", f"arn:aws:iam::{ACCOUNT}:user/contractors/alice"),
+        ("aws-cn", "/", f"arn:aws-cn:iam::{ACCOUNT}:user/alice"),
+    ],
+)
+def test_user_arn(partition: str, path: str, expected: str) -> None:
+    assert lc.user_arn(partition, ACCOUNT, path, "alice") == expected

@@ -1,0 +1,1278 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""iam_onboard_user against an in-process moto IAM: every transition, the exact order of the write calls as
+sent to botocore, refusals and errors that write nothing, check and diff mode, secrets, and bulk runs."""
+
+from __future__ import annotations
+
+import json
+import string
+import typing as t
+
+import botocore.client
+import pytest
+from botocore.exceptions import ClientError
+
+from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user
+
+Run = t.Callable[..., dict[str, t.Any]]
+
+ACCOUNT = "123456789012"  # moto's default account
+GROUP = "NotYetLoginUsers"
+FIRST_LOGIN = f"arn:aws:iam::{ACCOUNT}:policy/MFARequiredOnlyForTheFirstLogin"
+CURRENT = f"arn:aws:iam::{ACCOUNT}:policy/MFARequiredForCurrentUsers"
+APP = f"arn:aws:iam::{ACCOUNT}:policy/AppReadOnly"
+CONSOLE_URL = f"https://{ACCOUNT}.signin.aws.amazon.com/console"
+PROMOTE = {"state": "promoted", "groups": ["Developers"], "managed_policies": ["AppReadOnly"]}
+READS = ("Get", "List", "Describe")
+IAM_SYMBOLS = "!@#$%^&*()_+-=[]{}|'"
+# Ansible's no_log masking: a module that leaks a no_log value into its output shows one of these instead.
+MASKS = ("********", "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER")
+STRICT_POLICY = {
+    "MinimumPasswordLength": 32,
+    "RequireSymbols": True,
+    "RequireNumbers": True,
+    "RequireUppercaseCharacters": True,
+    "RequireLowercaseCharacters": True,
+    "AllowUsersToChangePassword": True,
+}
+# The calls of one unchanged user: the account reads, then the user's.
+ONBOARDING_ACCOUNT_READS = ["GetGroup", "GetPolicy", "GetAccountPasswordPolicy"]
+USER_READS = ["GetUser", "GetLoginProfile", "ListMFADevices", "ListGroupsForUser", "ListAttachedUserPolicies"]
+PROMOTION_ACCOUNT_READS = ["GetGroup", "GetPolicy", "GetGroup", "GetPolicy"]  # + Developers, AppReadOnly
+
+# Botocore's own call, captured before any fixture patches it: the tests' inspections go through it unrecorded.
+_UNRECORDED_CALL = botocore.client.BaseClient._make_api_call
+
+
+# Helpers
+
+
+def snapshot(iam: t.Any, name: str) -> dict[str, t.Any] | None:
+    """What IAM holds for a user (None when absent), read without being recorded."""
+
+    def call(operation: str, **params: t.Any) -> dict[str, t.Any]:
+        return _UNRECORDED_CALL(iam, operation, params)
+
+    try:
+        user = call("GetUser", UserName=name)["User"]
+    except ClientError as e:
+        if e.response["Error"]["Code"] == "NoSuchEntity":
+            return None
+        raise
+    try:
+        profile = call("GetLoginProfile", UserName=name)["LoginProfile"]
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "NoSuchEntity":
+            raise
+        profile = None
+    groups = sorted(g["GroupName"] for g in call("ListGroupsForUser", UserName=name)["Groups"])
+    return {
+        "path": user["Path"],
+        "tags": {tag["Key"]: tag["Value"] for tag in user.get("Tags", [])},
+        "groups": groups,
+        "policies": sorted(p["PolicyArn"] for p in call("ListAttachedUserPolicies", UserName=name)["AttachedPolicies"]),
+        "group_policies": sorted(
+            p["PolicyArn"] for g in groups for p in call("ListAttachedGroupPolicies", GroupName=g)["AttachedPolicies"]
+        ),
+        "login_profile": None if profile is None else str(profile["CreateDate"]),
+        "mfa_devices": sorted(d["SerialNumber"] for d in call("ListMFADevices", UserName=name)["MFADevices"]),
+    }
+
+
+def is_guarded(state: dict[str, t.Any]) -> bool:
+    """Invariant 1 for one user as IAM holds it."""
+    return GROUP in state["groups"] or CURRENT in state["policies"] or CURRENT in state["group_policies"]
+
+
+def writes_with_params(api_calls: t.Any) -> list[tuple[str, dict[str, t.Any]]]:
+    return [(name, params) for name, params in api_calls.calls if not name.startswith(READS)]
+
+
+def without_invocation(result: dict[str, t.Any]) -> str:
+    """The result as JSON, without the echo of the module arguments (where Ansible shows no_log values masked)."""
+    return json.dumps({k: v for k, v in result.items() if k != "invocation"}, default=str)
+
+
+def make_user(iam: t.Any, name: str, kind: str, enable_mfa: t.Callable[..., str]) -> None:
+    """Bring a user into a starting state with the tests' own client, as the operator or the user would."""
+    if kind == "absent":
+        return
+    iam.create_user(UserName=name)
+    if kind == "unmanaged":
+        return
+    iam.create_login_profile(UserName=name, Password="Existing-Passw0rd!x", PasswordResetRequired=False)
+    if kind == "unmanaged_password":
+        return
+    iam.add_user_to_group(UserName=name, GroupName=GROUP)
+    if kind == "onboarding":
+        return
+    enable_mfa(name)
+    if kind == "ready":
+        return
+    iam.attach_user_policy(UserName=name, PolicyArn=CURRENT)
+    iam.add_user_to_group(UserName=name, GroupName="Developers")
+    iam.remove_user_from_group(UserName=name, GroupName=GROUP)
+    assert kind == "promoted"
+
+
+def assert_satisfies_strict_policy(password: str) -> None:
+    assert len(password) >= 32
+    assert any(c in string.ascii_uppercase for c in password)
+    assert any(c in string.ascii_lowercase for c in password)
+    assert any(c in string.digits for c in password)
+    assert any(c in IAM_SYMBOLS for c in password)
+    assert set(password) <= set(string.ascii_letters + string.digits + IAM_SYMBOLS)
+
+
+@pytest.fixture
+def strict_password_policy(iam: t.Any) -> None:
+    iam.update_account_password_policy(**STRICT_POLICY)
+
+
+@pytest.fixture
+def guard_monitor(monkeypatch: pytest.MonkeyPatch, iam: t.Any) -> list[tuple[str, str, dict[str, t.Any] | None]]:
+    """After every write call a module makes, the state IAM holds for the user it named: (operation, user, state).
+
+    Request it after `api_calls` so that the recorder still sees every call.
+    """
+    log: list[tuple[str, str, dict[str, t.Any] | None]] = []
+    inner = botocore.client.BaseClient._make_api_call
+
+    def monitored(self: t.Any, operation: str, params: dict[str, t.Any]) -> t.Any:
+        result = inner(self, operation, params)
+        if self is not iam and not operation.startswith(READS) and "UserName" in params:
+            log.append((operation, params["UserName"], snapshot(iam, params["UserName"])))
+        return result
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", monitored)
+    return log
+
+
+class Killer:
+    """Makes the n-th write call of a module fail with AccessDenied (never retried): a run killed there."""
+
+    def __init__(self) -> None:
+        self.at: int | None = None
+        self.seen = 0
+
+    def arm(self, at: int | None) -> None:
+        self.at, self.seen = at, 0
+
+
+@pytest.fixture
+def killer(monkeypatch: pytest.MonkeyPatch, iam: t.Any) -> Killer:
+    state = Killer()
+    inner = botocore.client.BaseClient._make_api_call
+
+    def maybe_fail(self: t.Any, operation: str, params: dict[str, t.Any]) -> t.Any:
+        if state.at is not None and self is not iam and not operation.startswith(READS):
+            state.seen += 1
+            if state.seen == state.at:
+                raise ClientError({"Error": {"Code": "AccessDenied", "Message": "injected"}}, operation)
+        return inner(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", maybe_fail)
+    return state
+
+
+@pytest.fixture
+def aws_managed_policies(monkeypatch: pytest.MonkeyPatch, aws_env: None) -> None:
+    """moto loads the AWS-managed policies; request it before `iam` / `bootstrapped`."""
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+
+# absent -> onboarding
+
+
+def test_onboarding_a_new_user_creates_guards_then_password(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any
+) -> None:
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"name": "alice", "tags": {"team": "data"}})
+
+    assert result["changed"] is True
+    assert api_calls.writes == ["CreateUser", "AddUserToGroup", "CreateLoginProfile"]
+    password = result["temporary_password"]
+    assert writes_with_params(api_calls) == [
+        ("CreateUser", {"UserName": "alice", "Path": "/", "Tags": [{"Key": "team", "Value": "data"}]}),
+        ("AddUserToGroup", {"UserName": "alice", "GroupName": GROUP}),
+        ("CreateLoginProfile", {"UserName": "alice", "Password": password, "PasswordResetRequired": True}),
+    ]
+    assert api_calls.names == [
+        *ONBOARDING_ACCOUNT_READS,
+        "GetUser",
+        "CreateUser",
+        "AddUserToGroup",
+        "CreateLoginProfile",
+    ]
+    assert result["stage"] == "onboarding"
+    assert result["actions"] == ["CreateUser team", f"AddUserToGroup {GROUP}", "CreateLoginProfile"]
+    assert result["console_url"] == CONSOLE_URL
+    assert result["mfa_devices"] == []
+    assert result["login_profile"]["exists"] is True
+    assert result["login_profile"]["password_reset_required"] is True
+    assert result["login_profile"]["create_date"]
+    user = result["user"]
+    assert user["name"] == "alice"
+    assert user["arn"] == f"arn:aws:iam::{ACCOUNT}:user/alice"
+    assert user["path"] == "/"
+    assert user["tags"] == {"team": "data"}
+    assert user["user_id"] == iam.get_user(UserName="alice")["User"]["UserId"]
+    state = snapshot(iam, "alice")
+    assert state is not None
+    assert (state["groups"], state["policies"], state["tags"]) == ([GROUP], [], {"team": "data"})
+    assert state["group_policies"] == [FIRST_LOGIN]
+    assert state["login_profile"] is not None
+
+
+def test_onboarding_with_a_path(bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any) -> None:
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"name": "carol", "path": "/contractors/"})
+
+    assert api_calls.calls[api_calls.names.index("CreateUser")][1] == {
+        "UserName": "carol",
+        "Path": "/contractors/",
+        "Tags": [],
+    }
+    assert result["user"]["path"] == "/contractors/"
+    assert result["user"]["arn"] == f"arn:aws:iam::{ACCOUNT}:user/contractors/carol"
+    assert iam.get_user(UserName="carol")["User"]["Path"] == "/contractors/"
+
+
+def test_password_reset_required_false_is_sent_as_false(bootstrapped: t.Any, api_calls: t.Any, run_module: Run) -> None:
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"name": "alice", "password_reset_required": False})
+
+    (request,) = [params for name, params in api_calls.calls if name == "CreateLoginProfile"]
+    assert request["PasswordResetRequired"] is False
+    assert result["login_profile"]["password_reset_required"] is False
+
+
+def test_temporary_password_satisfies_the_account_password_policy(
+    bootstrapped: t.Any, strict_password_policy: None, api_calls: t.Any, run_module: Run
+) -> None:
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"name": "alice"})
+
+    assert_satisfies_strict_policy(result["temporary_password"])
+    (request,) = [params for name, params in api_calls.calls if name == "CreateLoginProfile"]
+    assert request["Password"] == result["temporary_password"]
+
+
+def test_temporary_passwords_differ_between_users(bootstrapped: t.Any, run_module: Run) -> None:
+    first = run_module(iam_onboard_user, {"name": "alice"})["temporary_password"]
+    second = run_module(iam_onboard_user, {"name": "bob"})["temporary_password"]
+    assert first != second
+    assert len(first) >= 20
+
+
+def test_temporary_password_appears_nowhere_else_in_the_result(bootstrapped: t.Any, run_module: Run) -> None:
+    result = run_module(iam_onboard_user, {"name": "alice", "tags": {"team": "data"}}, diff=True)
+
+    password = result.pop("temporary_password")
+    assert password not in json.dumps(result, default=str)
+    assert result["diff"]["after"]["console_password"] is True
+
+
+# onboarding -> onboarding, ready
+
+
+def test_onboarding_rerun_is_a_no_op_without_writes(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any
+) -> None:
+    run_module(iam_onboard_user, {"name": "alice", "tags": {"team": "data"}})
+    before = snapshot(iam, "alice")
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "alice", "tags": {"team": "data"}})
+
+    assert result["changed"] is False
+    assert api_calls.writes == []
+    assert api_calls.names == [*ONBOARDING_ACCOUNT_READS, *USER_READS]
+    assert "temporary_password" not in result
+    assert result["stage"] == "onboarding"
+    assert result["actions"] == []
+    assert result["login_profile"]["exists"] is True
+    assert snapshot(iam, "alice") == before
+
+
+def test_onboarding_reports_ready_once_mfa_is_registered(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, enable_mfa: t.Callable[..., str]
+) -> None:
+    run_module(iam_onboard_user, {"name": "alice"})
+    serial = enable_mfa("alice")
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "alice"})
+
+    assert api_calls.writes == []
+    assert result["changed"] is False
+    assert result["stage"] == "ready"
+    assert [d["serial_number"] for d in result["mfa_devices"]] == [serial]
+    assert serial == f"arn:aws:iam::{ACCOUNT}:mfa/alice"
+    assert result["mfa_devices"][0]["enable_date"]
+
+
+def test_onboarding_updates_tags_without_purging_unless_asked(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any
+) -> None:
+    run_module(iam_onboard_user, {"name": "alice", "tags": {"team": "data", "site": "x"}})
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"name": "alice", "tags": {"team": "ops"}})
+    assert api_calls.writes == ["TagUser"]
+    assert result["user"]["tags"] == {"team": "ops", "site": "x"}
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"name": "alice", "tags": {"team": "ops"}, "purge_tags": True})
+    assert writes_with_params(api_calls) == [("UntagUser", {"UserName": "alice", "TagKeys": ["site"]})]
+    assert snapshot(iam, "alice")["tags"] == {"team": "ops"}  # type: ignore[index]
+
+
+# ready -> promoted -> promoted
+
+
+def test_promotion_guards_grants_then_leaves_the_onboarding_group(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    make_user(iam, "alice", "ready", enable_mfa)
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, dict(PROMOTE, name="alice"))
+
+    assert result["changed"] is True
+    assert writes_with_params(api_calls) == [
+        ("AttachUserPolicy", {"UserName": "alice", "PolicyArn": CURRENT}),
+        ("AttachUserPolicy", {"UserName": "alice", "PolicyArn": APP}),
+        ("AddUserToGroup", {"UserName": "alice", "GroupName": "Developers"}),
+        ("RemoveUserFromGroup", {"UserName": "alice", "GroupName": GROUP}),
+    ]
+    assert api_calls.names == [
+        *PROMOTION_ACCOUNT_READS,
+        *USER_READS,
+        "AttachUserPolicy",
+        "AttachUserPolicy",
+        "AddUserToGroup",
+        "RemoveUserFromGroup",
+    ]
+    assert "ListPolicies" not in api_calls.names  # names resolve without paging through AWS-managed policies
+    assert result["stage"] == "promoted"
+    assert result["actions"] == [
+        f"AttachUserPolicy {CURRENT}",
+        f"AttachUserPolicy {APP}",
+        "AddUserToGroup Developers",
+        f"RemoveUserFromGroup {GROUP}",
+    ]
+    assert "temporary_password" not in result
+    state = snapshot(iam, "alice")
+    assert state is not None
+    assert (state["groups"], state["policies"]) == (["Developers"], sorted([APP, CURRENT]))
+
+
+def test_promotion_rerun_is_a_no_op_without_writes(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    make_user(iam, "alice", "ready", enable_mfa)
+    run_module(iam_onboard_user, dict(PROMOTE, name="alice"))
+    before = snapshot(iam, "alice")
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, dict(PROMOTE, name="alice"))
+
+    assert result["changed"] is False
+    assert api_calls.writes == []
+    assert api_calls.names == [*PROMOTION_ACCOUNT_READS, *USER_READS]
+    assert result["stage"] == "promoted"
+    assert result["actions"] == []
+    assert snapshot(iam, "alice") == before
+
+
+def test_promotion_of_a_promoted_user_only_adds_what_is_new(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    make_user(iam, "alice", "promoted", enable_mfa)
+    iam.create_group(GroupName="Ops")
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "alice", "state": "promoted", "groups": ["Developers", "Ops"]})
+
+    assert writes_with_params(api_calls) == [("AddUserToGroup", {"UserName": "alice", "GroupName": "Ops"})]
+    assert result["stage"] == "promoted"
+
+
+def test_onboarding_never_demotes_a_promoted_user(
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    run_module: Run,
+    iam: t.Any,
+    enable_mfa: t.Callable[..., str],
+    warning_messages: t.Callable[..., list[str]],
+) -> None:
+    make_user(iam, "alice", "promoted", enable_mfa)
+    before = snapshot(iam, "alice")
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "alice", "state": "onboarding"})
+
+    assert result["changed"] is False
+    assert api_calls.writes == []
+    assert api_calls.names == [*ONBOARDING_ACCOUNT_READS, *USER_READS]
+    assert result["stage"] == "promoted"
+    assert "temporary_password" not in result
+    (warning,) = warning_messages(result)
+    assert "alice" in warning
+    assert "promoted" in warning
+    assert snapshot(iam, "alice") == before
+
+
+def test_an_interrupted_promotion_resumes_without_repeating_done_steps(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    make_user(iam, "alice", "ready", enable_mfa)
+    iam.attach_user_policy(UserName="alice", PolicyArn=CURRENT)  # killed after the first call
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, dict(PROMOTE, name="alice"))
+
+    assert writes_with_params(api_calls) == [
+        ("AttachUserPolicy", {"UserName": "alice", "PolicyArn": APP}),
+        ("AddUserToGroup", {"UserName": "alice", "GroupName": "Developers"}),
+        ("RemoveUserFromGroup", {"UserName": "alice", "GroupName": GROUP}),
+    ]
+    assert result["stage"] == "promoted"
+
+
+# Refusals and errors that write nothing
+
+
+def test_promotion_without_mfa_is_refused_and_writes_nothing(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    make_user(iam, "alice", "onboarding", enable_mfa)
+    before = snapshot(iam, "alice")
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, dict(PROMOTE, name="alice"))
+
+    assert result["failed"] is True
+    assert api_calls.writes == []
+    assert "ListMFADevices" in api_calls.names
+    assert "alice" in result["msg"]
+    assert "MFA" in result["msg"]
+    assert result["changed"] is False
+    assert snapshot(iam, "alice") == before
+
+
+def test_promotion_of_an_absent_user_is_refused(bootstrapped: t.Any, api_calls: t.Any, run_module: Run) -> None:
+    api_calls.clear()
+    result = run_module(iam_onboard_user, dict(PROMOTE, name="ghost"))
+
+    assert result["failed"] is True
+    assert api_calls.writes == []
+    assert "ghost" in result["msg"]
+    assert "does not exist" in result["msg"]
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        ({"groups": ["Developers", "Devlopers"]}, "Devlopers"),
+        ({"managed_policies": ["AppReadOnly", "AppReadOnyl"]}, "AppReadOnyl"),
+        ({"managed_policies": [f"arn:aws:iam::{ACCOUNT}:policy/Missing"]}, f"arn:aws:iam::{ACCOUNT}:policy/Missing"),
+    ],
+)
+def test_promotion_with_an_unknown_group_or_policy_writes_nothing(
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    run_module: Run,
+    iam: t.Any,
+    enable_mfa: t.Callable[..., str],
+    args: dict[str, list[str]],
+    named: str,
+) -> None:
+    make_user(iam, "alice", "ready", enable_mfa)
+    before = snapshot(iam, "alice")
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, dict(args, name="alice", state="promoted"))
+
+    assert result["failed"] is True
+    assert named in result["msg"]
+    assert "not found" in result["msg"]
+    assert api_calls.writes == []
+    assert snapshot(iam, "alice") == before
+
+
+def test_bulk_promotion_with_a_typo_writes_nothing_for_anyone(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    make_user(iam, "alice", "ready", enable_mfa)
+    make_user(iam, "bob", "ready", enable_mfa)
+    api_calls.clear()
+
+    result = run_module(
+        iam_onboard_user,
+        {
+            "state": "promoted",
+            "users": [{"name": "alice", "groups": ["Developers"]}, {"name": "bob", "managed_policies": ["Typo"]}],
+        },
+    )
+
+    assert result["failed"] is True
+    assert "Typo" in result["msg"]
+    assert api_calls.writes == []
+    assert snapshot(iam, "alice")["groups"] == [GROUP]  # type: ignore[index]
+
+
+def test_promotion_names_every_unknown_group_and_policy_at_once(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    make_user(iam, "alice", "ready", enable_mfa)
+    api_calls.clear()
+
+    args = {"name": "alice", "state": "promoted", "groups": ["Devs", "Ops"], "managed_policies": ["AppReadOnyl"]}
+    result = run_module(iam_onboard_user, args)
+
+    assert result["failed"] is True
+    assert "groups not found: Devs, Ops" in result["msg"]
+    assert "managed policies not found: AppReadOnyl" in result["msg"]
+    assert api_calls.writes == []
+
+
+def test_user_promoted_through_a_group_is_not_demoted(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    # The current-users policy reaches the user through a group, not attached to the user itself.
+    iam.create_group(GroupName="Staff")
+    iam.attach_group_policy(GroupName="Staff", PolicyArn=bootstrapped.current_users_arn)
+    iam.create_user(UserName="alice")
+    iam.add_user_to_group(GroupName="Staff", UserName="alice")
+    enable_mfa("alice")
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "alice"})
+
+    assert result["changed"] is False
+    assert result["stage"] == "promoted"
+    assert api_calls.writes == []
+    assert "ListAttachedGroupPolicies" in api_calls.names
+    assert GROUP not in [g["GroupName"] for g in iam.list_groups_for_user(UserName="alice")["Groups"]]
+
+
+@pytest.mark.parametrize("state", ["onboarding", "promoted"])
+def test_missing_current_users_policy_writes_nothing(
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    run_module: Run,
+    iam: t.Any,
+    enable_mfa: t.Callable[..., str],
+    state: str,
+) -> None:
+    make_user(iam, "alice", "ready", enable_mfa)
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "alice", "state": state, "current_users_policy": "Nope"})
+
+    assert result["failed"] is True
+    assert f"arn:aws:iam::{ACCOUNT}:policy/Nope" in result["msg"]
+    assert "bootstrap" in result["msg"]
+    assert api_calls.writes == []
+
+
+@pytest.mark.parametrize("state", ["onboarding", "promoted"])
+def test_missing_onboarding_group_tells_to_bootstrap_and_writes_nothing(
+    iam: t.Any, api_calls: t.Any, run_module: Run, state: str
+) -> None:
+    result = run_module(iam_onboard_user, {"name": "alice", "state": state})
+
+    assert result["failed"] is True
+    assert GROUP in result["msg"]
+    assert "bootstrap" in result["msg"]
+    assert api_calls.writes == []
+    assert api_calls.names == ["GetGroup"]
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Short1!a",  # too short for 32
+        "all-lowercase-and-long-enough-but-no-digit-or-upper",
+        "NoSymbolsAtAll0123456789abcdefghijKLMN",
+    ],
+)
+def test_explicit_password_violating_the_policy_fails_before_create_user(
+    bootstrapped: t.Any, strict_password_policy: None, api_calls: t.Any, run_module: Run, iam: t.Any, password: str
+) -> None:
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"name": "alice", "password": password})
+
+    assert result["failed"] is True
+    assert "CreateUser" not in api_calls.names
+    assert api_calls.writes == []
+    assert "alice" in result["msg"]
+    assert "password policy" in result["msg"]
+    assert snapshot(iam, "alice") is None
+    text = without_invocation(result)
+    assert password not in text
+    for mask in MASKS:  # a leak that Ansible masked is still a leak
+        assert mask not in text
+
+
+def test_explicit_password_error_names_the_requirement(
+    bootstrapped: t.Any, strict_password_policy: None, run_module: Run
+) -> None:
+    result = run_module(iam_onboard_user, {"name": "alice", "password": "Short1!a"})
+    assert "at least 32" in result["msg"]
+
+
+def test_explicit_valid_password_is_sent_and_never_echoed_as_something_else(
+    bootstrapped: t.Any, strict_password_policy: None, api_calls: t.Any, run_module: Run
+) -> None:
+    password = "Explicit-Passw0rd-That-Is-Long-Enough!"
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"name": "alice", "password": password})
+
+    assert api_calls.writes == ["CreateUser", "AddUserToGroup", "CreateLoginProfile"]
+    (request,) = [params for name, params in api_calls.calls if name == "CreateLoginProfile"]
+    assert request["Password"] == password
+    # The operator chose this password and knows it; Ansible would mask an echo of a no_log value anyway, which
+    # would hand over a placeholder that no one can sign in with. So it is not returned.
+    assert "temporary_password" not in result
+    assert result["login_profile"]["exists"] is True
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "a" * 65, "alice smith", "team/alice", "al\u00efce", "\u0430lice", "alice\n"],
+    ids=["empty", "65-chars", "space", "slash", "diaeresis", "cyrillic-a", "newline"],
+)
+def test_invalid_name_fails_before_any_api_call(iam: t.Any, api_calls: t.Any, run_module: Run, name: str) -> None:
+    result = run_module(iam_onboard_user, {"name": name})
+
+    assert result["failed"] is True
+    assert result["msg"].startswith("name: the user name")
+    assert api_calls.names == []
+
+
+def test_invalid_name_in_bulk_fails_before_any_api_call(iam: t.Any, api_calls: t.Any, run_module: Run) -> None:
+    result = run_module(iam_onboard_user, {"users": [{"name": "alice"}, {"name": "a" * 65}]})
+
+    assert result["failed"] is True
+    assert result["msg"].startswith("users[1].name:")
+    assert "65 characters" in result["msg"]
+    assert api_calls.names == []
+
+
+def test_64_character_name_is_accepted(bootstrapped: t.Any, run_module: Run, iam: t.Any) -> None:
+    result = run_module(iam_onboard_user, {"name": "a" * 64})
+    assert result["changed"] is True
+    assert snapshot(iam, "a" * 64) is not None
+
+
+@pytest.mark.parametrize(
+    ("users", "message"),
+    [
+        ([{"name": "alice"}, {"name": "bob"}, {"name": "alice"}], "users[2].name: user alice is listed more than once"),
+        ([], "users: the list is empty"),
+    ],
+)
+def test_duplicate_or_empty_users_fail_before_any_api_call(
+    iam: t.Any, api_calls: t.Any, run_module: Run, users: list[dict[str, str]], message: str
+) -> None:
+    result = run_module(iam_onboard_user, {"users": users})
+
+    assert result["failed"] is True
+    assert result["msg"].startswith(message)
+    assert api_calls.names == []
+
+
+def test_onboarding_group_among_promotion_groups_fails_before_any_api_call(
+    iam: t.Any, api_calls: t.Any, run_module: Run
+) -> None:
+    result = run_module(iam_onboard_user, {"name": "alice", "state": "promoted", "groups": [GROUP]})
+
+    assert result["failed"] is True
+    assert GROUP in result["msg"]
+    assert api_calls.names == []
+
+
+# Adoption of existing users
+
+
+def test_adoption_without_password_guards_first_then_creates_one(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any
+) -> None:
+    iam.create_user(UserName="dave", Tags=[{"Key": "owner", "Value": "it"}])
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "dave"})
+
+    assert writes_with_params(api_calls) == [
+        ("AddUserToGroup", {"UserName": "dave", "GroupName": GROUP}),
+        (
+            "CreateLoginProfile",
+            {"UserName": "dave", "Password": result["temporary_password"], "PasswordResetRequired": True},
+        ),
+    ]
+    assert result["stage"] == "onboarding"
+    assert result["user"]["tags"] == {"owner": "it"}
+    assert snapshot(iam, "dave")["groups"] == [GROUP]  # type: ignore[index]
+
+
+def test_adoption_with_password_keeps_it_and_warns_about_an_explicit_one(
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    run_module: Run,
+    iam: t.Any,
+    warning_messages: t.Callable[..., list[str]],
+) -> None:
+    iam.create_user(UserName="erin")
+    iam.create_login_profile(UserName="erin", Password="Existing-Passw0rd!x", PasswordResetRequired=False)
+    profile_date = snapshot(iam, "erin")["login_profile"]  # type: ignore[index]
+    password = "Would-Be-New-Passw0rd!"
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "erin", "password": password})
+
+    assert api_calls.writes == ["AddUserToGroup"]
+    assert "CreateLoginProfile" not in api_calls.names
+    assert "UpdateLoginProfile" not in api_calls.names
+    assert "temporary_password" not in result
+    assert result["stage"] == "onboarding"
+    assert result["login_profile"]["exists"] is True
+    (warning,) = warning_messages(result)
+    assert "erin" in warning
+    assert "already has a console password" in warning
+    text = without_invocation(result)
+    assert password not in text
+    for mask in MASKS:
+        assert mask not in text
+    state = snapshot(iam, "erin")
+    assert state["groups"] == [GROUP]  # type: ignore[index]
+    assert state["login_profile"] == profile_date  # type: ignore[index]
+
+
+def test_adoption_of_a_user_with_permissions_keeps_and_names_them(
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    run_module: Run,
+    iam: t.Any,
+    warning_messages: t.Callable[..., list[str]],
+) -> None:
+    iam.create_user(UserName="frank")
+    iam.create_login_profile(UserName="frank", Password="Existing-Passw0rd!x")
+    iam.add_user_to_group(UserName="frank", GroupName="Developers")
+    iam.attach_user_policy(UserName="frank", PolicyArn=APP)
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "frank"})
+
+    assert api_calls.writes == ["AddUserToGroup"]
+    (warning,) = warning_messages(result)
+    assert "frank" in warning
+    assert "Developers" in warning
+    assert APP in warning
+    state = snapshot(iam, "frank")
+    assert (state["groups"], state["policies"]) == (["Developers", GROUP], [APP])  # type: ignore[index]
+
+
+def test_interrupted_onboarding_resumes_with_the_guard_first(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any
+) -> None:
+    iam.create_user(UserName="gina", Tags=[{"Key": "team", "Value": "data"}])  # killed after CreateUser
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "gina", "tags": {"team": "data"}})
+
+    assert api_calls.writes == ["AddUserToGroup", "CreateLoginProfile"]
+    assert "temporary_password" in result
+
+
+# Invariant 1 observed in IAM after every single write call
+
+
+def test_no_credential_is_ever_unguarded_through_the_whole_lifecycle(
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    guard_monitor: list[tuple[str, str, dict[str, t.Any] | None]],
+    run_module: Run,
+    enable_mfa: t.Callable[..., str],
+) -> None:
+    run_module(iam_onboard_user, {"name": "alice", "tags": {"team": "data"}})
+    enable_mfa("alice")
+    run_module(iam_onboard_user, dict(PROMOTE, name="alice"))
+
+    assert [operation for operation, _user, _state in guard_monitor] == [
+        "CreateUser",
+        "AddUserToGroup",
+        "CreateLoginProfile",
+        "AttachUserPolicy",
+        "AttachUserPolicy",
+        "AddUserToGroup",
+        "RemoveUserFromGroup",
+    ]
+    for operation, user, state in guard_monitor:
+        assert user == "alice"
+        assert state is not None
+        if state["login_profile"] is not None:
+            assert is_guarded(state), (operation, state)
+        # Invariant 2: no permission beyond the guards before MFA.
+        if not state["mfa_devices"]:
+            assert set(state["groups"]) <= {GROUP}
+            assert state["policies"] == []
+    assert guard_monitor[-1][2]["groups"] == ["Developers"]  # type: ignore[index]
+
+
+def test_monitor_detects_an_unguarded_credential(
+    bootstrapped: t.Any, iam: t.Any, guard_monitor: list[tuple[str, str, dict[str, t.Any] | None]]
+) -> None:
+    # The check above can fail: the same reading of IAM after a password set before the guard.
+    iam.create_user(UserName="mallory")
+    iam.create_login_profile(UserName="mallory", Password="Existing-Passw0rd!x")
+    state = snapshot(iam, "mallory")
+    assert state is not None
+    assert is_guarded(state) is False
+    iam.add_user_to_group(UserName="mallory", GroupName=GROUP)
+    assert is_guarded(snapshot(iam, "mallory")) is True  # type: ignore[arg-type]
+    assert guard_monitor == []  # the tests' own calls are not monitored
+
+
+ONBOARDING_END = {"groups": [GROUP], "policies": [], "tags": {"team": "data"}}
+PROMOTION_END = {"groups": ["Developers"], "policies": sorted([APP, CURRENT]), "tags": {}}
+
+
+@pytest.mark.parametrize("kill_at", [1, 2, 3])
+def test_onboarding_killed_at_any_write_is_safe_and_converges(
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    killer: Killer,
+    run_module: Run,
+    iam: t.Any,
+    kill_at: int,
+) -> None:
+    planned = ["CreateUser team", f"AddUserToGroup {GROUP}", "CreateLoginProfile"]
+    killer.arm(kill_at)
+    killed = run_module(iam_onboard_user, {"name": "alice", "tags": {"team": "data"}})
+
+    assert killed["failed"] is True
+    assert "AccessDenied" in killed["msg"]
+    assert killed["actions"] == planned[: kill_at - 1]
+    assert "temporary_password" not in killed
+    state = snapshot(iam, "alice")
+    # What the killed run left: nothing, a user without credentials, or a guarded user without credentials.
+    expected = {1: None, 2: ([], [], False), 3: ([GROUP], [], False)}[kill_at]
+    left = None if state is None else (state["groups"], state["policies"], state["login_profile"] is not None)
+    assert left == expected
+
+    killer.arm(None)
+    resumed = run_module(iam_onboard_user, {"name": "alice", "tags": {"team": "data"}})
+
+    assert resumed["changed"] is True
+    assert resumed["actions"] == planned[kill_at - 1 :]
+    assert "temporary_password" in resumed
+    end = snapshot(iam, "alice")
+    assert end is not None
+    assert {k: end[k] for k in ONBOARDING_END} == ONBOARDING_END
+    assert end["login_profile"] is not None
+
+
+@pytest.mark.parametrize("kill_at", [1, 2, 3, 4])
+def test_promotion_killed_at_any_write_is_safe_and_converges(
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    killer: Killer,
+    run_module: Run,
+    iam: t.Any,
+    enable_mfa: t.Callable[..., str],
+    kill_at: int,
+) -> None:
+    planned = [f"AttachUserPolicy {CURRENT}", f"AttachUserPolicy {APP}", "AddUserToGroup Developers"]
+    planned.append(f"RemoveUserFromGroup {GROUP}")
+    make_user(iam, "alice", "ready", enable_mfa)
+    killer.arm(kill_at)
+    killed = run_module(iam_onboard_user, dict(PROMOTE, name="alice"))
+
+    assert killed["failed"] is True
+    assert killed["actions"] == planned[: kill_at - 1]
+    assert killed["changed"] is (kill_at > 1)
+    state = snapshot(iam, "alice")
+    assert state is not None
+    assert is_guarded(state)
+    assert (state["groups"], state["policies"]) == {
+        1: ([GROUP], []),
+        2: ([GROUP], [CURRENT]),
+        3: ([GROUP], sorted([APP, CURRENT])),
+        4: (["Developers", GROUP], sorted([APP, CURRENT])),
+    }[kill_at]
+
+    killer.arm(None)
+    resumed = run_module(iam_onboard_user, dict(PROMOTE, name="alice"))
+
+    assert resumed["actions"] == planned[kill_at - 1 :]
+    assert resumed["stage"] == "promoted"
+    end = snapshot(iam, "alice")
+    assert end is not None
+    assert {k: end[k] for k in PROMOTION_END} == PROMOTION_END
+
+
+# Check mode and diff mode
+
+
+PROMOTION_ACTIONS = [
+    f"AttachUserPolicy {CURRENT}",
+    f"AttachUserPolicy {APP}",
+    "AddUserToGroup Developers",
+    f"RemoveUserFromGroup {GROUP}",
+]
+CHECK_CASES = [
+    ("absent", {}, ["CreateUser", f"AddUserToGroup {GROUP}", "CreateLoginProfile"], "onboarding"),
+    ("unmanaged", {}, [f"AddUserToGroup {GROUP}", "CreateLoginProfile"], "onboarding"),
+    ("unmanaged_password", {}, [f"AddUserToGroup {GROUP}"], "onboarding"),
+    ("onboarding", {}, [], "onboarding"),
+    ("ready", {}, [], "ready"),
+    (
+        "ready",
+        PROMOTE,
+        PROMOTION_ACTIONS,
+        "promoted",
+    ),
+    ("promoted", {"state": "promoted", "groups": ["Developers"]}, [], "promoted"),
+    ("promoted", {"state": "onboarding"}, [], "promoted"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "args", "actions", "stage"),
+    CHECK_CASES,
+    ids=[
+        "absent-onboarding",
+        "adopt-no-password",
+        "adopt-password",
+        "onboarding-no-op",
+        "ready-no-op",
+        "ready-promoted",
+        "promoted-no-op",
+        "promoted-no-demotion",
+    ],
+)
+def test_check_mode_predicts_without_writing(
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    run_module: Run,
+    iam: t.Any,
+    enable_mfa: t.Callable[..., str],
+    kind: str,
+    args: dict[str, t.Any],
+    actions: list[str],
+    stage: str,
+) -> None:
+    make_user(iam, "alice", kind, enable_mfa)
+    before = snapshot(iam, "alice")
+    api_calls.clear()
+
+    predicted = run_module(iam_onboard_user, dict(args, name="alice"), check_mode=True, diff=True)
+
+    assert api_calls.writes == []
+    assert snapshot(iam, "alice") == before
+    assert predicted["changed"] is bool(actions)
+    assert predicted["actions"] == actions
+    assert predicted["stage"] == stage
+    assert "temporary_password" not in predicted
+    assert predicted["console_url"] == CONSOLE_URL
+
+    # The prediction is what a real run then does.
+    real = run_module(iam_onboard_user, dict(args, name="alice"), diff=True)
+    assert (real["changed"], real["actions"], real["stage"]) == (predicted["changed"], actions, stage)
+    assert real["diff"]["after"] == predicted["diff"]["after"]
+
+
+def test_check_mode_of_a_refused_promotion_writes_nothing(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    make_user(iam, "alice", "onboarding", enable_mfa)
+    api_calls.clear()
+    result = run_module(iam_onboard_user, dict(PROMOTE, name="alice"), check_mode=True)
+    assert result["failed"] is True
+    assert "MFA" in result["msg"]
+    assert api_calls.writes == []
+
+
+def test_check_mode_for_a_new_user_reports_the_user_to_be(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run
+) -> None:
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"name": "alice", "path": "/team/", "tags": {"a": "b"}}, check_mode=True)
+
+    assert api_calls.names == [*ONBOARDING_ACCOUNT_READS, "GetUser"]
+    assert result["user"] == {
+        "name": "alice",
+        "arn": f"arn:aws:iam::{ACCOUNT}:user/team/alice",
+        "user_id": None,
+        "path": "/team/",
+        "create_date": None,
+        "tags": {"a": "b"},
+    }
+    assert result["login_profile"]["exists"] is True
+    assert result["login_profile"]["create_date"] is None
+
+
+def test_diff_of_onboarding(bootstrapped: t.Any, run_module: Run) -> None:
+    result = run_module(iam_onboard_user, {"name": "alice"}, diff=True)
+
+    assert result["diff"]["before"] == {}
+    after = result["diff"]["after"]
+    assert (after["stage"], after["groups"], after["policies"]) == ("onboarding", [GROUP], [])
+    assert result["temporary_password"] not in json.dumps(result["diff"])
+
+
+def test_diff_of_promotion(bootstrapped: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]) -> None:
+    make_user(iam, "alice", "ready", enable_mfa)
+
+    result = run_module(iam_onboard_user, dict(PROMOTE, name="alice"), diff=True)
+
+    before, after = result["diff"]["before"], result["diff"]["after"]
+    assert (before["stage"], before["groups"], before["policies"]) == ("ready", [GROUP], [])
+    assert (after["stage"], after["groups"], after["policies"]) == ("promoted", ["Developers"], sorted([APP, CURRENT]))
+    assert "Existing-Passw0rd!x" not in json.dumps(result["diff"])
+
+
+def test_diff_in_check_mode_never_shows_an_explicit_password(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run
+) -> None:
+    password = "Explicit-Passw0rd-Long!"
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"name": "alice", "password": password}, check_mode=True, diff=True)
+
+    assert api_calls.writes == []
+    text = without_invocation(result)
+    assert password not in text
+    for mask in MASKS:
+        assert mask not in text
+    assert result["diff"]["after"]["console_password"] is True
+
+
+# Managed policies by name
+
+
+def test_policy_by_name_resolves_to_the_customer_managed_arn_and_by_arn_as_given(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    extra = iam.create_policy(
+        PolicyName="Billing",
+        Path="/finance/",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "aws-portal:View*", "Resource": "*"}]}
+        ),
+    )["Policy"]["Arn"]
+    make_user(iam, "alice", "ready", enable_mfa)
+    api_calls.clear()
+
+    run_module(
+        iam_onboard_user,
+        {"name": "alice", "state": "promoted", "managed_policies": ["AppReadOnly", "finance/Billing", extra]},
+    )
+
+    attached = [params["PolicyArn"] for name, params in api_calls.calls if name == "AttachUserPolicy"]
+    assert attached == [CURRENT, APP, extra]
+    assert extra == f"arn:aws:iam::{ACCOUNT}:policy/finance/Billing"
+    assert "ListPolicies" not in api_calls.names
+
+
+def test_aws_managed_policies_by_name(
+    aws_managed_policies: None,
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    run_module: Run,
+    iam: t.Any,
+    enable_mfa: t.Callable[..., str],
+) -> None:
+    assert iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")["Policy"]["PolicyName"]
+    make_user(iam, "alice", "ready", enable_mfa)
+    api_calls.clear()
+
+    result = run_module(
+        iam_onboard_user,
+        {"name": "alice", "state": "promoted", "managed_policies": ["ReadOnlyAccess", "job-function/ViewOnlyAccess"]},
+    )
+
+    assert result["stage"] == "promoted"
+    attached = [params["PolicyArn"] for name, params in api_calls.calls if name == "AttachUserPolicy"]
+    assert attached == [
+        CURRENT,
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
+    ]
+    # Customer-managed first, then AWS-managed; no paging through the AWS-managed list.
+    assert [params["PolicyArn"] for name, params in api_calls.calls if name == "GetPolicy"] == [
+        CURRENT,
+        f"arn:aws:iam::{ACCOUNT}:policy/ReadOnlyAccess",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        f"arn:aws:iam::{ACCOUNT}:policy/job-function/ViewOnlyAccess",
+        "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
+    ]
+    assert "ListPolicies" not in api_calls.names
+
+
+def test_customer_managed_policy_shadows_the_aws_managed_one_of_the_same_name(
+    aws_managed_policies: None,
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    run_module: Run,
+    iam: t.Any,
+    enable_mfa: t.Callable[..., str],
+) -> None:
+    own = iam.create_policy(
+        PolicyName="ReadOnlyAccess",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}
+        ),
+    )["Policy"]["Arn"]
+    make_user(iam, "alice", "ready", enable_mfa)
+    api_calls.clear()
+
+    run_module(iam_onboard_user, {"name": "alice", "state": "promoted", "managed_policies": ["ReadOnlyAccess"]})
+
+    attached = [params["PolicyArn"] for name, params in api_calls.calls if name == "AttachUserPolicy"]
+    assert attached == [CURRENT, own]
+
+
+# Bulk
+
+
+def test_bulk_onboarding_in_input_order_with_one_failure(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any
+) -> None:
+    names = ["zoe", "yann", "xavier", "walt", "vera", "uma"]
+    users = [{"name": name} for name in names]
+    users[2]["password"] = "short"  # xavier fails the default policy
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"users": users})
+
+    assert result["failed"] is True
+    assert result["changed"] is True
+    assert [r["name"] for r in result["users"]] == names
+    assert [r["failed"] for r in result["users"]] == [False, False, True, False, False, False]
+    assert result["msg"].startswith("1 of 6 users failed: user xavier:")
+    assert "short" not in without_invocation(result)
+    for mask in MASKS:
+        assert mask not in without_invocation(result)
+    for name in names:
+        assert (snapshot(iam, name) is None) is (name == "xavier")
+    # Account-level reads once per run; 1 read and 3 writes per new user.
+    assert api_calls.names.count("GetGroup") == 1
+    assert api_calls.names.count("GetPolicy") == 1
+    assert api_calls.names.count("GetAccountPasswordPolicy") == 1
+    assert api_calls.writes.count("CreateUser") == 5
+    assert len(api_calls.names) == len(ONBOARDING_ACCOUNT_READS) + 6 + 5 * 3
+    for r in result["users"]:
+        if not r["failed"]:
+            assert r["stage"] == "onboarding"
+            assert_satisfies_default_password(r["temporary_password"])
+
+
+def assert_satisfies_default_password(password: str) -> None:
+    assert len(password) >= 20
+    assert set(password) <= set(string.ascii_letters + string.digits + IAM_SYMBOLS)
+
+
+def test_bulk_per_user_options_override_module_level(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any
+) -> None:
+    api_calls.clear()
+    result = run_module(
+        iam_onboard_user,
+        {
+            "path": "/staff/",
+            "tags": {"team": "data"},
+            "password_reset_required": True,
+            "users": [{"name": "alice"}, {"name": "bob", "path": "/ext/", "password_reset_required": False}],
+        },
+    )
+
+    assert result["changed"] is True
+    assert [r["user"]["path"] for r in result["users"]] == ["/staff/", "/ext/"]
+    requests = {params["UserName"]: params for name, params in api_calls.calls if name == "CreateLoginProfile"}
+    assert requests["alice"]["PasswordResetRequired"] is True
+    assert requests["bob"]["PasswordResetRequired"] is False
+    assert snapshot(iam, "bob")["tags"] == {"team": "data"}  # type: ignore[index]
+
+
+def test_bulk_promotion_promotes_the_ready_and_names_the_refused(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    make_user(iam, "alice", "ready", enable_mfa)
+    make_user(iam, "bob", "onboarding", enable_mfa)
+    make_user(iam, "carol", "ready", enable_mfa)
+    api_calls.clear()
+
+    result = run_module(
+        iam_onboard_user,
+        {
+            "state": "promoted",
+            "groups": ["Developers"],
+            "users": [{"name": "alice"}, {"name": "bob"}, {"name": "carol"}],
+        },
+    )
+
+    assert result["failed"] is True
+    assert [(r["name"], r["failed"]) for r in result["users"]] == [("alice", False), ("bob", True), ("carol", False)]
+    assert result["msg"].startswith("1 of 3 users failed: user bob has no MFA device")
+    assert "alice" not in result["msg"]
+    assert [r.get("stage") for r in result["users"]] == ["promoted", None, "promoted"]
+    assert snapshot(iam, "alice")["groups"] == ["Developers"]  # type: ignore[index]
+    assert snapshot(iam, "bob")["groups"] == [GROUP]  # type: ignore[index]
+    assert not [
+        params
+        for name, params in api_calls.calls
+        if params.get("UserName") == "bob" and name in {"AttachUserPolicy", "AddUserToGroup", "RemoveUserFromGroup"}
+    ]
+
+
+def test_bulk_reruns_unchanged(bootstrapped: t.Any, api_calls: t.Any, run_module: Run) -> None:
+    users = [{"name": "alice"}, {"name": "bob"}, {"name": "carol"}]
+    run_module(iam_onboard_user, {"users": users})
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"users": users})
+
+    assert result["changed"] is False
+    assert "failed" not in result or result["failed"] is False
+    assert api_calls.writes == []
+    assert len(api_calls.names) == len(ONBOARDING_ACCOUNT_READS) + 3 * len(USER_READS)
+    assert all("temporary_password" not in r for r in result["users"])
+
+
+# The figures for the issue's closing note
+
+
+def test_api_call_counts_per_user(
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    run_module: Run,
+    enable_mfa: t.Callable[..., str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    figures = {}
+    api_calls.clear()
+    run_module(iam_onboard_user, {"name": "alice"})
+    figures["onboard new user"] = (len(api_calls.names), len(api_calls.writes))
+    api_calls.clear()
+    run_module(iam_onboard_user, {"name": "alice"})
+    figures["onboard unchanged rerun"] = (len(api_calls.names), len(api_calls.writes))
+    enable_mfa("alice")
+    api_calls.clear()
+    run_module(iam_onboard_user, dict(PROMOTE, name="alice"))
+    figures["promote (1 group, 1 policy)"] = (len(api_calls.names), len(api_calls.writes))
+    api_calls.clear()
+    run_module(iam_onboard_user, dict(PROMOTE, name="alice"))
+    figures["promote unchanged rerun"] = (len(api_calls.names), len(api_calls.writes))
+
+    with capsys.disabled():
+        print("\nAPI calls (total, writes):", figures)
+    assert figures == {
+        "onboard new user": (7, 3),
+        "onboard unchanged rerun": (8, 0),
+        "promote (1 group, 1 policy)": (13, 4),
+        "promote unchanged rerun": (9, 0),
+    }
