@@ -49,7 +49,9 @@ layout: venv
 	@mkdir -p $(COLL)/tests $(dir $(AMAZON))
 	@if [ -d $(BUILD)/tests-output ]; then mv $(BUILD)/tests-output $(COLL)/tests/output; fi
 	@git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C $(COLL)
-	@ln -sfn "$$($(BIN)/python tools/amazon_aws_path.py)" $(AMAZON)
+	@ln -sfn "$$($(BIN)/python tools/collection_path.py amazon.aws)" $(AMAZON)
+	@mkdir -p $(COLLECTIONS)/ansible_collections/community
+	@ln -sfn "$$($(BIN)/python tools/collection_path.py community.general)" $(COLLECTIONS)/ansible_collections/community/general
 	@# The copy sits inside this repository's ignored build/: give it a git index of its own, or ansible-test
 	@# asks this repository which files exist and sees none.
 	@git -C $(COLL) init -q && git -C $(COLL) add -A

@@ -202,3 +202,9 @@ def untag_user(client: t.Any, name: str, keys: list[str]) -> None:
 def list_attached_group_policies(client: t.Any, name: str) -> list[str]:
     paginator = client.get_paginator("list_attached_group_policies")
     return [p["PolicyArn"] for p in paginator.paginate(GroupName=name).build_full_result()["AttachedPolicies"]]
+
+
+@IAMErrorHandler.common_error_handler("update login profile")
+@retry
+def update_login_profile(client: t.Any, name: str, password: str, reset_required: bool) -> None:
+    client.update_login_profile(UserName=name, Password=password, PasswordResetRequired=reset_required)

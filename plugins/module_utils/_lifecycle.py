@@ -24,6 +24,7 @@ PROMOTED = "promoted"
 CREATE_USER = "CreateUser"
 ADD_TO_GROUP = "AddUserToGroup"
 CREATE_LOGIN_PROFILE = "CreateLoginProfile"
+UPDATE_LOGIN_PROFILE = "UpdateLoginProfile"
 ATTACH_POLICY = "AttachUserPolicy"
 REMOVE_FROM_GROUP = "RemoveUserFromGroup"
 TAG_USER = "TagUser"
@@ -94,9 +95,17 @@ def _tag_steps(current: dict[str, str], desired: dict[str, str] | None, purge: b
 
 
 def plan_onboarding(
-    observed: Observed, regime: Regime, tags: dict[str, str] | None = None, purge_tags: bool = False
+    observed: Observed,
+    regime: Regime,
+    tags: dict[str, str] | None = None,
+    purge_tags: bool = False,
+    reset_password: bool = False,
 ) -> tuple[list[Step], list[str]]:
-    """Steps that put the user into the onboarding state, and warnings. The guard always comes first."""
+    """Steps that put the user into the onboarding state, and warnings. The guard always comes first.
+
+    reset_password issues a fresh temporary password to a user that has one but no MFA device yet (for a
+    handover that failed); a user that has registered MFA has signed in already and keeps its password.
+    """
     current = stage(observed, regime)
     if current == ABSENT:
         return [Step(CREATE_USER, dict(tags or {})), Step(ADD_TO_GROUP, regime.onboarding_group),
@@ -117,6 +126,10 @@ def plan_onboarding(
     # Last, so that a failure of any other step never loses a temporary password that was already set.
     if not observed.has_login_profile:
         steps.append(Step(CREATE_LOGIN_PROFILE))
+    elif reset_password and observed.mfa_devices:
+        warnings.append("has registered an MFA device, so it has signed in already; its password was not reset")
+    elif reset_password:
+        steps.append(Step(UPDATE_LOGIN_PROFILE))
     return steps, warnings
 
 

@@ -68,6 +68,10 @@ options:
         description: Overrides O(password_reset_required) for this user.
         type: bool
         version_added: 0.1.0
+      reset_password:
+        description: Overrides O(reset_password) for this user.
+        type: bool
+        version_added: 0.1.0
       groups:
         description: Overrides O(groups) for this user.
         type: list
@@ -113,6 +117,15 @@ options:
       password is created, never afterwards.
     type: bool
     default: true
+    version_added: 0.1.0
+  reset_password:
+    description:
+      - With O(state=onboarding), give a user that already has a console password but no MFA device yet a fresh
+        temporary password (C(UpdateLoginProfile)), returned in RV(temporary_password). For a handover that
+        failed or was lost. Users that have registered MFA have signed in already and keep their password.
+      - Not idempotent by design; leave it V(false) for ordinary runs.
+    type: bool
+    default: false
     version_added: 0.1.0
   groups:
     description: Groups to add the user to at promotion, additively.
@@ -265,9 +278,9 @@ console_url:
   sample: https://123456789012.signin.aws.amazon.com/console
 temporary_password:
   description:
-    - The generated console password. Only in the run that created it, never in check mode, and never when
-      O(password) was given (the caller knows it).
-  returned: when the run created the console password from a generated password
+    - The generated console password. Only in the run that set it (created it, or reset it with
+      O(reset_password)), never in check mode, and never when O(password) was given (the caller knows it).
+  returned: when the run set the console password to a generated one
   type: str
   sample: "(not shown)"
 actions:
@@ -307,7 +320,15 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation imp
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_path
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_policy_reference
 
-PER_USER_OPTIONS = ("path", "tags", "password", "password_reset_required", "groups", "managed_policies")
+PER_USER_OPTIONS = (
+    "path",
+    "tags",
+    "password",
+    "password_reset_required",
+    "reset_password",
+    "groups",
+    "managed_policies",
+)
 MAX_WORKERS = 4
 
 
@@ -468,6 +489,9 @@ def execute(client, name, spec, steps, account, done):
         elif step.action == lc.CREATE_LOGIN_PROFILE:
             password = spec["password"] or generate_password(account.password_settings)
             profile = _iam.create_login_profile(client, name, password, spec["password_reset_required"])
+        elif step.action == lc.UPDATE_LOGIN_PROFILE:
+            password = spec["password"] or generate_password(account.password_settings)
+            _iam.update_login_profile(client, name, password, spec["password_reset_required"])
         elif step.action == lc.ATTACH_POLICY:
             _iam.attach_user_policy(client, name, step.target)
         elif step.action == lc.REMOVE_FROM_GROUP:
@@ -532,9 +556,10 @@ def handle_user(client, spec, params, account, resolved, check_mode):
     raw, observed = observe(client, name, account)
     warnings = []
     if params["state"] == "onboarding":
-        steps, notes = lc.plan_onboarding(observed, regime, spec["tags"], params["purge_tags"])
+        steps, notes = lc.plan_onboarding(observed, regime, spec["tags"], params["purge_tags"], spec["reset_password"])
         warnings.extend(f"user {name} {note}" for note in notes)
-        if spec["password"] and lc.Step(lc.CREATE_LOGIN_PROFILE) in steps:
+        sets_password = lc.Step(lc.CREATE_LOGIN_PROFILE) in steps or lc.Step(lc.UPDATE_LOGIN_PROFILE) in steps
+        if spec["password"] and sets_password:
             try:
                 check_password(spec["password"], account.password_settings)
             except PasswordError as e:
@@ -596,6 +621,7 @@ def main():
         tags=dict(type="dict"),
         password=dict(type="str", no_log=True),
         password_reset_required=dict(type="bool", no_log=False),
+        reset_password=dict(type="bool", no_log=False),
         groups=dict(type="list", elements="str"),
         managed_policies=dict(type="list", elements="str", aliases=["policies"]),
     )
@@ -607,6 +633,7 @@ def main():
         current_users_policy=dict(type="str", default="MFARequiredForCurrentUsers"),
         password=dict(type="str", no_log=True),
         password_reset_required=dict(type="bool", default=True, no_log=False),
+        reset_password=dict(type="bool", default=False, no_log=False),
         groups=dict(type="list", elements="str", default=[]),
         managed_policies=dict(type="list", elements="str", default=[], aliases=["policies"]),
         path=dict(type="str"),
