@@ -1,92 +1,228 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""`make demo`: the main job against a local moto server.
+"""`make demo`: the whole MFA onboarding procedure, walked through on a local moto server.
 
-Starts moto on a free loopback port, runs the bootstrap playbook, shows what IAM then holds, runs the playbook
-a second time and checks that it changed nothing and wrote nothing, then stops the server.
+1. bootstrap the account (twice: the second run changes nothing),
+2. onboard two users, alice and bob, with their temporary passwords handed over as files,
+3. alice signs in, sets her own password and registers an MFA device (simulated with boto3 and pyotp),
+4. promote both: alice gets her permissions, bob is refused because he has no MFA device yet,
+5. show what IAM now holds, and where the notes are.
+
+Each playbook's full output goes to build/demo/<step>.log; the walk-through shows the lines that matter.
 """
 
 from __future__ import annotations
 
 import collections
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
+import typing as t
 
 import boto3
+import pyotp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from moto_server import MotoServer
 
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORK = os.path.join(HERE, "build", "demo")
+NOTES = os.path.join(WORK, "notes")
+GROUP = "NotYetLoginUsers"
+CURRENT_USERS = "MFARequiredForCurrentUsers"
+
 _RECAP = re.compile(r"^localhost\s*:.*\bchanged=(\d+).*\bfailed=(\d+)", re.MULTILINE)
+_MESSAGE = re.compile(r'^\s*"msg": "(.*)"$', re.MULTILINE)
+_FATAL = re.compile(r"^fatal: \[localhost\]: FAILED! => (\{.*\})$", re.MULTILINE)
 
 
-def run_playbook(server: MotoServer, playbook: str) -> tuple[int, list[str], float]:
-    """Run a playbook against the server; returns (changed tasks, API actions, seconds)."""
-    server.reset_recording()
-    env = dict(server.env(), ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    start = time.monotonic()
-    process = subprocess.run(
-        ["ansible-playbook", playbook],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
-    seconds = time.monotonic() - start
-    print(process.stdout)
-    recap = _RECAP.search(process.stdout)
-    if process.returncode != 0 or recap is None or recap.group(2) != "0":
-        raise SystemExit(f"demo: {playbook} failed (exit {process.returncode})")
-    return int(recap.group(1)), server.actions(), seconds
+def say(text: str = "") -> None:
+    print(text, flush=True)
 
 
-def describe(actions: list[str]) -> str:
-    writes = MotoServer.writes(actions)
-    counted = ", ".join(f"{name} x{n}" if n > 1 else name for name, n in collections.Counter(writes).items())
-    return f"{len(actions)} API calls, {len(writes)} writes" + (f" ({counted})" if counted else "")
+def step(number: int, title: str, explanation: str) -> None:
+    say()
+    say(f"Step {number}/5  {title}")
+    for line in explanation.strip().splitlines():
+        say(f"  {line.strip()}")
 
 
-def show_state(server: MotoServer) -> None:
-    iam = boto3.client("iam", endpoint_url=server.url, region_name="us-east-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
-    print("== what IAM holds now")
-    for policy in iam.list_policies(Scope="Local")["Policies"]:
-        document = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
-        deny = [s for s in document["PolicyVersion"]["Document"]["Statement"] if s.get("Effect") == "Deny"]
-        exempt = [a for s in deny for a in s.get("NotAction", []) if a in ("iam:ChangePassword",)]
-        print(f"  policy {policy['PolicyName']}: {policy['DefaultVersionId']}, attached {policy['AttachmentCount']}x,"
-              f" ChangePassword without MFA: {'yes' if exempt else 'no'}")  # fmt: skip
-    for group in iam.list_groups()["Groups"]:
-        attached = [
-            p["PolicyName"] for p in iam.list_attached_group_policies(GroupName=group["GroupName"])["AttachedPolicies"]
-        ]
-        print(f"  group {group['GroupName']}: {', '.join(attached)}")
-    settings = iam.get_account_password_policy()["PasswordPolicy"]
-    print(f"  password policy: AllowUsersToChangePassword={settings['AllowUsersToChangePassword']},"
-          f" MinimumPasswordLength={settings['MinimumPasswordLength']}")  # fmt: skip
+class Demo:
+    def __init__(self, server: MotoServer) -> None:
+        self.server = server
+        self.env = dict(
+            server.env(),
+            ANSIBLE_LOCALHOST_WARNING="false",
+            ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+            ANSIBLE_NOCOLOR="1",
+        )
+        self.iam = boto3.client(
+            "iam",
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def playbook(self, log: str, name: str, extra_vars: dict[str, t.Any] | None = None) -> tuple[int, bool]:
+        """Run a playbook of the collection; show its messages; returns (changed tasks, failed)."""
+        command = ["ansible-playbook", name]
+        if extra_vars:
+            vars_file = os.path.join(WORK, f"{log}.vars.json")
+            with open(vars_file, "w", encoding="utf-8") as handle:
+                json.dump(extra_vars, handle, indent=2)
+            command += ["-e", f"@{vars_file}"]
+        say(f"  $ {' '.join(command)}")
+        self.server.reset_recording()
+        start = time.monotonic()
+        process = subprocess.run(command, env=self.env, capture_output=True, text=True, check=False)
+        seconds = time.monotonic() - start
+        with open(os.path.join(WORK, f"{log}.log"), "w", encoding="utf-8") as handle:
+            handle.write(process.stdout + process.stderr)
+        for match in _MESSAGE.finditer(process.stdout):
+            say(f"    {match.group(1)}")
+        for match in _FATAL.finditer(process.stdout):
+            say(f"    the play failed: {json.loads(match.group(1)).get('msg')}")
+        recap = _RECAP.search(process.stdout)
+        if recap is None:
+            raise SystemExit(f"demo: {name} did not run; see {os.path.join(WORK, log + '.log')}\n{process.stderr}")
+        writes = MotoServer.writes(self.server.actions())
+        counted = ", ".join(f"{a} x{n}" if n > 1 else a for a, n in collections.Counter(writes).items()) or "none"
+        say(f"    -> changed={recap.group(1)} failed={recap.group(2)}, {seconds:.1f} s, IAM writes: {counted}")
+        return int(recap.group(1)), recap.group(2) != "0"
+
+    def sign_in_and_register_mfa(self, user: str) -> None:
+        """What the user does in the console: a new password, then a virtual MFA device with two TOTP codes."""
+        new_password = f"{user.capitalize()}-chose-this-0wn-passw0rd!"
+        self.iam.update_login_profile(UserName=user, Password=new_password, PasswordResetRequired=False)
+        device = self.iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]
+        seed = device["Base32StringSeed"]
+        totp = pyotp.TOTP(seed.decode() if isinstance(seed, bytes) else seed)
+        now = time.time()
+        self.iam.enable_mfa_device(
+            UserName=user,
+            SerialNumber=device["SerialNumber"],
+            AuthenticationCode1=totp.at(now - 30),
+            AuthenticationCode2=totp.at(now),
+        )
+        say(f"  {user} set a new password and enabled the MFA device {device['SerialNumber']}")
+
+    def status(self) -> list[list[str]]:
+        rows = []
+        for user in sorted(u["UserName"] for u in self.iam.list_users()["Users"]):
+            groups = sorted(g["GroupName"] for g in self.iam.list_groups_for_user(UserName=user)["Groups"])
+            policies = sorted(
+                p["PolicyName"] for p in self.iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]
+            )
+            devices = self.iam.list_mfa_devices(UserName=user)["MFADevices"]
+            if GROUP in groups:
+                stage = "ready" if devices else "onboarding"
+            else:
+                stage = "promoted" if CURRENT_USERS in policies else "outside the regime"
+            rows.append([user, stage, str(len(devices)), ", ".join(groups) or "-", ", ".join(policies) or "-"])
+        return rows
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(f"  {line}" for line in lines)
 
 
 def main() -> int:
     started = time.monotonic()
-    with MotoServer() as server:
-        print(f"== moto server on {server.url}")
-        print("== run 1: bootstrap")
-        changed1, actions1, seconds1 = run_playbook(server, "mfa_onboarding.iam.bootstrap")
-        show_state(server)
-        print("== run 2: the same again (must change nothing)")
-        changed2, actions2, seconds2 = run_playbook(server, "mfa_onboarding.iam.bootstrap")
-    print("== summary")
-    print(f"  run 1: changed={changed1}, {describe(actions1)}, {seconds1:.1f} s")
-    print(f"  run 2: changed={changed2}, {describe(actions2)}, {seconds2:.1f} s")
-    if changed2 != 0 or MotoServer.writes(actions2):
-        print("demo: the second run was not idempotent")
-        return 1
-    print(f"demo: done in {time.monotonic() - started:.1f} s, moto server stopped")
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(WORK)
+    # AWS-managed policies (ReadOnlyAccess) exist in moto only when it loads them.
+    with MotoServer(extra_env={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}) as server:
+        demo = Demo(server)
+        say("mfa_onboarding.iam demo: create IAM users for whom MFA is mandatory, and hand them over safely.")
+        say(f"A local moto server on {server.url} stands in for AWS; the same playbooks run against a real account.")
+
+        step(
+            1,
+            "Bootstrap the account (once per account)",
+            """
+            Two customer-managed policies: MFARequiredOnlyForTheFirstLogin (the official AWS policy, plus
+            iam:ChangePassword and iam:GetAccountPasswordPolicy allowed without MFA) and MFARequiredForCurrentUsers
+            (the official policy); the group NotYetLoginUsers holding only the first; and the account password
+            policy's "allow users to change their own password" turned on, other settings kept.""",
+        )
+        demo.playbook("1-bootstrap", "mfa_onboarding.iam.bootstrap")
+        say("  Run it again: nothing to change.")
+        changed, _failed = demo.playbook("1-bootstrap-again", "mfa_onboarding.iam.bootstrap")
+        if changed:
+            say("demo: the second bootstrap changed something; it should not")
+            return 1
+
+        step(
+            2,
+            "Onboard alice and bob",
+            """
+            Each user is created, put into NotYetLoginUsers, and only then given a temporary console password
+            that must be reset at the first sign-in. Without MFA the account can do nothing but change that
+            password and register an MFA device. The passwords are handed over as one note per user (0600, in a
+            0700 directory); the play's own output never shows them.""",
+        )
+        onboard = {
+            "onboard_users": [
+                {"name": "alice", "email": "alice@example.com", "tags": {"team": "data"}},
+                {"name": "bob", "email": "bob@example.com", "tags": {"team": "web"}},
+            ],
+            "onboard_delivery": "file",
+            "onboard_handover_dir": NOTES,
+        }
+        demo.playbook("2-onboard", "mfa_onboarding.iam.onboard", onboard)
+        say("  Run it again: the users are already onboarding, no new password, no note rewritten.")
+        changed, _failed = demo.playbook("2-onboard-again", "mfa_onboarding.iam.onboard", onboard)
+        if changed:
+            say("demo: the second onboarding changed something; it should not")
+            return 1
+
+        step(
+            3,
+            "alice signs in for the first time",
+            """
+            She opens the sign-in URL from her note, replaces the temporary password, and registers a virtual MFA
+            device (simulated here with boto3 and pyotp; moto has no ChangePassword, so UpdateLoginProfile stands
+            in for it). bob has not signed in yet.""",
+        )
+        demo.sign_in_and_register_mfa("alice")
+
+        step(
+            4,
+            "Promote alice and bob",
+            """
+            Promotion checks for an MFA device first. alice gets MFARequiredForCurrentUsers, then her
+            permissions (ReadOnlyAccess), and only then leaves NotYetLoginUsers. bob has no MFA device: he is
+            refused by name and left exactly as he was; the play fails at the end to say so.""",
+        )
+        promote = {
+            "promote_users": [{"name": "alice", "managed_policies": ["ReadOnlyAccess"]}, {"name": "bob"}],
+        }
+        _changed, failed = demo.playbook("4-promote", "mfa_onboarding.iam.promote", promote)
+        if not failed:
+            say("demo: the promotion should have refused bob")
+            return 1
+
+        step(5, "What IAM holds now", "Read back from IAM with boto3.")
+        say(table(["user", "stage", "MFA devices", "groups", "policies"], demo.status()))
+    say()
+    say(f"  The handover notes are in {NOTES} (mode {oct(os.stat(NOTES).st_mode & 0o777)[2:]}):")
+    for note in sorted(os.listdir(NOTES)):
+        path = os.path.join(NOTES, note)
+        say(f"    {note}  (mode {oct(os.stat(path).st_mode & 0o777)[2:]})")
+    say(f"  Full playbook output: {WORK}/*.log")
+    say("  Next for bob: once he has registered MFA, run the promote playbook again (or rerun onboard with")
+    say("  onboard_reset_password=true if his note was lost).")
+    say()
+    say(f"demo: done in {time.monotonic() - started:.1f} s; the moto server is stopped.")
     return 0
 
 
