@@ -581,13 +581,18 @@ def handle_user(client, spec, params, account, resolved, check_mode):
         except AnsibleIAMError as e:
             raise UserFailed(f"user {name}: {e.message}: {e.exception}", map(describe_step, done)) from None
     result = user_result(name, spec, account, raw, created_user, after, profile)
+    diff = {"before": diff_view(observed, regime), "after": diff_view(after, regime)}
+    if lc.Step(lc.UPDATE_LOGIN_PROFILE) in steps:
+        # The reset sets the flag afresh; the profile read before the run still shows the old one.
+        result["login_profile"]["password_reset_required"] = bool(spec["password_reset_required"])
+        diff["after"]["console_password"] = "reset to a new temporary password"
     result.update(
         name=name,
         changed=bool(steps),
         stage=lc.stage(after, regime),
         actions=[describe_step(s) for s in steps],
         warnings=warnings,
-        diff={"before": diff_view(observed, regime), "after": diff_view(after, regime)},
+        diff=diff,
     )
     # An explicit password is not echoed: the caller knows it, and Ansible would mask it in the result anyway.
     if password is not None and not spec["password"]:

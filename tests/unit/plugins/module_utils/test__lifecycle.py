@@ -504,3 +504,160 @@ def test_policy_arn_candidates_customer_managed_first(reference: str, partition:
 )
 def test_user_arn(partition: str, path: str, expected: str) -> None:
     assert lc.user_arn(partition, ACCOUNT, path, "alice") == expected
+
+
+# plan_onboarding(reset_password=True): a fresh temporary password for a user that has not signed in yet
+
+UPDATE = Step("UpdateLoginProfile")
+SIGNED_IN = "has registered an MFA device, so it has signed in already; its password was not reset"
+# Starting states whose user holds a console password and no MFA device, outside the promoted stage.
+RESETTABLE = ["interrupted_no_mfa", "onboarding", "unmanaged_password", "unmanaged_permissions"]
+
+
+def reset_plans(name: str) -> list[tuple[str, list[Step]]]:
+    """Every onboarding plan with reset_password=True for a starting state: plain, and with tags to change."""
+    start = STATES[name]._replace(tags=(("old", "1"),))
+    return [
+        ("reset", lc.plan_onboarding(start, REGIME, reset_password=True)[0]),
+        ("reset+tags", lc.plan_onboarding(start, REGIME, {"team": "data"}, purge_tags=True, reset_password=True)[0]),
+    ]
+
+
+def unguarded_resets(start: Observed, steps: t.Sequence[Step]) -> list[int]:
+    """The indexes of UpdateLoginProfile steps that would be issued while the user is not covered by a guard."""
+    found = []
+    for index, step in enumerate(steps):
+        state = lc.apply_steps(start, steps[:index])
+        if step == UPDATE and not (lc.guarded(state, REGIME) and covered(state)):
+            found.append(index)
+    return found
+
+
+def test_reset_password_on_an_onboarding_user_updates_the_login_profile() -> None:
+    assert lc.plan_onboarding(ONBOARDING, REGIME, reset_password=True) == ([UPDATE], [])
+
+
+def test_reset_password_is_off_by_default() -> None:
+    assert lc.plan_onboarding(ONBOARDING, REGIME) == ([], [])
+    assert lc.plan_onboarding(ONBOARDING, REGIME, reset_password=False) == ([], [])
+
+
+def test_reset_password_comes_after_the_tag_steps() -> None:
+    start = ONBOARDING._replace(tags=(("old", "1"), ("team", "ops")))
+    steps, warnings = lc.plan_onboarding(start, REGIME, {"team": "data"}, purge_tags=True, reset_password=True)
+    assert steps == [Step("TagUser", {"team": "data"}), Step("UntagUser", ["old"]), UPDATE]
+    assert warnings == []
+
+
+def test_reset_password_on_an_interrupted_promotion_without_mfa_updates_the_login_profile() -> None:
+    assert lc.plan_onboarding(INTERRUPTED_NO_MFA, REGIME, reset_password=True) == ([UPDATE], [])
+
+
+@pytest.mark.parametrize("name", ["ready", "interrupted"])
+def test_reset_password_of_a_user_with_mfa_changes_nothing_and_warns(name: str) -> None:
+    steps, warnings = lc.plan_onboarding(STATES[name], REGIME, reset_password=True)
+    assert steps == []
+    assert warnings == [SIGNED_IN]
+    assert "signed in already" in warnings[0]
+
+
+def test_reset_password_of_a_ready_user_still_applies_tags_but_not_the_reset() -> None:
+    start = READY._replace(tags=(("team", "ops"),))
+    steps, warnings = lc.plan_onboarding(start, REGIME, {"team": "data"}, reset_password=True)
+    assert steps == [Step("TagUser", {"team": "data"})]
+    assert warnings == [SIGNED_IN]
+
+
+def test_reset_password_of_an_absent_user_is_the_usual_onboarding() -> None:
+    steps, warnings = lc.plan_onboarding(ABSENT, REGIME, {"team": "data"}, reset_password=True)
+    assert steps == [Step("CreateUser", {"team": "data"}), Step("AddUserToGroup", GROUP), Step("CreateLoginProfile")]
+    assert UPDATE not in steps
+    assert warnings == []
+
+
+def test_reset_password_of_a_user_without_a_password_only_creates_one() -> None:
+    assert lc.plan_onboarding(ONBOARDING_NO_PASSWORD, REGIME, reset_password=True) == ([Step("CreateLoginProfile")], [])
+    steps, _warnings = lc.plan_onboarding(UNMANAGED, REGIME, reset_password=True)
+    assert steps == [Step("AddUserToGroup", GROUP), Step("CreateLoginProfile")]
+
+
+def test_reset_password_of_a_promoted_user_changes_nothing() -> None:
+    steps, warnings = lc.plan_onboarding(PROMOTED, REGIME, {"team": "data"}, purge_tags=True, reset_password=True)
+    assert steps == []
+    assert len(warnings) == 1
+    assert "promoted" in warnings[0]
+
+
+def test_reset_password_of_an_unmanaged_user_guards_before_the_reset() -> None:
+    steps, warnings = lc.plan_onboarding(UNMANAGED_PASSWORD, REGIME, reset_password=True)
+    assert steps == [Step("AddUserToGroup", GROUP), UPDATE]
+    assert warnings == []
+    assert steps.index(Step("AddUserToGroup", GROUP)) < steps.index(UPDATE)
+
+
+def test_reset_password_of_an_unmanaged_user_orders_guard_tags_reset() -> None:
+    start = UNMANAGED_PERMISSIONS._replace(tags=(("old", "1"),))
+    steps, warnings = lc.plan_onboarding(start, REGIME, {"team": "data"}, purge_tags=True, reset_password=True)
+    assert steps == [
+        Step("AddUserToGroup", GROUP),
+        Step("TagUser", {"team": "data"}),
+        Step("UntagUser", ["old"]),
+        UPDATE,
+    ]
+    (warning,) = warnings
+    assert "Admins" in warning
+    assert ADMIN in warning
+
+
+def test_reset_password_of_an_unmanaged_user_with_mfa_adopts_it_but_keeps_the_password() -> None:
+    steps, warnings = lc.plan_onboarding(UNMANAGED_MFA, REGIME, reset_password=True)
+    assert steps == [Step("AddUserToGroup", GROUP)]
+    assert warnings == [SIGNED_IN]
+
+
+@pytest.mark.parametrize("name", sorted(STATES))
+def test_reset_password_is_planned_exactly_for_a_password_without_mfa(name: str) -> None:
+    for label, steps in reset_plans(name):
+        if name in RESETTABLE:
+            assert steps[-1] == UPDATE, (name, label, steps)
+            assert steps.count(UPDATE) == 1
+            assert Step("CreateLoginProfile") not in steps
+        else:
+            assert UPDATE not in steps, (name, label, steps)
+
+
+@pytest.mark.parametrize("name", sorted(STATES))
+def test_no_plan_without_reset_password_updates_the_login_profile(name: str) -> None:
+    for label, steps in plans(name):
+        assert UPDATE not in steps, (name, label, steps)
+
+
+# Invariant 1 for the plans with reset_password: every prefix guarded, and no reset ever issued unguarded.
+
+
+@pytest.mark.parametrize("name", sorted(STATES))
+def test_invariant_1_every_prefix_of_every_reset_plan_is_guarded(name: str) -> None:
+    start = STATES[name]._replace(tags=(("old", "1"),))
+    from_prefix = 0 if name in MANAGED else 1
+    for label, steps in reset_plans(name):
+        assert violations(start, steps, from_prefix) == [], (name, label, steps)
+        assert unguarded_resets(start, steps) == [], (name, label, steps)
+
+
+def test_invariant_1_reset_enumeration_walks_the_resets() -> None:
+    walked = {name: [len(s) for _label, s in reset_plans(name)] for name in RESETTABLE}
+    assert walked == {
+        "interrupted_no_mfa": [1, 3],
+        "onboarding": [1, 3],
+        "unmanaged_password": [2, 4],
+        "unmanaged_permissions": [2, 4],
+    }
+    for name in RESETTABLE:
+        assert all(UPDATE in steps for _label, steps in reset_plans(name))
+
+
+def test_invariant_1_check_catches_a_reset_before_the_guard() -> None:
+    wrong = [UPDATE, Step("AddUserToGroup", GROUP)]
+    assert violations(UNMANAGED_PASSWORD, wrong, from_prefix=1) == [1]
+    assert unguarded_resets(UNMANAGED_PASSWORD, wrong) == [0]
+    assert unguarded_resets(UNMANAGED_PASSWORD, list(reversed(wrong))) == []

@@ -1276,3 +1276,290 @@ def test_api_call_counts_per_user(
         "promote (1 group, 1 policy)": (13, 4),
         "promote unchanged rerun": (9, 0),
     }
+
+
+# reset_password: a fresh temporary password for a user that has not registered MFA yet
+
+SIGNED_IN = "has registered an MFA device, so it has signed in already; its password was not reset"
+
+
+def stored_password(name: str) -> str:
+    """The console password moto holds for a user (AWS never shows it; moto's backend does)."""
+    from moto.iam.models import iam_backends
+
+    return iam_backends[ACCOUNT]["global"].get_user(name).password
+
+
+def test_reset_password_gives_an_onboarding_user_a_new_temporary_password(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any
+) -> None:
+    first = run_module(iam_onboard_user, {"name": "alice"})["temporary_password"]
+    assert stored_password("alice") == first
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "alice", "reset_password": True})
+
+    assert result["changed"] is True
+    assert api_calls.writes == ["UpdateLoginProfile"]
+    new = result["temporary_password"]
+    assert new != first
+    assert_satisfies_default_password(new)
+    assert writes_with_params(api_calls) == [
+        ("UpdateLoginProfile", {"UserName": "alice", "Password": new, "PasswordResetRequired": True}),
+    ]
+    assert api_calls.names == [*ONBOARDING_ACCOUNT_READS, *USER_READS, "UpdateLoginProfile"]
+    assert stored_password("alice") == new
+    assert result["stage"] == "onboarding"
+    assert result["actions"] == ["UpdateLoginProfile"]
+    assert result["login_profile"]["exists"] is True
+    assert snapshot(iam, "alice")["groups"] == [GROUP]  # type: ignore[index]
+    # The new password appears only where it is handed over.
+    rest = dict(result)
+    rest.pop("temporary_password")
+    assert new not in json.dumps(rest, default=str)
+    assert first not in json.dumps(result, default=str)
+
+
+def test_reset_password_reports_the_reset_flag_it_set(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    # The existing password did not require a reset; the reset run sets PasswordResetRequired=True and must say so.
+    make_user(iam, "alice", "onboarding", enable_mfa)
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "alice", "reset_password": True})
+
+    (request,) = [params for name, params in api_calls.calls if name == "UpdateLoginProfile"]
+    assert request["PasswordResetRequired"] is True
+    assert result["login_profile"]["password_reset_required"] is True
+
+
+def test_reset_password_with_password_reset_required_false_is_sent_as_false(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run
+) -> None:
+    run_module(iam_onboard_user, {"name": "alice"})
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "alice", "reset_password": True, "password_reset_required": False})
+
+    (request,) = [params for name, params in api_calls.calls if name == "UpdateLoginProfile"]
+    assert request["PasswordResetRequired"] is False
+    assert request["Password"] == result["temporary_password"]
+
+
+def test_reset_password_twice_gives_two_different_passwords(bootstrapped: t.Any, run_module: Run) -> None:
+    run_module(iam_onboard_user, {"name": "alice"})
+    second = run_module(iam_onboard_user, {"name": "alice", "reset_password": True})
+    third = run_module(iam_onboard_user, {"name": "alice", "reset_password": True})
+    assert (second["changed"], third["changed"]) == (True, True)  # not idempotent by design
+    assert second["temporary_password"] != third["temporary_password"]
+    assert stored_password("alice") == third["temporary_password"]
+
+
+def test_reset_password_of_a_ready_user_writes_nothing_and_warns(
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    run_module: Run,
+    iam: t.Any,
+    enable_mfa: t.Callable[..., str],
+    warning_messages: t.Callable[..., list[str]],
+) -> None:
+    first = run_module(iam_onboard_user, {"name": "alice"})["temporary_password"]
+    enable_mfa("alice")
+    before = snapshot(iam, "alice")
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "alice", "reset_password": True})
+
+    assert api_calls.writes == []
+    assert api_calls.names == [*ONBOARDING_ACCOUNT_READS, *USER_READS]
+    assert result["changed"] is False
+    assert result["stage"] == "ready"
+    assert result["actions"] == []
+    assert "temporary_password" not in result
+    (warning,) = warning_messages(result)
+    assert warning == f"user alice {SIGNED_IN}"
+    assert "signed in already" in warning
+    assert stored_password("alice") == first
+    assert snapshot(iam, "alice") == before
+
+
+def test_reset_password_of_a_promoted_user_writes_nothing(
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    run_module: Run,
+    iam: t.Any,
+    enable_mfa: t.Callable[..., str],
+    warning_messages: t.Callable[..., list[str]],
+) -> None:
+    make_user(iam, "alice", "promoted", enable_mfa)
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "alice", "reset_password": True})
+
+    assert api_calls.writes == []
+    assert result["changed"] is False
+    assert result["stage"] == "promoted"
+    assert "temporary_password" not in result
+    (warning,) = warning_messages(result)
+    assert "promoted" in warning
+    assert stored_password("alice") == "Existing-Passw0rd!x"
+
+
+def test_reset_password_of_an_absent_user_is_the_usual_onboarding(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run
+) -> None:
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"name": "alice", "reset_password": True})
+
+    assert api_calls.writes == ["CreateUser", "AddUserToGroup", "CreateLoginProfile"]
+    assert result["actions"] == ["CreateUser", f"AddUserToGroup {GROUP}", "CreateLoginProfile"]
+    assert stored_password("alice") == result["temporary_password"]
+
+
+def test_reset_password_in_check_mode_writes_nothing(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any
+) -> None:
+    first = run_module(iam_onboard_user, {"name": "alice"})["temporary_password"]
+    before = snapshot(iam, "alice")
+    api_calls.clear()
+
+    predicted = run_module(iam_onboard_user, {"name": "alice", "reset_password": True}, check_mode=True, diff=True)
+
+    assert api_calls.writes == []
+    assert api_calls.names == [*ONBOARDING_ACCOUNT_READS, *USER_READS]
+    assert predicted["changed"] is True
+    assert predicted["actions"] == ["UpdateLoginProfile"]
+    assert predicted["stage"] == "onboarding"
+    assert "temporary_password" not in predicted
+    assert stored_password("alice") == first
+    assert snapshot(iam, "alice") == before
+
+    # The prediction is what a real run then does.
+    real = run_module(iam_onboard_user, {"name": "alice", "reset_password": True}, diff=True)
+    assert (real["changed"], real["actions"], real["stage"]) == (True, ["UpdateLoginProfile"], "onboarding")
+    assert real["diff"]["after"] == predicted["diff"]["after"]
+
+
+def test_reset_password_with_an_explicit_password_sends_it_and_does_not_echo_it(
+    bootstrapped: t.Any, strict_password_policy: None, api_calls: t.Any, run_module: Run, iam: t.Any
+) -> None:
+    run_module(iam_onboard_user, {"name": "alice"})
+    password = "Explicit-Passw0rd-That-Is-Long-Enough!"
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "alice", "reset_password": True, "password": password})
+
+    assert result["changed"] is True
+    assert writes_with_params(api_calls) == [
+        ("UpdateLoginProfile", {"UserName": "alice", "Password": password, "PasswordResetRequired": True}),
+    ]
+    assert "GetAccountPasswordPolicy" in api_calls.names
+    assert stored_password("alice") == password
+    assert "temporary_password" not in result
+    assert result["actions"] == ["UpdateLoginProfile"]
+    text = without_invocation(result)
+    assert password not in text
+    for mask in MASKS:
+        assert mask not in text
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Short1!a",  # too short for 32
+        "all-lowercase-and-long-enough-but-no-digit-or-upper",
+        "NoSymbolsAtAll0123456789abcdefghijKLMN",
+    ],
+)
+def test_reset_password_with_an_explicit_password_violating_the_policy_writes_nothing(
+    bootstrapped: t.Any, strict_password_policy: None, api_calls: t.Any, run_module: Run, iam: t.Any, password: str
+) -> None:
+    first = run_module(iam_onboard_user, {"name": "alice"})["temporary_password"]
+    before = snapshot(iam, "alice")
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "alice", "reset_password": True, "password": password})
+
+    assert result["failed"] is True
+    assert result["changed"] is False
+    assert api_calls.writes == []
+    assert "alice" in result["msg"]
+    assert "password policy" in result["msg"]
+    assert stored_password("alice") == first
+    assert snapshot(iam, "alice") == before
+    text = without_invocation(result)
+    assert password not in text
+    for mask in MASKS:
+        assert mask not in text
+
+
+def test_reset_password_of_an_unmanaged_user_guards_before_the_reset(
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    guard_monitor: list[tuple[str, str, dict[str, t.Any] | None]],
+    run_module: Run,
+    iam: t.Any,
+    enable_mfa: t.Callable[..., str],
+) -> None:
+    make_user(iam, "erin", "unmanaged_password", enable_mfa)
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "erin", "reset_password": True})
+
+    new = result["temporary_password"]
+    assert writes_with_params(api_calls) == [
+        ("AddUserToGroup", {"UserName": "erin", "GroupName": GROUP}),
+        ("UpdateLoginProfile", {"UserName": "erin", "Password": new, "PasswordResetRequired": True}),
+    ]
+    assert [operation for operation, _user, _state in guard_monitor] == ["AddUserToGroup", "UpdateLoginProfile"]
+    for operation, user, state in guard_monitor:
+        assert user == "erin"
+        assert state is not None
+        assert is_guarded(state), (operation, state)
+    assert result["stage"] == "onboarding"
+    assert stored_password("erin") == new
+
+
+@pytest.mark.parametrize(
+    ("module_level", "users"),
+    [
+        (None, [{"name": "alice", "reset_password": True}, {"name": "bob"}]),
+        (True, [{"name": "alice"}, {"name": "bob", "reset_password": False}]),
+    ],
+    ids=["per-user-true", "module-level-true-per-user-false"],
+)
+def test_bulk_reset_password_per_user(
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    run_module: Run,
+    module_level: bool | None,
+    users: list[dict[str, t.Any]],
+) -> None:
+    first = run_module(iam_onboard_user, {"users": [{"name": "alice"}, {"name": "bob"}]})
+    old = {r["name"]: r["temporary_password"] for r in first["users"]}
+    api_calls.clear()
+
+    args: dict[str, t.Any] = {"users": users}
+    if module_level is not None:
+        args["reset_password"] = module_level
+    result = run_module(iam_onboard_user, args)
+
+    assert result["changed"] is True
+    assert "failed" not in result or result["failed"] is False
+    alice, bob = result["users"]
+    new = alice["temporary_password"]
+    assert new != old["alice"]
+    assert writes_with_params(api_calls) == [
+        ("UpdateLoginProfile", {"UserName": "alice", "Password": new, "PasswordResetRequired": True}),
+    ]
+    assert (alice["name"], alice["changed"], alice["actions"], alice["stage"]) == (
+        "alice",
+        True,
+        ["UpdateLoginProfile"],
+        "onboarding",
+    )
+    assert (bob["name"], bob["changed"], bob["actions"], bob["stage"]) == ("bob", False, [], "onboarding")
+    assert "temporary_password" not in bob
+    assert stored_password("alice") == new
+    assert stored_password("bob") == old["bob"]
