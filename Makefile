@@ -23,11 +23,11 @@ export ANSIBLE_NOCOLOR := 1
 export NO_COLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv layout lint ruff yamllint ansible-lint sanity units test demo clean
+.PHONY: help venv layout lint ruff yamllint ansible-lint sanity units molecule test demo clean
 
 help:
 	@echo "make demo    run the main job against a local moto server"
-	@echo "make test    lint, ansible-test sanity and unit tests"
+	@echo "make test    lint, ansible-test sanity, molecule scenarios and unit tests"
 	@echo "make clean   remove build/ (keeps .venv)"
 
 $(VENV)/.installed: requirements/runtime.txt requirements/test.txt
@@ -72,11 +72,16 @@ sanity: layout
 	cd $(COLL) && HOME=$(TEST_HOME) ansible-test sanity --venv --python 3.11 --color no
 
 units: layout
-	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) python -m pytest tests/unit -p no:cacheprovider
+	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) python -m pytest tests/unit -p no:cacheprovider -n auto
+
+# End to end on the control node: each scenario (extensions/molecule/) starts and stops its own moto server.
+molecule: layout
+	cd $(COLL) && molecule test --all
 
 lint: ruff yamllint ansible-lint
 
-test: lint sanity units
+# units last: its pytest summary closes the output.
+test: lint sanity molecule units
 
 demo: layout
 	python tools/demo.py

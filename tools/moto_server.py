@@ -3,16 +3,29 @@
 
 """A local moto server on a free loopback port, for the demo and the end-to-end tests.
 
-It records the requests it serves (moto's recorder, in a private temporary file) so that callers can count
-the API actions a run made. The recording may hold request bodies, so it is deleted when the server stops.
+As a class (`with MotoServer() as server:`), it records the requests it serves (moto's recorder, in a private
+temporary file) so that callers can count the API actions a run made. The recording may hold request bodies, so
+it is deleted when the server stops.
+
+As a command, it starts a server that outlives the command and stops it again later, for molecule scenarios:
+
+    python tools/moto_server.py start --state-file DIR/moto.json [--record] [--timeout 30] [--server-env K=V]
+    python tools/moto_server.py stop --state-file DIR/moto.json
+
+`start` waits until the server answers, writes its url, port and pid into the state file (mode 0600) and prints
+them as JSON; it reuses a server that the state file names and that still answers. Request recording is off
+unless `--record` is given, since recordings hold request bodies (passwords). `stop` stops the server that the
+state file names, if it still runs, and removes the state file; with no state file it does nothing.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -35,9 +48,16 @@ def free_port() -> int:
 class MotoServer:
     """`with MotoServer() as server:` starts moto on 127.0.0.1, `server.url` is its endpoint."""
 
-    def __init__(self, extra_env: dict[str, str] | None = None, startup_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        extra_env: dict[str, str] | None = None,
+        startup_timeout: float = 30.0,
+        *,
+        record: bool = True,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.record = record
         self._extra_env = extra_env or {}
         self._timeout = startup_timeout
         self._dir = tempfile.mkdtemp(prefix="moto-")
@@ -51,26 +71,45 @@ class MotoServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> None:
-        env = dict(os.environ, MOTO_ENABLE_RECORDING="true", MOTO_RECORDER_FILEPATH=self._recording)
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def directory(self) -> str:
+        """The private temporary directory of the server's log (and recording)."""
+        return self._dir
+
+    def start(self, *, detach: bool = False) -> None:
+        """Start the server and wait until it answers; `detach` lets it outlive this process (own session)."""
+        env = dict(os.environ)
+        if self.record:
+            env.update(MOTO_ENABLE_RECORDING="true", MOTO_RECORDER_FILEPATH=self._recording)
+        else:
+            env["MOTO_ENABLE_RECORDING"] = "false"
+            env.pop("MOTO_RECORDER_FILEPATH", None)
         env.update(self._extra_env)
         log = open(os.path.join(self._dir, "server.log"), "wb")  # noqa: SIM115 - the server writes it until stop()
         self._process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
+            start_new_session=detach,
         )
+        log.close()
         deadline = time.monotonic() + self._timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"moto server exited early: {self.log()}")
-            try:
-                urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=1).close()
-                self.reset_recording()
+                message = f"moto server exited early: {self.log()}"
+                self.stop()
+                raise RuntimeError(message)
+            if answers(self.url):
+                if self.record:
+                    self.reset_recording()
                 return
-            except OSError:
-                time.sleep(0.1)
+            time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"moto server did not answer on {self.url} within {self._timeout} s")
 
@@ -130,3 +169,127 @@ class MotoServer:
             AWS_ENDPOINT_URL=self.url,
         )
         return env
+
+
+def answers(url: str) -> bool:
+    """Whether a moto server answers on `url`."""
+    try:
+        urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+# The command line: a server that outlives the command, named by a state file.
+
+
+def _running(pid: int, port: int) -> bool:
+    """Whether `pid` is a live (not zombie) moto server on `port`; without /proc, whether the pid exists."""
+    proc = f"/proc/{pid}"
+    if os.path.isdir("/proc"):
+        try:
+            with open(f"{proc}/cmdline", "rb") as handle:
+                argv = handle.read().split(b"\0")
+            with open(f"{proc}/stat", encoding="ascii", errors="replace") as handle:
+                state = handle.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state != "Z" and b"moto.server" in argv and str(port).encode() in argv
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def _read_state(path: str) -> dict[str, t.Any] | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return t.cast("dict[str, t.Any]", json.load(handle))
+    except FileNotFoundError:
+        return None
+
+
+def _write_state(path: str, state: dict[str, t.Any]) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".moto-state-")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(state, handle, indent=2)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def command_start(args: argparse.Namespace) -> int:
+    state = _read_state(args.state_file)
+    if state and _running(state["pid"], state["port"]) and answers(state["url"]):
+        print(json.dumps(dict(state, started=False)))
+        return 0
+    extra_env = dict(args.server_env)
+    server = MotoServer(extra_env, startup_timeout=args.timeout, record=args.record)
+    try:
+        server.start(detach=True)
+    except RuntimeError as error:
+        print(f"moto_server: {error}", file=sys.stderr)
+        return 1
+    state = {"url": server.url, "port": server.port, "pid": server.pid, "dir": server.directory, "record": args.record}
+    _write_state(args.state_file, state)
+    print(json.dumps(dict(state, started=True)))
+    return 0
+
+
+def command_stop(args: argparse.Namespace) -> int:
+    state = _read_state(args.state_file)
+    if state is None:
+        print(json.dumps({"stopped": False, "reason": "no state file"}))
+        return 0
+    pid, port = int(state["pid"]), int(state["port"])
+    stopped = _running(pid, port)
+    if stopped:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + args.timeout
+        while _running(pid, port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _running(pid, port):
+            os.kill(pid, signal.SIGKILL)
+    directory = str(state.get("dir") or "")
+    if os.path.basename(directory).startswith("moto-") and os.path.dirname(directory) == tempfile.gettempdir():
+        shutil.rmtree(directory, ignore_errors=True)
+    os.unlink(args.state_file)
+    print(json.dumps({"stopped": stopped, "url": state["url"], "pid": pid}))
+    return 0
+
+
+def _name_value(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Start or stop a moto server that outlives this command.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    start = commands.add_parser("start", help="start a server in the background and wait until it answers")
+    start.add_argument("--state-file", required=True, help="JSON file that receives url, port and pid")
+    start.add_argument("--record", action="store_true", help="enable moto's request recorder (holds request bodies)")
+    start.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the server (30)")
+    start.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        type=_name_value,
+        metavar="NAME=VALUE",
+        help="environment of the server",
+    )
+    start.set_defaults(handler=command_start)
+    stop = commands.add_parser("stop", help="stop the server named by the state file, if it runs")
+    stop.add_argument("--state-file", required=True)
+    stop.add_argument("--timeout", type=float, default=10.0, help="seconds to wait before SIGKILL (10)")
+    stop.set_defaults(handler=command_stop)
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

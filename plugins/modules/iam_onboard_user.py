@@ -293,6 +293,9 @@ users:
   description:
     - With O(users), one result per user in input order, each with the keys above plus C(name), C(changed),
       C(failed) and C(msg) (why it failed).
+    - A failed user's result has C(name), C(changed), C(actions) (the writes made before the failure), C(failed),
+      C(msg) and C(stage), the stage the user is in (V(absent) or V(unmanaged) too, for a user that does not
+      exist or is outside the regime; V(null) when the user could not be read).
   returned: with O(users)
   type: list
   elements: dict
@@ -335,12 +338,14 @@ MAX_WORKERS = 4
 class UserFailed(Exception):
     """One user could not be handled; the message names the user and the reason (never a password).
 
-    actions lists the write calls that were made before the failure.
+    actions lists the write calls that were made before the failure; stage is the user's stage after them, when
+    the user was observed.
     """
 
-    def __init__(self, message, actions=()):
+    def __init__(self, message, actions=(), stage=None):
         super().__init__(message)
         self.actions = list(actions)
+        self.stage = stage
 
 
 def _iso(value):
@@ -563,7 +568,7 @@ def handle_user(client, spec, params, account, resolved, check_mode):
             try:
                 check_password(spec["password"], account.password_settings)
             except PasswordError as e:
-                raise UserFailed(f"user {name}: {e}; nothing was changed") from None
+                raise UserFailed(f"user {name}: {e}; nothing was changed", stage=lc.stage(observed, regime)) from None
         elif spec["password"] and observed.has_login_profile:
             warnings.append(f"user {name} already has a console password; it was not changed")
     else:
@@ -571,7 +576,7 @@ def handle_user(client, spec, params, account, resolved, check_mode):
         try:
             steps = lc.plan_promotion(name, observed, regime, spec["groups"] or [], policies)
         except lc.Refused as e:
-            raise UserFailed(str(e)) from None
+            raise UserFailed(str(e), stage=lc.stage(observed, regime)) from None
     after = lc.apply_steps(observed, steps)
     created_user = profile = password = None
     if not check_mode:
@@ -579,7 +584,8 @@ def handle_user(client, spec, params, account, resolved, check_mode):
         try:
             created_user, profile, password = execute(client, name, spec, steps, account, done)
         except AnsibleIAMError as e:
-            raise UserFailed(f"user {name}: {e.message}: {e.exception}", map(describe_step, done)) from None
+            reached = lc.stage(lc.apply_steps(observed, done), regime)
+            raise UserFailed(f"user {name}: {e.message}: {e.exception}", map(describe_step, done), reached) from None
     result = user_result(name, spec, account, raw, created_user, after, profile)
     diff = {"before": diff_view(observed, regime), "after": diff_view(after, regime)}
     if lc.Step(lc.UPDATE_LOGIN_PROFILE) in steps:
@@ -612,7 +618,7 @@ def run(client, params, specs, check_mode):
         try:
             return dict(handle_user(client, spec, params, account, resolved, check_mode), failed=False)
         except UserFailed as e:
-            failure = {"name": spec["name"], "changed": bool(e.actions), "actions": e.actions}
+            failure = {"name": spec["name"], "changed": bool(e.actions), "actions": e.actions, "stage": e.stage}
             return dict(failure, failed=True, msg=str(e))
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(specs))) as pool:
@@ -678,7 +684,8 @@ def main():
         result = results[0]
         extra = {"diff": diffs[0]} if module._diff and diffs else {}
         if failed:
-            module.fail_json(msg=result["msg"], changed=result["changed"], actions=result["actions"], **extra)
+            details = {k: result[k] for k in ("changed", "actions", "stage")}
+            module.fail_json(msg=result["msg"], **details, **extra)
         del result["name"], result["failed"]
         module.exit_json(**result, **extra)
 

@@ -460,6 +460,8 @@ def test_promotion_without_mfa_is_refused_and_writes_nothing(
     assert "alice" in result["msg"]
     assert "MFA" in result["msg"]
     assert result["changed"] is False
+    assert result["stage"] == "onboarding"
+    assert result["actions"] == []
     assert snapshot(iam, "alice") == before
 
 
@@ -471,6 +473,7 @@ def test_promotion_of_an_absent_user_is_refused(bootstrapped: t.Any, api_calls: 
     assert api_calls.writes == []
     assert "ghost" in result["msg"]
     assert "does not exist" in result["msg"]
+    assert result["stage"] == "absent"
 
 
 @pytest.mark.parametrize(
@@ -1219,7 +1222,7 @@ def test_bulk_promotion_promotes_the_ready_and_names_the_refused(
     assert [(r["name"], r["failed"]) for r in result["users"]] == [("alice", False), ("bob", True), ("carol", False)]
     assert result["msg"].startswith("1 of 3 users failed: user bob has no MFA device")
     assert "alice" not in result["msg"]
-    assert [r.get("stage") for r in result["users"]] == ["promoted", None, "promoted"]
+    assert [r.get("stage") for r in result["users"]] == ["promoted", "onboarding", "promoted"]
     assert snapshot(iam, "alice")["groups"] == ["Developers"]  # type: ignore[index]
     assert snapshot(iam, "bob")["groups"] == [GROUP]  # type: ignore[index]
     assert not [

@@ -1,0 +1,168 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Helpers for the molecule scenarios' check scripts: the moto server, IAM state, handover texts, checks.
+
+Nothing here prints a password: checks compare secrets and report only user names and what differed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import stat
+import sys
+import typing as t
+import urllib.request
+
+import boto3
+
+ACCOUNT_ID = "123456789012"
+CONSOLE_URL = f"https://{ACCOUNT_ID}.signin.aws.amazon.com/console"
+FIRST_LOGIN_POLICY = "MFARequiredOnlyForTheFirstLogin"
+CURRENT_USERS_POLICY = "MFARequiredForCurrentUsers"
+ONBOARDING_GROUP = "NotYetLoginUsers"
+MFA_DENY_SID = "DenyAllExceptListedIfNoMFA"
+FIRST_LOGIN_EXCEPTIONS = ("iam:ChangePassword", "iam:GetAccountPasswordPolicy")
+
+_PASSWORD_LINE = re.compile(r"^[ \t]*Temporary password:[ \t]*(\S+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
+_URL_LINE = re.compile(r"^[ \t]*Sign-in URL:[ \t]*(\S+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
+_USER_LINE = re.compile(r"^[ \t]*User name:[ \t]*(\S+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
+
+
+def moto_url(state_file: str) -> str:
+    with open(state_file, encoding="utf-8") as handle:
+        return str(json.load(handle)["url"])
+
+
+def iam_client(url: str) -> t.Any:
+    return boto3.client(
+        "iam",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def stored_passwords(url: str) -> dict[str, str]:
+    """The console password that moto keeps for each user (moto only: real IAM never reveals one)."""
+    with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=10) as response:
+        data = json.load(response)
+    return {user["name"]: user["password"] for user in data["iam"]["User"] if user.get("password")}
+
+
+def handover_fields(text: str) -> dict[str, str | None]:
+    """User name, sign-in URL and temporary password as a note or mail states them (None when missing)."""
+    fields: dict[str, str | None] = {}
+    for key, pattern in (("user", _USER_LINE), ("url", _URL_LINE), ("password", _PASSWORD_LINE)):
+        found = pattern.findall(text)
+        fields[key] = found[0] if len(found) == 1 else None
+    return fields
+
+
+def mode(path: str) -> str:
+    """The permission bits as 0o...; for a symbolic link, of the link's target."""
+    return oct(stat.S_IMODE(os.stat(path).st_mode))
+
+
+class UserState(t.NamedTuple):
+    groups: set[str]
+    attached: set[str]
+    inline: set[str]
+    mfa_serials: list[str]
+    login_profile: bool
+    path: str
+    tags: dict[str, str]
+
+
+def user_state(iam: t.Any, name: str) -> UserState:
+    user = iam.get_user(UserName=name)["User"]
+    try:
+        iam.get_login_profile(UserName=name)
+        login_profile = True
+    except iam.exceptions.NoSuchEntityException:
+        login_profile = False
+    tags = {tag["Key"]: tag["Value"] for tag in iam.list_user_tags(UserName=name)["Tags"]}
+    return UserState(
+        groups={g["GroupName"] for g in iam.list_groups_for_user(UserName=name)["Groups"]},
+        attached={p["PolicyName"] for p in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]},
+        inline=set(iam.list_user_policies(UserName=name)["PolicyNames"]),
+        mfa_serials=[d["SerialNumber"] for d in iam.list_mfa_devices(UserName=name)["MFADevices"]],
+        login_profile=login_profile,
+        path=user["Path"],
+        tags=tags,
+    )
+
+
+def policy_document(iam: t.Any, name: str) -> dict[str, t.Any] | None:
+    for policy in iam.list_policies(Scope="Local")["Policies"]:
+        if policy["PolicyName"] == name:
+            version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+            document = version["PolicyVersion"]["Document"]
+            return json.loads(document) if isinstance(document, str) else t.cast("dict[str, t.Any]", document)
+    return None
+
+
+def mfa_deny_exceptions(document: dict[str, t.Any]) -> list[str] | None:
+    """The NotAction of the statement that denies everything else without MFA (None when there is none)."""
+    for statement in document.get("Statement", []):
+        if statement.get("Sid") == MFA_DENY_SID and statement.get("Effect") == "Deny":
+            actions = statement.get("NotAction", [])
+            return [actions] if isinstance(actions, str) else list(actions)
+    return None
+
+
+def check_onboarding(checks: Checks, iam: t.Any, name: str) -> None:
+    """The user is in the onboarding state only: the onboarding group, nothing attached, a password, no MFA."""
+    state = user_state(iam, name)
+    checks.equal(state.groups, {ONBOARDING_GROUP}, f"{name}'s groups")
+    checks.equal(state.attached, set(), f"{name}'s attached policies")
+    checks.equal(state.inline, set(), f"{name}'s inline policies")
+    checks.check(state.login_profile, f"{name} has a console password")
+    checks.equal(state.mfa_serials, [], f"{name}'s MFA devices")
+
+
+class Checks:
+    """Collects named checks; `done()` prints the failures and returns the exit code."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.passed = 0
+        self.failed: list[str] = []
+
+    def check(self, condition: object, what: str) -> bool:
+        if condition:
+            self.passed += 1
+            return True
+        self.failed.append(what)
+        return False
+
+    def equal(self, actual: object, expected: object, what: str) -> bool:
+        return self.check(actual == expected, f"{what}: expected {expected!r}, found {actual!r}")
+
+    def done(self) -> int:
+        for failure in self.failed:
+            print(f"FAILED: {failure}")
+        print(f"{self.title}: {self.passed} checks passed, {len(self.failed)} failed")
+        return 1 if self.failed else 0
+
+
+def main() -> int:
+    """`python scenario_lib.py onboarding --state-file MOTO_STATE USER...`: each user is only onboarding."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("check", choices=["onboarding"])
+    parser.add_argument("--state-file", required=True)
+    parser.add_argument("users", nargs="+")
+    args = parser.parse_args()
+    checks = Checks("onboarding")
+    iam = iam_client(moto_url(args.state_file))
+    for name in args.users:
+        check_onboarding(checks, iam, name)
+    return checks.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
