@@ -32,6 +32,10 @@ class ApiCalls:
     def names(self) -> list[str]:
         return [call[0] for call in self.calls]
 
+    def requests(self, operation: str) -> list[dict[str, t.Any]]:
+        """The parameters of every call of one operation, in order."""
+        return [params for name, params in self.calls if name == operation]
+
     @property
     def writes(self) -> list[str]:
         return [name for name in self.names if not name.startswith(_READ_PREFIXES)]

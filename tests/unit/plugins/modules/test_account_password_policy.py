@@ -60,7 +60,7 @@ def read_policy(iam: t.Any) -> dict[str, t.Any] | None:
 
 
 def sent_requests(api_calls: t.Any) -> list[dict[str, t.Any]]:
-    return [params for name, params in api_calls.calls if name == "UpdateAccountPasswordPolicy"]
+    return api_calls.requests("UpdateAccountPasswordPolicy")
 
 
 def test_no_policy_creates_aws_defaults_plus_the_named_setting(

@@ -245,7 +245,7 @@ def test_password_reset_required_false_is_sent_as_false(bootstrapped: t.Any, api
     api_calls.clear()
     result = run_module(iam_onboard_user, {"name": "alice", "password_reset_required": False})
 
-    (request,) = [params for name, params in api_calls.calls if name == "CreateLoginProfile"]
+    (request,) = api_calls.requests("CreateLoginProfile")
     assert request["PasswordResetRequired"] is False
     assert result["login_profile"]["password_reset_required"] is False
 
@@ -257,7 +257,7 @@ def test_temporary_password_satisfies_the_account_password_policy(
     result = run_module(iam_onboard_user, {"name": "alice"})
 
     assert_satisfies_strict_policy(result["temporary_password"])
-    (request,) = [params for name, params in api_calls.calls if name == "CreateLoginProfile"]
+    (request,) = api_calls.requests("CreateLoginProfile")
     assert request["Password"] == result["temporary_password"]
 
 
@@ -636,7 +636,7 @@ def test_explicit_valid_password_is_sent_and_never_echoed_as_something_else(
     result = run_module(iam_onboard_user, {"name": "alice", "password": password})
 
     assert api_calls.writes == ["CreateUser", "AddUserToGroup", "CreateLoginProfile"]
-    (request,) = [params for name, params in api_calls.calls if name == "CreateLoginProfile"]
+    (request,) = api_calls.requests("CreateLoginProfile")
     assert request["Password"] == password
     # The operator chose this password and knows it; Ansible would mask an echo of a no_log value anyway, which
     # would hand over a placeholder that no one can sign in with. So it is not returned.
@@ -1075,7 +1075,7 @@ def test_policy_by_name_resolves_to_the_customer_managed_arn_and_by_arn_as_given
         {"name": "alice", "state": "promoted", "managed_policies": ["AppReadOnly", "finance/Billing", extra]},
     )
 
-    attached = [params["PolicyArn"] for name, params in api_calls.calls if name == "AttachUserPolicy"]
+    attached = [params["PolicyArn"] for params in api_calls.requests("AttachUserPolicy")]
     assert attached == [CURRENT, APP, extra]
     assert extra == f"arn:aws:iam::{ACCOUNT}:policy/finance/Billing"
     assert "ListPolicies" not in api_calls.names
@@ -1099,14 +1099,14 @@ def test_aws_managed_policies_by_name(
     )
 
     assert result["stage"] == "promoted"
-    attached = [params["PolicyArn"] for name, params in api_calls.calls if name == "AttachUserPolicy"]
+    attached = [params["PolicyArn"] for params in api_calls.requests("AttachUserPolicy")]
     assert attached == [
         CURRENT,
         "arn:aws:iam::aws:policy/ReadOnlyAccess",
         "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
     ]
     # Customer-managed first, then AWS-managed; no paging through the AWS-managed list.
-    assert [params["PolicyArn"] for name, params in api_calls.calls if name == "GetPolicy"] == [
+    assert [params["PolicyArn"] for params in api_calls.requests("GetPolicy")] == [
         CURRENT,
         f"arn:aws:iam::{ACCOUNT}:policy/ReadOnlyAccess",
         "arn:aws:iam::aws:policy/ReadOnlyAccess",
@@ -1135,7 +1135,7 @@ def test_customer_managed_policy_shadows_the_aws_managed_one_of_the_same_name(
 
     run_module(iam_onboard_user, {"name": "alice", "state": "promoted", "managed_policies": ["ReadOnlyAccess"]})
 
-    attached = [params["PolicyArn"] for name, params in api_calls.calls if name == "AttachUserPolicy"]
+    attached = [params["PolicyArn"] for params in api_calls.requests("AttachUserPolicy")]
     assert attached == [CURRENT, own]
 
 
@@ -1195,7 +1195,7 @@ def test_bulk_per_user_options_override_module_level(
 
     assert result["changed"] is True
     assert [r["user"]["path"] for r in result["users"]] == ["/staff/", "/ext/"]
-    requests = {params["UserName"]: params for name, params in api_calls.calls if name == "CreateLoginProfile"}
+    requests = {params["UserName"]: params for params in api_calls.requests("CreateLoginProfile")}
     assert requests["alice"]["PasswordResetRequired"] is True
     assert requests["bob"]["PasswordResetRequired"] is False
     assert snapshot(iam, "bob")["tags"] == {"team": "data"}  # type: ignore[index]
@@ -1332,7 +1332,7 @@ def test_reset_password_reports_the_reset_flag_it_set(
 
     result = run_module(iam_onboard_user, {"name": "alice", "reset_password": True})
 
-    (request,) = [params for name, params in api_calls.calls if name == "UpdateLoginProfile"]
+    (request,) = api_calls.requests("UpdateLoginProfile")
     assert request["PasswordResetRequired"] is True
     assert result["login_profile"]["password_reset_required"] is True
 
@@ -1345,7 +1345,7 @@ def test_reset_password_with_password_reset_required_false_is_sent_as_false(
 
     result = run_module(iam_onboard_user, {"name": "alice", "reset_password": True, "password_reset_required": False})
 
-    (request,) = [params for name, params in api_calls.calls if name == "UpdateLoginProfile"]
+    (request,) = api_calls.requests("UpdateLoginProfile")
     assert request["PasswordResetRequired"] is False
     assert request["Password"] == result["temporary_password"]
 

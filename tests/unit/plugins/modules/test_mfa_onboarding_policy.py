@@ -289,7 +289,7 @@ def test_pruning_at_five_versions(iam: t.Any, api_calls: t.Any, run_module: Run,
 
     assert result["changed"] is True
     assert api_calls.writes == ["DeletePolicyVersion", "CreatePolicyVersion"]
-    (delete_params,) = [params for name, params in api_calls.calls if name == "DeletePolicyVersion"]
+    (delete_params,) = api_calls.requests("DeletePolicyVersion")
     assert delete_params["VersionId"] == pruned
     remaining = [v for v in ("v1", "v2", "v3", "v4", "v5") if v != pruned]
     assert version_table(iam, arn) == {**{v: False for v in remaining}, "v6": True}
@@ -480,7 +480,7 @@ def test_absent_deletes_the_policy_and_its_versions(iam: t.Any, api_calls: t.Any
     assert result["changed"] is True
     assert result["policy"]["arn"] == arn
     assert local_policy_names(iam) == []
-    deleted = [params["VersionId"] for name, params in api_calls.calls if name == "DeletePolicyVersion"]
+    deleted = [params["VersionId"] for params in api_calls.requests("DeletePolicyVersion")]
     assert sorted(deleted) == ["v1", "v2", "v4", "v5"]
     assert api_calls.writes == ["DeletePolicyVersion"] * 4 + ["DeletePolicy"]
 
