@@ -82,12 +82,12 @@ class MotoServer:
 
     def start(self, *, detach: bool = False) -> None:
         """Start the server and wait until it answers; `detach` lets it outlive this process (own session)."""
-        env = dict(os.environ)
+        # The recording always goes to the private directory. moto reads MOTO_ENABLE_RECORDING with bool(), so
+        # any value, "false" included, turns it on: to keep it off, the variable must be absent.
+        env = dict(os.environ, MOTO_RECORDER_FILEPATH=self._recording)
+        env.pop("MOTO_ENABLE_RECORDING", None)
         if self.record:
-            env.update(MOTO_ENABLE_RECORDING="true", MOTO_RECORDER_FILEPATH=self._recording)
-        else:
-            env["MOTO_ENABLE_RECORDING"] = "false"
-            env.pop("MOTO_RECORDER_FILEPATH", None)
+            env["MOTO_ENABLE_RECORDING"] = "true"
         env.update(self._extra_env)
         log = open(os.path.join(self._dir, "server.log"), "wb")  # noqa: SIM115 - the server writes it until stop()
         self._process = subprocess.Popen(
