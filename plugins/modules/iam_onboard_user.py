@@ -571,6 +571,13 @@ def handle_user(client, spec, params, account, resolved, check_mode):
                 raise UserFailed(f"user {name}: {e}; nothing was changed", stage=lc.stage(observed, regime)) from None
         elif spec["password"] and observed.has_login_profile:
             warnings.append(f"user {name} already has a console password; it was not changed")
+        path = ((raw or {}).get("user") or {}).get("Path") or spec["path"] or "/"
+        if path != "/":
+            warnings.append(
+                f"user {name} is at path {path}: the official MFA policies grant their self-service actions on "
+                "user/${aws:username}, which matches only users at path /, so this user cannot register an MFA "
+                "device unless the policies' base document also names user/*/${aws:username}"
+            )
     else:
         policies = [resolved[p] for p in spec["managed_policies"] or []]
         try:

@@ -227,9 +227,16 @@ def test_onboarding_a_new_user_creates_guards_then_password(
     assert state["login_profile"] is not None
 
 
-def test_onboarding_with_a_path(bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any) -> None:
+def test_onboarding_with_a_path(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, warning_messages: t.Any
+) -> None:
     api_calls.clear()
     result = run_module(iam_onboard_user, {"name": "carol", "path": "/contractors/"})
+
+    # The official policies' user/${aws:username} does not match a user at a path: the operator is warned.
+    (warning,) = [w for w in warning_messages(result) if "path" in w]
+    assert warning.startswith("user carol is at path /contractors/")
+    assert "cannot register an MFA device" in warning
 
     assert api_calls.calls[api_calls.names.index("CreateUser")][1] == {
         "UserName": "carol",
@@ -239,6 +246,13 @@ def test_onboarding_with_a_path(bootstrapped: t.Any, api_calls: t.Any, run_modul
     assert result["user"]["path"] == "/contractors/"
     assert result["user"]["arn"] == f"arn:aws:iam::{ACCOUNT}:user/contractors/carol"
     assert iam.get_user(UserName="carol")["User"]["Path"] == "/contractors/"
+
+
+def test_onboarding_at_the_root_path_gives_no_path_warning(
+    bootstrapped: t.Any, run_module: Run, warning_messages: t.Any
+) -> None:
+    result = run_module(iam_onboard_user, {"name": "carol"})
+    assert [w for w in warning_messages(result) if "path" in w] == []
 
 
 def test_password_reset_required_false_is_sent_as_false(bootstrapped: t.Any, api_calls: t.Any, run_module: Run) -> None:
