@@ -558,7 +558,11 @@ def handle_user(client, spec, params, account, resolved, check_mode):
     """Observe, plan and (unless check mode) execute for one user. Returns its result dict."""
     name = spec["name"]
     regime = account.regime
-    raw, observed = observe(client, name, account)
+    try:
+        raw, observed = observe(client, name, account)
+    except AnsibleIAMError as e:
+        # One user's failed read must not cost the others their results (and their temporary passwords).
+        raise UserFailed(f"user {name}: {e.message}: {e.exception}") from None
     warnings = []
     if params["state"] == "onboarding":
         steps, notes = lc.plan_onboarding(observed, regime, spec["tags"], params["purge_tags"], spec["reset_password"])
