@@ -23,11 +23,12 @@ export ANSIBLE_NOCOLOR := 1
 export NO_COLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv layout lint ruff yamllint ansible-lint sanity units molecule test demo clean
+.PHONY: help venv layout lint ruff yamllint ansible-lint sanity units security molecule test demo bench clean
 
 help:
 	@echo "make demo    run the main job against a local moto server"
 	@echo "make test    lint, ansible-test sanity, molecule scenarios and unit tests"
+	@echo "make bench   time onboarding and promoting 10 and 100 users on a local moto server"
 	@echo "make clean   remove build/ (keeps .venv)"
 
 $(VENV)/.installed: requirements/runtime.txt requirements/test.txt
@@ -74,6 +75,11 @@ sanity: layout
 units: layout
 	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) python -m pytest tests/unit -p no:cacheprovider -n auto
 
+# The security invariants, tried rather than assumed (DESIGN.md section 1): faults at every call, throttling,
+# bad input, secret scans, least privilege, policy semantics. Each suite starts its own servers on loopback.
+security: layout
+	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) python -m pytest tests/security -p no:cacheprovider -n auto
+
 # End to end on the control node: each scenario (extensions/molecule/) starts and stops its own moto server.
 molecule: layout
 	cd $(COLL) && molecule test --all
@@ -81,10 +87,14 @@ molecule: layout
 lint: ruff yamllint ansible-lint
 
 # units last: its pytest summary closes the output.
-test: lint sanity molecule units
+test: lint sanity molecule security units
 
 demo: layout
 	python tools/demo.py
+
+# Wall-clock figures for onboarding and promoting 10 and 100 users (not part of `make test`).
+bench: layout
+	python tools/bench.py 10 100
 
 clean:
 	rm -rf build tests/output

@@ -294,8 +294,10 @@ users:
     - With O(users), one result per user in input order, each with the keys above plus C(name), C(changed),
       C(failed) and C(msg) (why it failed).
     - A failed user's result has C(name), C(changed), C(actions) (the writes made before the failure), C(failed),
-      C(msg) and C(stage), the stage the user is in (V(absent) or V(unmanaged) too, for a user that does not
-      exist or is outside the regime; V(null) when the user could not be read).
+      C(refused) (true when the lifecycle refused the transition, for example a promotion without MFA; false for
+      an error such as a failed API call), C(msg) and C(stage), the stage the user is in (V(absent) or
+      V(unmanaged) too, for a user that does not exist or is outside the regime; V(null) when the user could not
+      be read).
   returned: with O(users)
   type: list
   elements: dict
@@ -342,10 +344,11 @@ class UserFailed(Exception):
     the user was observed.
     """
 
-    def __init__(self, message, actions=(), stage=None):
+    def __init__(self, message, actions=(), stage=None, refused=False):
         super().__init__(message)
         self.actions = list(actions)
         self.stage = stage
+        self.refused = refused
 
 
 def _iso(value):
@@ -587,7 +590,7 @@ def handle_user(client, spec, params, account, resolved, check_mode):
         try:
             steps = lc.plan_promotion(name, observed, regime, spec["groups"] or [], policies)
         except lc.Refused as e:
-            raise UserFailed(str(e), stage=lc.stage(observed, regime)) from None
+            raise UserFailed(str(e), stage=lc.stage(observed, regime), refused=True) from None
     after = lc.apply_steps(observed, steps)
     created_user = profile = password = None
     if not check_mode:
@@ -630,7 +633,7 @@ def run(client, params, specs, check_mode):
             return dict(handle_user(client, spec, params, account, resolved, check_mode), failed=False)
         except UserFailed as e:
             failure = {"name": spec["name"], "changed": bool(e.actions), "actions": e.actions, "stage": e.stage}
-            return dict(failure, failed=True, msg=str(e))
+            return dict(failure, failed=True, refused=e.refused, msg=str(e))
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(specs))) as pool:
         return list(pool.map(one, specs))
@@ -695,7 +698,7 @@ def main():
         result = results[0]
         extra = {"diff": diffs[0]} if module._diff and diffs else {}
         if failed:
-            details = {k: result[k] for k in ("changed", "actions", "stage")}
+            details = {k: result[k] for k in ("changed", "actions", "stage", "refused")}
             module.fail_json(msg=result["msg"], **details, **extra)
         del result["name"], result["failed"]
         module.exit_json(**result, **extra)

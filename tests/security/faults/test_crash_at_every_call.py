@@ -321,3 +321,4 @@ def test_a_failed_read_of_one_user_does_not_lose_the_others(
     assert not users["ada"]["failed"] and users["ada"]["stage"] == "onboarding"
     assert users["ada"].get("temporary_password")
     assert users["bob"]["failed"] and CRASH_CODE in users["bob"]["msg"]
+    assert users["bob"]["refused"] is False  # an API error, not a refusal of the lifecycle

@@ -476,6 +476,7 @@ def test_promotion_without_mfa_is_refused_and_writes_nothing(
     assert result["changed"] is False
     assert result["stage"] == "onboarding"
     assert result["actions"] == []
+    assert result["refused"] is True
     assert snapshot(iam, "alice") == before
 
 

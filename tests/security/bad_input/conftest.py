@@ -1,0 +1,269 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Fixtures of the bad-input suite: an in-process moto with a recorder of every API call for the module runs, a
+moto server per worker for the playbook runs, an SMTP server that refuses every login, and the table of cases that
+the last case to finish prints."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hmac
+import importlib.util
+import json
+import os
+import ssl
+import sys
+import tempfile
+import threading
+import typing as t
+import uuid
+import warnings
+
+import boto3
+import botocore.client
+import pytest
+from ansible.module_utils.common import warnings as ansible_warnings
+from ansible.module_utils.testing import patch_module_args
+from moto import mock_aws
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COLLECTION_ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
+TOOLS = os.path.join(COLLECTION_ROOT, "tools")
+SMTP_SERVER = os.path.join(COLLECTION_ROOT, "extensions", "molecule", "mail", "smtp_server.py")
+if TOOLS not in sys.path:
+    sys.path.insert(0, TOOLS)
+
+from moto_server import MotoServer  # noqa: E402
+from moto_server import free_port  # noqa: E402
+
+# The tests whose runs make up the table.
+CASE_TESTS = ("test_module_case", "test_playbook_case")
+
+
+# The module runs: in-process, against moto in-process, every botocore call recorded.
+
+
+class ApiCalls:
+    """The names of every API call made through botocore while recording, in order."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.active = False
+
+    def record(self, operation: str) -> None:
+        if self.active:
+            self.names.append(operation)
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+
+
+@pytest.fixture
+def iam(aws_env: None) -> t.Iterator[t.Any]:
+    """A boto3 IAM client on a fresh in-process moto backend."""
+    with mock_aws():
+        yield boto3.client("iam", region_name="us-east-1")
+
+
+@pytest.fixture
+def api_calls(monkeypatch: pytest.MonkeyPatch) -> ApiCalls:
+    """Records every botocore API call made while `api_calls.active` is true."""
+    recorder = ApiCalls()
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self: t.Any, operation_name: str, api_params: dict[str, t.Any]) -> t.Any:
+        recorder.record(operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return recorder
+
+
+@pytest.fixture
+def run_module(capsys: pytest.CaptureFixture[str]) -> t.Callable[..., dict[str, t.Any]]:
+    """run_module(module, args) -> the module's JSON result, run in-process as tests/unit does."""
+
+    def run(module: t.Any, args: dict[str, t.Any]) -> dict[str, t.Any]:
+        capsys.readouterr()
+        ansible_warnings._global_warnings.clear()
+        ansible_warnings._global_deprecations.clear()
+        full_args = dict(args, _ansible_check_mode=False, _ansible_diff=False)
+        with patch_module_args(full_args), pytest.raises(SystemExit) as exit_info:
+            module.main()
+        result = json.loads(capsys.readouterr().out)
+        assert bool(result.get("failed")) == bool(exit_info.value.code), result
+        return result
+
+    return run
+
+
+# The playbook runs: a moto server per worker (reset before each case).
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> t.Iterator[MotoServer]:
+    with MotoServer() as server:
+        yield server
+
+
+# An SMTP server on loopback that offers STARTTLS and AUTH, and refuses every login.
+
+
+@dataclasses.dataclass
+class RefusingSmtp:
+    host: str
+    port: int
+    attempts: list[str]
+
+
+@pytest.fixture(scope="session")
+def refusing_smtp(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[RefusingSmtp]:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+    from aiosmtpd.smtp import LoginPassword
+
+    # The certificate helper of the molecule mail scenario (self-signed, localhost and 127.0.0.1).
+    spec = importlib.util.spec_from_file_location("_molecule_smtp_server", SMTP_SERVER)
+    assert spec is not None and spec.loader is not None
+    smtp_server = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(smtp_server)
+    cert, key = smtp_server.make_certificate(str(tmp_path_factory.mktemp("smtp-tls")))
+
+    warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
+    attempts: list[str] = []
+    lock = threading.Lock()
+
+    def authenticator(server: t.Any, session: t.Any, envelope: t.Any, mechanism: str, data: t.Any) -> AuthResult:
+        login = data.login.decode(errors="replace") if isinstance(data, LoginPassword) else "?"
+        with lock:
+            attempts.append(login)
+        # Refuse every login, even the right one (compare_digest keeps the shape of a real check).
+        hmac.compare_digest(b"never", b"matches")
+        return AuthResult(success=False, handled=False)
+
+    class Handler:
+        async def handle_DATA(self, server: t.Any, session: t.Any, envelope: t.Any) -> str:
+            return "554 no mail is accepted here"
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    port = free_port()
+    controller = Controller(
+        Handler(),
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=True,
+    )
+    controller.start()
+    try:
+        yield RefusingSmtp("127.0.0.1", port, attempts)
+    finally:
+        controller.stop()
+
+
+# The table of cases, printed once all of them have run (by whichever worker runs the last one).
+
+
+@dataclasses.dataclass
+class Row:
+    index: int
+    via: str
+    case: str
+    expected: str
+    message: str
+    writes: list[str]
+    passed: bool = False
+
+
+class Table:
+    def __init__(self, directory: str, total: int, capsys: pytest.CaptureFixture[str]) -> None:
+        self.directory = directory
+        self.total = total
+        self.capsys = capsys
+
+    @contextlib.contextmanager
+    def row(self, **fields: t.Any) -> t.Iterator[Row]:
+        """`with table.row(index=, via=, case=, expected=, message=, writes=):` records the row whatever the
+        assertions inside say (passed is set when they all hold)."""
+        row = Row(**fields)
+        try:
+            yield row
+            row.passed = True
+        finally:
+            self._save(row)
+
+    def _save(self, row: Row) -> None:
+        os.makedirs(self.directory, exist_ok=True)
+        path = os.path.join(self.directory, f"{row.index:03d}.json")
+        with open(f"{path}.tmp", "w", encoding="utf-8") as handle:
+            json.dump(dataclasses.asdict(row), handle)
+        os.replace(f"{path}.tmp", path)
+        done = [name for name in os.listdir(self.directory) if name.endswith(".json")]
+        if len(done) < self.total:
+            return
+        try:  # exactly one worker prints
+            os.close(os.open(os.path.join(self.directory, "printed"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return
+        rows = []
+        for name in sorted(done):
+            with open(os.path.join(self.directory, name), encoding="utf-8") as handle:
+                rows.append(Row(**json.load(handle)))
+        text = render_table(rows)
+        with self.capsys.disabled():
+            # Under pytest-xdist only a worker's stderr reaches the terminal.
+            stream = sys.stderr if os.environ.get("PYTEST_XDIST_WORKER") else sys.stdout
+            stream.write(text)
+            stream.flush()
+        for name in os.listdir(self.directory):
+            os.unlink(os.path.join(self.directory, name))
+        os.rmdir(self.directory)
+
+
+def render_table(rows: list[Row]) -> str:
+    def cell(text: str) -> str:
+        return " ".join(text.split()).replace("|", "\\|")
+
+    lines = [
+        "",
+        f"Bad-input table ({len(rows)} cases, {sum(r.passed for r in rows)} as expected):",
+        "| # | via | case | expected | message | writes | ok |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        shown = f"{len(r.writes)}" + (f" ({', '.join(r.writes)})" if r.writes else "")
+        ok = "yes" if r.passed else "NO"
+        lines.append(
+            f"| {r.index} | {r.via} | {cell(r.case)} | {cell(r.expected)} | {cell(r.message)} | {shown} | {ok} |"
+        )
+    return "\n".join(lines) + "\n\n"
+
+
+@pytest.fixture(scope="session")
+def _table_directory() -> str:
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+    return os.path.join(tempfile.gettempdir(), f"mfa-onboarding-bad-input-{run}")
+
+
+@pytest.fixture
+def table(request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str], _table_directory: str) -> Table:
+    total = sum(
+        1
+        for item in request.session.items
+        if getattr(item, "originalname", "") in CASE_TESTS and str(item.path).startswith(HERE + os.sep)
+    )
+    return Table(_table_directory, total, capsys)

@@ -1,0 +1,724 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Bad input, through the modules and through the roles' playbooks (issue 5, item 3).
+
+Each case asserts three things:
+
+- the run fails with a message that names the input and the problem (a specific fragment of it);
+- the write calls it made: none for every input that validation can catch before acting (counted by a recorder
+  of every botocore call for the in-process module runs, and by moto's request recorder for the playbook runs);
+- nothing that was already in the account is lost (a snapshot of users, groups, policies and their versions,
+  memberships, attachments, console passwords, MFA devices, tags and the password policy, before and after).
+
+The module cases run in-process against an in-process moto, as tests/unit does; the playbook cases run
+`ansible-playbook mfa_onboarding.iam.<playbook>` with extra vars against a moto server on loopback (one per
+pytest-xdist worker, reset before each case). Once every case has run, the last one prints the table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+import types
+import typing as t
+import urllib.request
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+TOOLS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tools"))
+COLLECTION_ROOT = os.path.dirname(TOOLS)
+if TOOLS not in sys.path:
+    sys.path.insert(0, TOOLS)
+
+from moto_server import MotoServer  # noqa: E402
+from moto_server import free_port  # noqa: E402
+
+# IAM state: set up, snapshot, compare.
+
+
+def iam_client(endpoint_url: str | None = None) -> t.Any:
+    return boto3.client(
+        "iam",
+        region_name="us-east-1",
+        endpoint_url=endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def _login_profile(iam: t.Any, user: str) -> bool:
+    try:
+        iam.get_login_profile(UserName=user)
+    except ClientError as e:
+        if e.response["Error"]["Code"] == "NoSuchEntity":
+            return False
+        raise
+    return True
+
+
+def snapshot(iam: t.Any) -> dict[str, t.Any]:
+    """Everything in the account that the collection could touch, comparable with ==."""
+    users = {}
+    for user in iam.list_users()["Users"]:
+        name = user["UserName"]
+        users[name] = {
+            "path": user["Path"],
+            "groups": sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=name)["Groups"]),
+            "policies": sorted(
+                p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]
+            ),
+            "inline": sorted(iam.list_user_policies(UserName=name)["PolicyNames"]),
+            "console_password": _login_profile(iam, name),
+            "mfa": sorted(d["SerialNumber"] for d in iam.list_mfa_devices(UserName=name)["MFADevices"]),
+            "access_keys": sorted(k["AccessKeyId"] for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]),
+            "tags": sorted((tag["Key"], tag["Value"]) for tag in iam.list_user_tags(UserName=name)["Tags"]),
+        }
+    groups = {
+        g["GroupName"]: sorted(
+            p["PolicyArn"] for p in iam.list_attached_group_policies(GroupName=g["GroupName"])["AttachedPolicies"]
+        )
+        for g in iam.list_groups()["Groups"]
+    }
+    policies = {}
+    for policy in iam.list_policies(Scope="Local")["Policies"]:
+        versions = iam.list_policy_versions(PolicyArn=policy["Arn"])["Versions"]
+        default = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+        policies[policy["PolicyName"]] = {
+            "versions": sorted(v["VersionId"] for v in versions),
+            "default": policy["DefaultVersionId"],
+            "document": default["PolicyVersion"]["Document"],
+        }
+    try:
+        password_policy = iam.get_account_password_policy()["PasswordPolicy"]
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "NoSuchEntity":
+            raise
+        password_policy = None
+    return {"users": users, "groups": groups, "policies": policies, "password_policy": password_policy}
+
+
+def register_mfa(iam: t.Any, user: str) -> str:
+    """Register and enable a virtual MFA device for user as its owner would (codes from pyotp)."""
+    import pyotp
+
+    created = iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]
+    seed = created["Base32StringSeed"]
+    totp = pyotp.TOTP(seed.decode() if isinstance(seed, bytes) else seed)
+    now = int(time.time())
+    iam.enable_mfa_device(
+        UserName=user,
+        SerialNumber=created["SerialNumber"],
+        AuthenticationCode1=totp.at(now - 30),
+        AuthenticationCode2=totp.at(now),
+    )
+    return created["SerialNumber"]
+
+
+def setup_account(iam: t.Any, kind: str) -> None:
+    """Put the account into a known state before a case.
+
+    - `fresh`: nothing.
+    - `bootstrapped`: what the bootstrap role leaves (both policies rendered from the bundled document, group
+      NotYetLoginUsers with the first attached, password policy with a 14-character minimum and symbols), a group
+      Developers and a policy AppReadOnly to grant, and users that must survive every case untouched: `olga`
+      (promoted: MFA, the current-users policy, Developers, tags), `rita` (onboarding, MFA registered, so ready)
+      and `dave` (onboarding, no MFA).
+    """
+    if kind == "fresh":
+        return
+    from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import dump
+    from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import official_document
+    from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import render
+
+    first = iam.create_policy(
+        PolicyName="MFARequiredOnlyForTheFirstLogin", PolicyDocument=dump(render(official_document(), "first_login"))
+    )["Policy"]["Arn"]
+    current = iam.create_policy(
+        PolicyName="MFARequiredForCurrentUsers", PolicyDocument=dump(render(official_document(), "current_users"))
+    )["Policy"]["Arn"]
+    iam.create_group(GroupName="NotYetLoginUsers")
+    iam.attach_group_policy(GroupName="NotYetLoginUsers", PolicyArn=first)
+    iam.create_group(GroupName="Developers")
+    read_only = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:ListAllMyBuckets"], "Resource": "*"}],
+    }
+    iam.create_policy(PolicyName="AppReadOnly", PolicyDocument=json.dumps(read_only))
+    iam.update_account_password_policy(
+        MinimumPasswordLength=14, RequireSymbols=True, RequireNumbers=True, AllowUsersToChangePassword=True
+    )
+    iam.create_user(UserName="olga", Tags=[{"Key": "team", "Value": "data"}])
+    iam.create_login_profile(UserName="olga", Password="Olga-Passw0rd!-long")
+    register_mfa(iam, "olga")
+    iam.attach_user_policy(UserName="olga", PolicyArn=current)
+    iam.add_user_to_group(UserName="olga", GroupName="Developers")
+    for name in ("rita", "dave"):
+        iam.create_user(UserName=name)
+        iam.add_user_to_group(UserName=name, GroupName="NotYetLoginUsers")
+        iam.create_login_profile(UserName=name, Password=f"{name.title()}-Passw0rd!-long", PasswordResetRequired=True)
+    register_mfa(iam, "rita")
+
+
+def writes(actions: t.Iterable[str]) -> list[str]:
+    """The write calls among actions (everything but Get*, List*, Describe*), as tools/moto_server.py counts them."""
+    return MotoServer.writes(list(actions))
+
+
+# The playbook runs: ansible-playbook against a moto server of this worker.
+
+
+def reset_moto(server: MotoServer) -> None:
+    """Forget every backend's state (moto's reset), then the recording."""
+    request = urllib.request.Request(f"{server.url}/moto-api/reset", data=b"", method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
+    server.reset_recording()
+
+
+@dataclasses.dataclass
+class PlaybookRun:
+    rc: int
+    message: str
+    stdout: str
+    stderr: str
+
+
+def ansible_env(base: dict[str, str]) -> dict[str, str]:
+    """The environment of an ansible-playbook run: the interpreter's bin directory first on PATH (the venv, as the
+    Makefile puts it there), the collections path of this run, no colours, no warnings about the implicit
+    localhost."""
+    env = dict(base)
+    bin_dir = os.path.dirname(sys.executable)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    collections = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or os.path.normpath(
+        os.path.join(COLLECTION_ROOT, "..", "..", "..")
+    )
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=collections,
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_CALLBACK_RESULT_FORMAT="json",
+        ANSIBLE_STDOUT_CALLBACK="default",
+        ANSIBLE_RETRY_FILES_ENABLED="false",
+    )
+    env.pop("ANSIBLE_LOG_PATH", None)
+    return env
+
+
+FATAL = "fatal: [localhost]: FAILED! => "
+
+
+def run_playbook(playbook: str, extra_vars: dict[str, t.Any], env: dict[str, str], workdir: str) -> PlaybookRun:
+    """ansible-playbook mfa_onboarding.iam.<playbook> -e @vars.json; the message is that of the last fatal task."""
+    vars_file = os.path.join(workdir, "extra_vars.json")
+    with open(vars_file, "w", encoding="utf-8") as handle:
+        json.dump(extra_vars, handle)
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), f"mfa_onboarding.iam.{playbook}"]
+    process = subprocess.run(
+        [*command, "-e", f"@{vars_file}"],
+        env=env,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    message = ""
+    for line in process.stdout.splitlines():
+        if line.startswith(FATAL):
+            message = str(json.loads(line[len(FATAL) :]).get("msg", ""))
+    return PlaybookRun(process.returncode, message, process.stdout, process.stderr)
+
+
+# The cases.
+
+
+VALIDATION = "refused before any write"
+
+NOT_MFA_DOCUMENT = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "ReadOnly", "Effect": "Allow", "Action": ["s3:ListAllMyBuckets"], "Resource": "*"}],
+}
+MALFORMED_JSON = '{"Version": "2012-10-17", "Statement": [{"Effect": "Deny",'
+BAD_PASSWORD = "Short1a"  # 7 characters, no symbol: the account wants 14 and a symbol
+
+
+def wildcard_document() -> dict[str, t.Any]:
+    """The official document with a NotAction wildcard that would exempt iam:ChangePassword from the MFA deny."""
+    from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import official_document
+
+    document = official_document()
+    document["Statement"][-1]["NotAction"].append("iam:*Password*")
+    return document
+
+
+@dataclasses.dataclass
+class Case:
+    id: str
+    case: str
+    setup: str  # "fresh" or "bootstrapped", see conftest.setup_account
+    fragments: tuple[str, ...]  # each must be in the message
+    expected: str = VALIDATION
+    writes: tuple[str, ...] = ()  # the write calls expected, in order
+    absent: tuple[str, ...] = ()  # none may be in the message
+
+
+@dataclasses.dataclass
+class ModuleCase(Case):
+    module: str = "iam_onboard_user"
+    args: dict[str, t.Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class PlaybookCase(Case):
+    playbook: str = "onboard"
+    # extra vars, or a function of the context (tmp_path, smtp server, closed port) that returns them
+    extra_vars: dict[str, t.Any] | t.Callable[[types.SimpleNamespace], dict[str, t.Any]] = dataclasses.field(
+        default_factory=dict
+    )
+    env: str = "moto"  # "moto", "wrong_endpoint" or "no_credentials"
+    new_users: tuple[str, ...] = ()  # users the run may create (then checked to be guarded)
+
+
+MODULE_CASES = [
+    ModuleCase(
+        "name-empty",
+        "user name empty",
+        "bootstrapped",
+        ("name: the user name must not be empty",),
+        args={"name": ""},
+    ),
+    ModuleCase(
+        "name-65-chars",
+        "user name of 65 characters",
+        "bootstrapped",
+        ("name: the user name 'aaaaaaaaaa", "has 65 characters; IAM allows 1 to 64"),
+        args={"name": "a" * 65},
+    ),
+    ModuleCase(
+        "name-space",
+        "user name with a space",
+        "bootstrapped",
+        ("name: the user name 'alice smith' may contain only ASCII letters, digits and the characters +=,.@_-",),
+        args={"name": "alice smith"},
+    ),
+    ModuleCase(
+        "name-slash",
+        "user name with /",
+        "bootstrapped",
+        ("name: the user name 'team/alice' may contain only ASCII letters",),
+        args={"name": "team/alice"},
+    ),
+    ModuleCase(
+        "name-non-ascii",
+        "user name with a non-ASCII letter",
+        "bootstrapped",
+        ("name: the user name 'jürgen' may contain only ASCII letters",),
+        args={"name": "jürgen"},
+    ),
+    ModuleCase(
+        "users-duplicate",
+        "the same user twice in one list",
+        "bootstrapped",
+        ("users[2].name: user alice is listed more than once",),
+        args={"users": [{"name": "alice"}, {"name": "bob"}, {"name": "alice"}]},
+    ),
+    ModuleCase(
+        "users-empty",
+        "an empty list of users",
+        "bootstrapped",
+        ("users: the list is empty; give at least one user",),
+        args={"users": []},
+    ),
+    ModuleCase(
+        "path-invalid",
+        "user path without slashes",
+        "bootstrapped",
+        ("path of user alice: 'engineering' must begin and end with '/'",),
+        args={"name": "alice", "path": "engineering"},
+    ),
+    ModuleCase(
+        "password-policy",
+        "explicit password violating the account password policy",
+        "bootstrapped",
+        (
+            "user alice: password does not satisfy the account password policy",
+            "password has 7 characters; the account password policy requires at least 14",
+            "password has no symbol",
+            "nothing was changed",
+        ),
+        absent=(BAD_PASSWORD,),
+        args={"name": "alice", "password": BAD_PASSWORD},
+    ),
+    ModuleCase(
+        "no-bootstrap",
+        "onboarding into an account without the onboarding group",
+        "fresh",
+        ("onboarding_group: the group NotYetLoginUsers does not exist; run the mfa_onboarding.iam.bootstrap role",),
+        args={"name": "alice"},
+    ),
+    ModuleCase(
+        "promote-unknown-group",
+        "promotion to an unknown group",
+        "bootstrapped",
+        ("groups not found: Developpers", "nothing was changed"),
+        args={"name": "rita", "state": "promoted", "groups": ["Developpers"]},
+    ),
+    ModuleCase(
+        "promote-unknown-policy",
+        "promotion with an unknown managed policy",
+        "bootstrapped",
+        ("managed policies not found: AppReadOnyl", "nothing was changed"),
+        args={"name": "rita", "state": "promoted", "managed_policies": ["AppReadOnly", "AppReadOnyl"]},
+    ),
+    ModuleCase(
+        "promote-onboarding-group",
+        "promotion into the onboarding group",
+        "bootstrapped",
+        ("groups of user rita: NotYetLoginUsers is the onboarding group",),
+        args={"name": "rita", "state": "promoted", "groups": ["NotYetLoginUsers"]},
+    ),
+    ModuleCase(
+        "promote-no-mfa",
+        "promotion of a user without MFA",
+        "bootstrapped",
+        ("user dave has no MFA device registered", "stays in NotYetLoginUsers"),
+        args={"name": "dave", "state": "promoted", "groups": ["Developers"]},
+    ),
+    ModuleCase(
+        "promote-absent-user",
+        "promotion of a user that does not exist",
+        "bootstrapped",
+        ("user ghost does not exist; onboard it first",),
+        args={"name": "ghost", "state": "promoted"},
+    ),
+    ModuleCase(
+        "policy-malformed-json",
+        "malformed JSON base policy document",
+        "bootstrapped",
+        ("document is not valid JSON",),
+        module="mfa_onboarding_policy",
+        args={"stage": "first_login", "document": MALFORMED_JSON},
+    ),
+    ModuleCase(
+        "policy-not-mfa",
+        "base policy document without the MFA deny",
+        "bootstrapped",
+        ("document has no deny-unless-MFA statement", "it cannot serve as an MFA guard"),
+        module="mfa_onboarding_policy",
+        args={"stage": "first_login", "document": NOT_MFA_DOCUMENT},
+    ),
+    ModuleCase(
+        "policy-wildcard-exemption",
+        "current-users document whose NotAction wildcard exempts ChangePassword",
+        "bootstrapped",
+        ("NotAction entry 'iam:*Password*' exempts iam:ChangePassword", "the current_users policy must not"),
+        module="mfa_onboarding_policy",
+        args={"stage": "current_users", "document": "WILDCARD"},
+    ),
+    ModuleCase(
+        "policy-scope-unknown",
+        "unknown mfa_device_scope",
+        "bootstrapped",
+        ("mfa_device_scope must be one of: any, own, got: mine",),
+        module="mfa_onboarding_policy",
+        args={"stage": "first_login", "mfa_device_scope": "mine"},
+    ),
+]
+
+ONBOARDED = ("CreateUser", "AddUserToGroup", "CreateLoginProfile")
+
+PLAYBOOK_CASES = [
+    PlaybookCase(
+        "role-users-empty",
+        "onboard_users empty",
+        "bootstrapped",
+        ("onboard_users is empty: give at least one user",),
+        extra_vars={"onboard_users": []},
+    ),
+    PlaybookCase(
+        "role-name-invalid",
+        "one invalid user name among valid ones",
+        "bootstrapped",
+        ("users[1].name: the user name 'bad name' may contain only ASCII letters",),
+        extra_vars={"onboard_users": [{"name": "erin"}, {"name": "bad name"}]},
+    ),
+    PlaybookCase(
+        "role-users-duplicate",
+        "the same user twice in onboard_users",
+        "bootstrapped",
+        ("users[1].name: user erin is listed more than once",),
+        extra_vars={"onboard_users": [{"name": "erin"}, {"name": "erin"}]},
+    ),
+    PlaybookCase(
+        "role-user-key-typo",
+        "unknown key in a user item (emial)",
+        "bootstrapped",
+        ("onboard_users.emial", "Supported parameters include: email, name, path, tags"),
+        extra_vars={"onboard_users": [{"name": "erin", "emial": "erin@example.com"}]},
+    ),
+    PlaybookCase(
+        "role-mail-no-sender",
+        "mail delivery without onboard_mail_from",
+        "bootstrapped",
+        ("onboard_delivery is mail, so onboard_mail_from must name the sender",),
+        extra_vars={"onboard_users": [{"name": "erin", "email": "erin@example.com"}], "onboard_delivery": "mail"},
+    ),
+    PlaybookCase(
+        "role-promote-unknown",
+        "promotion to an unknown group and policy",
+        "bootstrapped",
+        ("groups not found: Developpers", "managed policies not found: AppReadOnyl", "nothing was changed"),
+        playbook="promote",
+        extra_vars={
+            "promote_users": [{"name": "rita", "groups": ["Developpers"], "managed_policies": ["AppReadOnyl"]}]
+        },
+    ),
+    PlaybookCase(
+        "role-promote-no-mfa",
+        "promotion of a user without MFA",
+        "bootstrapped",
+        ("promotion refused for dave", "user dave has no MFA device registered"),
+        playbook="promote",
+        extra_vars={"promote_users": [{"name": "dave", "groups": ["Developers"]}]},
+    ),
+    PlaybookCase(
+        "role-scope-unknown",
+        "unknown bootstrap_mfa_device_scope",
+        "bootstrapped",
+        ("bootstrap_mfa_device_scope must be one of: any, own, got: mine",),
+        playbook="bootstrap",
+        extra_vars={"bootstrap_mfa_device_scope": "mine"},
+    ),
+    PlaybookCase(
+        "role-document-malformed",
+        "malformed JSON bootstrap_policy_document",
+        "bootstrapped",
+        ("document is not valid JSON",),
+        playbook="bootstrap",
+        extra_vars={"bootstrap_policy_document": MALFORMED_JSON},
+    ),
+    PlaybookCase(
+        "role-document-not-mfa",
+        "bootstrap_policy_document without the MFA deny",
+        "bootstrapped",
+        ("document has no deny-unless-MFA statement",),
+        playbook="bootstrap",
+        extra_vars={"bootstrap_policy_document": NOT_MFA_DOCUMENT},
+    ),
+    PlaybookCase(
+        "role-document-wildcard",
+        "bootstrap_policy_document whose NotAction wildcard exempts ChangePassword",
+        "bootstrapped",
+        ("NotAction entry 'iam:*Password*' exempts iam:ChangePassword",),
+        playbook="bootstrap",
+        extra_vars=lambda ctx: {"bootstrap_policy_document": wildcard_document()},
+    ),
+    PlaybookCase(
+        "role-password-policy-range",
+        "bootstrap_password_policy.min_password_length 3 (first bootstrap)",
+        "fresh",
+        ("min_password_length: 3 is out of range; IAM accepts 6 to 128",),
+        playbook="bootstrap",
+        extra_vars={"bootstrap_password_policy": {"min_password_length": 3}},
+    ),
+    PlaybookCase(
+        "role-group-name-invalid",
+        "bootstrap_onboarding_group with a space (first bootstrap)",
+        "fresh",
+        ("group name", "Not Yet"),
+        playbook="bootstrap",
+        extra_vars={"bootstrap_onboarding_group": "Not Yet"},
+    ),
+    PlaybookCase(
+        "role-wrong-endpoint",
+        "AWS_ENDPOINT_URL on a closed loopback port",
+        "bootstrapped",
+        ("Could not connect to the endpoint URL", "http://127.0.0.1:{closed_port}/"),
+        extra_vars={"onboard_users": [{"name": "erin"}]},
+        env="wrong_endpoint",
+    ),
+    PlaybookCase(
+        "role-no-credentials",
+        "no AWS credentials (no AWS_* keys or profile, empty HOME)",
+        "bootstrapped",
+        ("Unable to locate credentials",),
+        extra_vars={"onboard_users": [{"name": "erin"}]},
+        env="no_credentials",
+    ),
+    PlaybookCase(
+        "role-handover-dir",
+        "onboard_handover_dir below a regular file",
+        "bootstrapped",
+        ("{tmp}/a-file/notes", "Not a directory"),
+        extra_vars=lambda ctx: {
+            "onboard_users": [{"name": "frank"}],
+            "onboard_delivery": "file",
+            "onboard_handover_dir": f"{ctx.tmp}/a-file/notes",
+        },
+    ),
+    PlaybookCase(
+        "role-smtp-login-refused",
+        "SMTP server that refuses the login",
+        "bootstrapped",
+        (
+            "onboarding failed for gina",
+            "delivery failed: Authentication to 127.0.0.1:{smtp_port} failed",
+            "rerun with onboard_reset_password=true",
+        ),
+        expected="user created and kept guarded, delivery fails",
+        writes=ONBOARDED,
+        new_users=("gina",),
+        absent=("wrong-secret",),
+        extra_vars=lambda ctx: {
+            "onboard_users": [{"name": "gina", "email": "gina@example.com"}],
+            "onboard_delivery": "mail",
+            "onboard_mail_host": ctx.smtp.host,
+            "onboard_mail_port": ctx.smtp.port,
+            "onboard_mail_from": "iam-admin@example.com",
+            "onboard_mail_username": "mailer",
+            "onboard_mail_password": "wrong-secret",
+        },
+    ),
+]
+
+ALL_CASES = [*MODULE_CASES, *PLAYBOOK_CASES]
+
+
+def index_of(case: Case) -> int:
+    return ALL_CASES.index(case) + 1
+
+
+def check_message(case: Case, message: str, values: dict[str, t.Any]) -> None:
+    assert message, "no failure message"
+    for fragment in case.fragments:
+        expected = fragment.format(**values)
+        assert expected in message, f"{expected!r} not in {message!r}"
+    for fragment in case.absent:
+        assert fragment not in message, f"{fragment!r} must not be in {message!r}"
+
+
+def test_cases_are_enough() -> None:
+    assert len(ALL_CASES) >= 15
+    assert len({case.id for case in ALL_CASES}) == len(ALL_CASES)
+    assert all(case.fragments for case in ALL_CASES)
+
+
+# The modules, in-process.
+
+
+@pytest.mark.parametrize("case", MODULE_CASES, ids=[case.id for case in MODULE_CASES])
+def test_module_case(case: ModuleCase, iam: t.Any, api_calls: t.Any, run_module: t.Any, table: t.Any) -> None:
+    from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user
+    from ansible_collections.mfa_onboarding.iam.plugins.modules import mfa_onboarding_policy
+
+    module = {"iam_onboard_user": iam_onboard_user, "mfa_onboarding_policy": mfa_onboarding_policy}[case.module]
+    args = dict(case.args)
+    if args.get("document") == "WILDCARD":
+        args["document"] = wildcard_document()
+    if isinstance(args.get("document"), dict):
+        args["document"] = json.dumps(args["document"])
+    setup_account(iam, case.setup)
+    before = snapshot(iam)
+
+    api_calls.active = True
+    result = run_module(module, args)
+    api_calls.active = False
+    made = writes(api_calls.names)
+
+    message = str(result.get("msg", ""))
+    via = f"module {case.module}"
+    with table.row(index=index_of(case), via=via, case=case.case, expected=case.expected, message=message, writes=made):
+        assert result.get("failed"), result
+        check_message(case, message, {})
+        assert made == list(case.writes), api_calls.names
+        assert not result.get("changed"), result
+        assert snapshot(iam) == before
+
+
+def test_module_recorder_counts_writes(iam: t.Any, api_calls: t.Any, run_module: t.Any) -> None:
+    """The control for the zero counts above: a valid onboarding through the same recorder shows its writes."""
+    from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user
+
+    setup_account(iam, "bootstrapped")
+    before = snapshot(iam)
+    api_calls.active = True
+    result = run_module(iam_onboard_user, {"name": "alice"})
+    api_calls.active = False
+    assert not result.get("failed"), result
+    assert writes(api_calls.names) == list(ONBOARDED)
+    assert snapshot(iam) != before
+
+
+# The roles, through their playbooks.
+
+
+def playbook_env(case: PlaybookCase, server: t.Any, ctx: types.SimpleNamespace) -> dict[str, str]:
+    env = server.env()
+    if case.env == "wrong_endpoint":
+        env["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{ctx.closed_port}"
+    elif case.env == "no_credentials":
+        # No access keys, token or profile in the environment, and a HOME without ~/.aws. The region stays (it is
+        # not a credential), and so does the endpoint: if the run found credentials anywhere, its calls would land
+        # in the counted moto server and never in a real account. The instance metadata service is switched off so
+        # that the lookup fails at once instead of after a timeout (there is none on loopback).
+        env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
+        env.update(
+            AWS_REGION="us-east-1",
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_ENDPOINT_URL=server.url,
+            AWS_EC2_METADATA_DISABLED="true",
+            HOME=ctx.home,
+        )
+    return ansible_env(env)
+
+
+@pytest.mark.parametrize("case", PLAYBOOK_CASES, ids=[case.id for case in PLAYBOOK_CASES])
+def test_playbook_case(
+    case: PlaybookCase, moto_server: t.Any, tmp_path: t.Any, request: pytest.FixtureRequest, table: t.Any
+) -> None:
+    ctx = types.SimpleNamespace(tmp=str(tmp_path), closed_port=free_port(), home=str(tmp_path / "home"), smtp=None)
+    os.makedirs(ctx.home)
+    (tmp_path / "a-file").write_text("a regular file, not a directory\n")
+    if case.id == "role-smtp-login-refused":
+        ctx.smtp = request.getfixturevalue("refusing_smtp")
+        del ctx.smtp.attempts[:]
+    extra_vars = case.extra_vars(ctx) if callable(case.extra_vars) else case.extra_vars
+
+    reset_moto(moto_server)
+    iam = iam_client(moto_server.url)
+    setup_account(iam, case.setup)
+    before = snapshot(iam)
+    moto_server.reset_recording()
+
+    run = run_playbook(case.playbook, extra_vars, playbook_env(case, moto_server, ctx), str(tmp_path))
+    made = writes(moto_server.actions())
+    after = snapshot(iam)
+
+    values = {"tmp": ctx.tmp, "closed_port": ctx.closed_port, "smtp_port": ctx.smtp.port if ctx.smtp else None}
+    via = f"playbook {case.playbook}"
+    with table.row(
+        index=index_of(case), via=via, case=case.case, expected=case.expected, message=run.message, writes=made
+    ):
+        assert run.rc != 0, run.stdout
+        check_message(case, run.message, values)
+        assert made == list(case.writes), f"write calls {made}; output:\n{run.stdout[-3000:]}"
+        # Nothing already there is lost (or changed); the users the run may create are checked on their own.
+        kept = dict(after, users={k: v for k, v in after["users"].items() if k not in case.new_users})
+        assert kept == before
+        for name in case.new_users:
+            # Created before the failure: guarded by the onboarding group only, nothing else.
+            user = after["users"][name]
+            assert user["groups"] == ["NotYetLoginUsers"], user
+            assert user["policies"] == [] and user["inline"] == [] and user["access_keys"] == [], user
+        if ctx.smtp is not None:
+            # smtplib tries each mechanism the server offers (PLAIN, LOGIN) before it gives up.
+            assert ctx.smtp.attempts and set(ctx.smtp.attempts) == {"mailer"}, ctx.smtp.attempts
