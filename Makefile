@@ -23,7 +23,7 @@ export ANSIBLE_NOCOLOR := 1
 export NO_COLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv layout lint ruff yamllint ansible-lint sanity units security molecule test demo bench clean
+.PHONY: help venv layout lint ruff yamllint ansible-lint sanity units security integration molecule test demo bench clean
 
 help:
 	@echo "make demo    run the main job against a local moto server"
@@ -80,6 +80,10 @@ units: layout
 security: layout
 	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) python -m pytest tests/security -p no:cacheprovider -n auto
 
+# How the collection fits its ecosystem: the action group with amazon.aws, AWX-style runs, the execution environment.
+integration: layout
+	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) python -m pytest tests/integration -p no:cacheprovider -n auto
+
 # End to end on the control node: each scenario (extensions/molecule/) starts and stops its own moto server.
 molecule: layout
 	cd $(COLL) && molecule test --all
@@ -87,7 +91,7 @@ molecule: layout
 lint: ruff yamllint ansible-lint
 
 # units last: its pytest summary closes the output.
-test: lint sanity molecule security units
+test: lint sanity molecule security integration units
 
 demo: layout
 	python tools/demo.py
