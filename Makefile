@@ -31,7 +31,7 @@ help:
 	@echo "make bench   time onboarding and promoting 10 and 100 users on a local moto server"
 	@echo "make clean   remove build/ (keeps .venv)"
 
-$(VENV)/.installed: requirements/runtime.txt requirements/test.txt
+$(VENV)/.installed: requirements/runtime.txt requirements/awx.txt requirements/test.txt
 	@echo "== creating $(VENV) from requirements/test.txt (log: build/pip.log)"
 	@mkdir -p $(BUILD)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

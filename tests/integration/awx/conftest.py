@@ -1,0 +1,36 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Fixtures of the AWX-side tests: the repository root, the collections root, a moto server without recording."""
+
+from __future__ import annotations
+
+import os
+import sys
+import typing as t
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+DOCS = os.path.join(ROOT, "docs", "awx")
+if os.path.join(ROOT, "tools") not in sys.path:
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+from moto_server import MotoServer  # noqa: E402
+
+
+@pytest.fixture
+def collections_root() -> str:
+    """The root that holds ansible_collections/mfa_onboarding/iam, amazon/aws and community/general."""
+    root = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep)[0]
+    playbook = os.path.join(root, "ansible_collections", "mfa_onboarding", "iam", "playbooks", "onboard.yml")
+    if not root or not os.path.isfile(playbook):
+        pytest.fail(f"ANSIBLE_COLLECTIONS_PATH must name the root that holds mfa_onboarding.iam (got {root!r})")
+    return root
+
+
+@pytest.fixture
+def moto() -> t.Iterator[MotoServer]:
+    """A moto server on loopback without request recording (a recording would hold passwords)."""
+    with MotoServer(record=False) as server:
+        yield server

@@ -1,0 +1,356 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The three playbooks run as AWX runs its job templates, against a moto server.
+
+`ansible_runner.run` with a private data directory: the project holds docs/awx/project/*.yml, env/envvars the
+variables that AWX's Amazon Web Services credential injects (plus the region and the moto endpoint) and
+ANSIBLE_COLLECTIONS_PATH, env/extravars the job template's extra vars merged with the survey's answers (defaults
+unless answered) from docs/awx/job_templates.yml; no env/passwords, no env/ssh_key. Bootstrap, onboard two users
+with file delivery, one user's MFA (boto3 and pyotp), then promote with the hourly schedule's extra data: one
+promoted, one refused, and the job fails as designed. IAM holds the expected state, and no temporary password
+(read from moto's backend state and from the notes) appears in any file the runs leave in the private data
+directory (job events, stdout, command, fact cache) in any common encoding.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import glob
+import html
+import json
+import os
+import secrets
+import shutil
+import time
+import typing as t
+import urllib.parse
+import urllib.request
+
+import ansible_runner
+import boto3
+import pyotp
+import pytest
+import yaml
+from conftest import DOCS
+from dateutil import rrule
+from moto_server import MotoServer
+
+SURVEY_TYPES = {"text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect"}
+
+
+def load_docs() -> dict[str, t.Any]:
+    with open(os.path.join(DOCS, "job_templates.yml"), encoding="utf-8") as handle:
+        return t.cast("dict[str, t.Any]", yaml.safe_load(handle))
+
+
+def template(docs: dict[str, t.Any], playbook: str) -> dict[str, t.Any]:
+    return next(jt for jt in docs["job_templates"] if jt["playbook"] == playbook)
+
+
+# AWX's survey spec rules (awx/api/views: survey spec validation), as far as the examples use them.
+
+
+def survey_problems(spec: t.Any) -> list[str]:
+    if not isinstance(spec, dict):
+        return ["the survey spec is not a mapping"]
+    problems = [f"'{key}' must be a string" for key in ("name", "description") if not isinstance(spec.get(key), str)]
+    questions = spec.get("spec")
+    if not isinstance(questions, list) or not questions:
+        return [*problems, "'spec' must be a non-empty list"]
+    seen = set()
+    for index, question in enumerate(questions):
+        where = f"question {index}"
+        if not isinstance(question, dict):
+            problems.append(f"{where} is not a mapping")
+            continue
+        for key in ("question_name", "variable", "type"):
+            if not isinstance(question.get(key), str) or not question.get(key):
+                problems.append(f"{where}: '{key}' missing")
+        if not isinstance(question.get("required"), bool):
+            problems.append(f"{where}: 'required' must be a boolean")
+        kind, variable = question.get("type"), question.get("variable")
+        if kind not in SURVEY_TYPES:
+            problems.append(f"{where}: type {kind!r} is not a survey type")
+        if variable in seen:
+            problems.append(f"{where}: variable {variable!r} is used twice")
+        seen.add(variable)
+        default = question.get("default")
+        if default is None or default == "":
+            continue
+        choices = question.get("choices")
+        if isinstance(choices, str):
+            choices = choices.split("\n")
+        if kind in ("text", "textarea", "password") and not isinstance(default, str):
+            problems.append(f"{where}: the default of a {kind} question must be a string")
+        elif kind == "integer" and (not isinstance(default, int) or isinstance(default, bool)):
+            problems.append(f"{where}: the default of an integer question must be an integer")
+        elif kind == "multiplechoice" and (not choices or default not in choices):
+            problems.append(f"{where}: the default {default!r} is not one of the choices {choices}")
+        if kind in ("text", "textarea", "password", "integer") and ("min" in question or "max" in question):
+            size = len(default) if isinstance(default, str) else default
+            low, high = question.get("min", size), question.get("max", size)
+            if not (isinstance(size, int) and low <= size <= high):
+                problems.append(f"{where}: the default is outside min {low} and max {high}")
+    return problems
+
+
+def extra_vars(job_template: dict[str, t.Any], answers: dict[str, t.Any]) -> dict[str, t.Any]:
+    """What AWX passes as extra vars: the template's extra vars, then the survey's defaults and answers."""
+    merged = copy.deepcopy(job_template.get("extra_vars") or {})
+    for question in job_template["survey_spec"]["spec"]:
+        if question["variable"] in answers:
+            merged[question["variable"]] = answers[question["variable"]]
+        elif question.get("default") not in (None, ""):
+            merged[question["variable"]] = question["default"]
+    return merged
+
+
+# The secret scan
+
+
+def variants(secret: str) -> set[str]:
+    return {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote_plus(secret),
+        html.escape(secret),
+        repr(secret)[1:-1],
+    }
+
+
+def leaks(secrets_by_label: dict[str, str], top: str, exclude: str | None = None) -> list[str]:
+    """'label in path' for every secret, in any of its forms, in any file below `top` (but `exclude`)."""
+    found = []
+    for directory, _dirs, files in os.walk(top):
+        if exclude and os.path.abspath(directory).startswith(os.path.abspath(exclude)):
+            continue
+        for name in files:
+            path = os.path.join(directory, name)
+            if os.path.islink(path) or not os.path.isfile(path):
+                continue
+            with open(path, "rb") as handle:
+                text = handle.read().decode("utf-8", errors="replace")
+            for label, secret in secrets_by_label.items():
+                if any(form in text for form in variants(secret)):
+                    found.append(f"{label} in {os.path.relpath(path, top)}")
+    return found
+
+
+def stored_passwords(url: str) -> dict[str, str]:
+    """The console passwords moto keeps (moto only: real IAM never reveals one)."""
+    with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=10) as response:
+        data = json.load(response)
+    return {user["name"]: user["password"] for user in data["iam"]["User"] if user.get("password")}
+
+
+def note_password(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        lines = [line for line in handle if line.strip().lower().startswith("temporary password:")]
+    assert len(lines) == 1, f"{path}: expected one 'Temporary password:' line"
+    return lines[0].split(":", 1)[1].strip()
+
+
+# The runs
+
+
+class Jobs:
+    """Runs job templates through ansible-runner, each in a private data directory of its own, as AWX does."""
+
+    def __init__(self, workdir: str, moto: MotoServer, collections_root: str) -> None:
+        self.workdir = workdir
+        self.envvars = {
+            # What AWX's Amazon Web Services credential injects, then the region and endpoint (AWX: extra
+            # environment variables or a custom credential type), and where the EE keeps the collections.
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": moto.url,
+            "ANSIBLE_COLLECTIONS_PATH": collections_root,
+            "ANSIBLE_NOCOLOR": "1",
+        }
+        self.runs: list[t.Any] = []
+
+    def run(self, playbook: str, variables: dict[str, t.Any]) -> t.Any:
+        private = os.path.join(self.workdir, f"job-{len(self.runs) + 1}-{playbook.removesuffix('.yml')}")
+        os.makedirs(os.path.join(private, "env"))
+        os.makedirs(os.path.join(private, "inventory"))
+        os.makedirs(os.path.join(private, "project"))
+        for name in os.listdir(os.path.join(DOCS, "project")):
+            shutil.copyfile(os.path.join(DOCS, "project", name), os.path.join(private, "project", name))
+        with open(os.path.join(private, "inventory", "hosts"), "w", encoding="utf-8") as handle:
+            handle.write("localhost ansible_connection=local\n")
+        for name, data in (("envvars", self.envvars), ("extravars", variables)):
+            with open(os.path.join(private, "env", name), "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+        result = ansible_runner.run(private_data_dir=private, playbook=playbook, ident="1", quiet=True)
+        self.runs.append(result)
+        return result
+
+    @staticmethod
+    def events(result: t.Any) -> list[dict[str, t.Any]]:
+        paths = glob.glob(os.path.join(result.config.artifact_dir, "job_events", "*.json"))
+        loaded = []
+        for path in paths:
+            with open(path, encoding="utf-8") as handle:
+                loaded.append(json.load(handle))
+        return sorted(loaded, key=lambda event: event.get("counter", 0))
+
+    @staticmethod
+    def stdout(result: t.Any) -> str:
+        with open(os.path.join(result.config.artifact_dir, "stdout"), encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+
+
+def fact(events: list[dict[str, t.Any]], name: str) -> t.Any:
+    """The last value a set_fact task gave `name`, as the job events show it (AWX: the task's JSON tab)."""
+    values = [
+        event["event_data"]["res"]["ansible_facts"][name]
+        for event in events
+        if event.get("event") == "runner_on_ok" and name in event["event_data"].get("res", {}).get("ansible_facts", {})
+    ]
+    assert values, f"no job event sets {name}"
+    return values[-1]
+
+
+def first_sign_in(iam: t.Any, name: str) -> None:
+    """The owner sets a password of their own and enables a virtual MFA device (TOTP)."""
+    iam.update_login_profile(UserName=name, Password="Own-" + secrets.token_urlsafe(18) + "!a1")
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
+    seed = device["Base32StringSeed"]
+    totp = pyotp.TOTP(seed.decode() if isinstance(seed, bytes) else seed)
+    now = time.time()
+    iam.enable_mfa_device(
+        UserName=name,
+        SerialNumber=device["SerialNumber"],
+        AuthenticationCode1=totp.at(now),
+        AuthenticationCode2=totp.at(now + totp.interval),
+    )
+
+
+def groups_of(iam: t.Any, name: str) -> set[str]:
+    return {group["GroupName"] for group in iam.list_groups_for_user(UserName=name)["Groups"]}
+
+
+def attached(iam: t.Any, name: str) -> set[str]:
+    return {p["PolicyName"] for p in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]}
+
+
+def test_survey_specs_and_schedule_are_valid() -> None:
+    docs = load_docs()
+    problems = []
+    for job_template in docs["job_templates"]:
+        problems += [f"{job_template['name']}: {p}" for p in survey_problems(job_template["survey_spec"])]
+        playbook = os.path.join(DOCS, "project", job_template["playbook"])
+        if not os.path.isfile(playbook):
+            problems.append(f"{job_template['name']}: no playbook {job_template['playbook']} in docs/awx/project")
+        if job_template["credentials"] != [docs["credential"]["name"]]:
+            problems.append(f"{job_template['name']}: does not use the AWS credential")
+    assert docs["credential"]["credential_type"] == "Amazon Web Services"
+    assert sorted(jt["playbook"] for jt in docs["job_templates"]) == ["bootstrap.yml", "onboard.yml", "promote.yml"]
+    (schedule,) = docs["schedules"]
+    names = {jt["name"]: jt for jt in docs["job_templates"]}
+    if schedule["unified_job_template"] != template(docs, "promote.yml")["name"]:
+        problems.append("the schedule does not launch the promote job template")
+    variables = {q["variable"] for q in names[schedule["unified_job_template"]]["survey_spec"]["spec"]}
+    if not set(schedule["extra_data"]) <= variables:
+        problems.append(f"the schedule answers questions the survey lacks: {set(schedule['extra_data']) - variables}")
+    # AWX parses the rrule with dateutil: hourly from DTSTART on.
+    occurrences = rrule.rrulestr(schedule["rrule"].replace(" RRULE:", "\nRRULE:"), forceset=True)
+    first, second = occurrences[0], occurrences[1]
+    if first.tzinfo is None or second - first != datetime.timedelta(hours=1):
+        problems.append(f"the rrule does not run hourly in a named time zone: {first}, {second}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("question", "problem"),
+    [
+        ({"variable": "x", "type": "text", "required": True}, "'question_name' missing"),
+        ({"question_name": "q", "variable": "x", "type": "list", "required": True}, "not a survey type"),
+        ({"question_name": "q", "variable": "x", "type": "integer", "required": True, "default": "5"}, "integer"),
+        (
+            {"question_name": "q", "variable": "x", "type": "multiplechoice", "required": True, "default": "c"}
+            | {"choices": ["a", "b"]},
+            "not one of the choices",
+        ),
+        ({"question_name": "q", "variable": "x", "type": "text", "required": "yes"}, "'required' must be"),
+    ],
+)
+def test_the_survey_check_finds_a_bad_question(question: dict[str, t.Any], problem: str) -> None:
+    found = survey_problems({"name": "n", "description": "d", "spec": [question]})
+    assert any(problem in p for p in found), found
+
+
+def test_the_scan_finds_a_leaked_password(tmp_path: t.Any) -> None:
+    secret = "Tmp'&%+=" + secrets.token_urlsafe(12)
+    events = tmp_path / "artifacts" / "1" / "job_events"
+    events.mkdir(parents=True)
+    (events / "1-abc.json").write_text(json.dumps({"event_data": {"res": {"msg": secret}}}))
+    (tmp_path / "handover").mkdir()
+    (tmp_path / "handover" / "note.txt").write_text(secret)
+    assert leaks({"planted": secret}, str(tmp_path), exclude=str(tmp_path / "handover")) == [
+        "planted in artifacts/1/job_events/1-abc.json"
+    ]
+
+
+def test_lifecycle_as_awx_jobs(tmp_path: t.Any, moto: MotoServer, collections_root: str) -> None:
+    docs = load_docs()
+    handover = str(tmp_path / "handover")
+    jobs = Jobs(str(tmp_path / "jobs"), moto, collections_root)
+    iam = boto3.client(
+        "iam", endpoint_url=moto.url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="x"
+    )
+    onboard_template = template(docs, "onboard.yml")
+    users = [u["name"] for u in yaml.safe_load(extra_vars(onboard_template, {})["survey_onboard_users"])]
+    assert len(users) == 2, "the onboard survey's default lists two users"
+    mfa_user, waiting_user = users
+
+    bootstrap = jobs.run("bootstrap.yml", extra_vars(template(docs, "bootstrap.yml"), {}))
+    assert (bootstrap.status, bootstrap.rc) == ("successful", 0), jobs.stdout(bootstrap)
+    onboard = jobs.run("onboard.yml", extra_vars(onboard_template, {"onboard_handover_dir": handover}))
+    assert (onboard.status, onboard.rc) == ("successful", 0), jobs.stdout(onboard)
+    onboard_results = fact(jobs.events(onboard), "onboard_results")
+    assert [(r["name"], r["password_issued"], r["delivered"]) for r in onboard_results] == [
+        (name, True, True) for name in users
+    ]
+
+    passwords = stored_passwords(moto.url)
+    notes = {name: note_password(os.path.join(handover, f"{name}.txt")) for name in users}
+    assert notes == {name: passwords.get(name) for name in users}, "the notes do not hold the passwords in IAM"
+    temporary = {f"{name}'s temporary password": password for name, password in passwords.items()}
+    for name in users:
+        assert groups_of(iam, name) == {"NotYetLoginUsers"} and attached(iam, name) == set()
+
+    first_sign_in(iam, mfa_user)
+    schedule = docs["schedules"][0]
+    promote_template = template(docs, "promote.yml")
+    requested = yaml.safe_load(extra_vars(promote_template, schedule["extra_data"])["survey_promote_users"])
+    for group in sorted({g for item in requested for g in item.get("groups", [])}):
+        iam.create_group(GroupName=group)
+    promote = jobs.run("promote.yml", extra_vars(promote_template, schedule["extra_data"]))
+    # The refused user fails the job, by design, after the other one was promoted.
+    assert (promote.status, promote.rc) == ("failed", 2), jobs.stdout(promote)
+    assert f"promotion refused for {waiting_user}" in jobs.stdout(promote)
+    results = {r["name"]: r for r in fact(jobs.events(promote), "promote_results")}
+    assert (results[mfa_user]["stage"], results[mfa_user]["refused"]) == ("promoted", False)
+    assert results[waiting_user]["refused"] is True
+
+    wanted = {g for item in requested if item["name"] == mfa_user for g in item.get("groups", [])}
+    assert groups_of(iam, mfa_user) == wanted and "NotYetLoginUsers" not in wanted
+    assert attached(iam, mfa_user) == {"MFARequiredForCurrentUsers"}
+    assert groups_of(iam, waiting_user) == {"NotYetLoginUsers"} and attached(iam, waiting_user) == set()
+    assert iam.list_mfa_devices(UserName=waiting_user)["MFADevices"] == []
+
+    # No temporary password anywhere the jobs left files (job events, stdout, command, fact cache).
+    for result in jobs.runs:
+        assert Jobs.events(result), f"{result.config.artifact_dir}: no job events"
+        for name in ("passwords", "ssh_key"):
+            assert not os.path.exists(os.path.join(result.config.private_data_dir, "env", name))
+    found = leaks(temporary, jobs.workdir)
+    assert not found, "\n".join(found)
+    # ... but the notes, scanned the same way, do hold them: the scan sees what it looks for.
+    assert len(leaks(temporary, handover)) == 2
