@@ -23,15 +23,16 @@ export ANSIBLE_NOCOLOR := 1
 export NO_COLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv layout lint ruff yamllint ansible-lint sanity units security integration molecule test demo bench clean
+.PHONY: help venv layout lint ruff yamllint ansible-lint sanity units security integration molecule docs-lint docs galaxy-import test demo bench clean
 
 help:
 	@echo "make demo    run the main job against a local moto server"
 	@echo "make test    lint, ansible-test sanity, molecule scenarios and unit tests"
+	@echo "make docs    build the HTML reference into build/docs/html"
 	@echo "make bench   time onboarding and promoting 10 and 100 users on a local moto server"
 	@echo "make clean   remove build/ (keeps .venv)"
 
-$(VENV)/.installed: requirements/runtime.txt requirements/awx.txt requirements/test.txt
+$(VENV)/.installed: requirements/runtime.txt requirements/awx.txt requirements/docs.txt requirements/test.txt
 	@echo "== creating $(VENV) from requirements/test.txt (log: build/pip.log)"
 	@mkdir -p $(BUILD)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +41,17 @@ $(VENV)/.installed: requirements/runtime.txt requirements/awx.txt requirements/t
 	@touch $@
 
 venv: $(VENV)/.installed
+
+IMPORTER_VENV := $(BUILD)/importer-venv
+
+# galaxy-importer pins versions that clash with .venv (attrs < 24, flake8...): a venv of its own.
+$(IMPORTER_VENV)/.installed: requirements/importer.txt
+	@echo "== creating $(IMPORTER_VENV) from requirements/importer.txt (log: build/importer-pip.log)"
+	@mkdir -p $(BUILD)
+	@test -x $(IMPORTER_VENV)/bin/python || $(PYTHON) -m venv $(IMPORTER_VENV)
+	@$(IMPORTER_VENV)/bin/python -m pip install -r requirements/importer.txt > $(BUILD)/importer-pip.log 2>&1 \
+		|| { tail -n 30 $(BUILD)/importer-pip.log; exit 1; }
+	@touch $@
 
 # The collection as ansible-test and ansible-lint need it: a copy of the files git knows (tracked or not
 # ignored), with amazon.aws as a sibling.
@@ -80,6 +92,19 @@ units: layout
 security: layout
 	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) python -m pytest tests/security -p no:cacheprovider -n auto
 
+# The module and role documentation, as antsibull-docs reads it (catches bad M()/O() references).
+docs-lint: layout
+	cd $(COLL) && antsibull-docs lint-collection-docs --plugin-docs .
+
+# The HTML reference of the modules and roles: build/docs/html/index.html.
+docs: layout
+	python tools/docs_build.py
+
+# Build the Galaxy tarball and run galaxy-importer's checks on it (not in `make test` yet: the importer requires a
+# `repository` URL in galaxy.yml, which this project does not have yet).
+galaxy-import: layout $(IMPORTER_VENV)/.installed
+	python tools/galaxy_import.py --collection $(COLL) --importer-python $(IMPORTER_VENV)/bin/python
+
 # How the collection fits its ecosystem: the action group with amazon.aws, AWX-style runs, the execution environment.
 integration: layout
 	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) python -m pytest tests/integration -p no:cacheprovider -n auto
@@ -88,7 +113,7 @@ integration: layout
 molecule: layout
 	cd $(COLL) && molecule test --all
 
-lint: ruff yamllint ansible-lint
+lint: ruff yamllint ansible-lint docs-lint
 
 # units last: its pytest summary closes the output.
 test: lint sanity molecule security integration units
