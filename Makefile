@@ -92,7 +92,9 @@ units: layout
 security: layout
 	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) python -m pytest tests/security -p no:cacheprovider -n auto
 
-# The module and role documentation, as antsibull-docs reads it (catches bad M()/O() references).
+# The module and role documentation, as antsibull-docs reads it (catches bad M()/O() references). Not in
+# `make test` yet: it passes in a long-lived venv but, from a fresh clone's venv, antsibull-docs does not copy
+# amazon.aws beside its temporary copy of the collection and reports the doc fragments as unknown.
 docs-lint: layout
 	cd $(COLL) && antsibull-docs lint-collection-docs --plugin-docs .
 
@@ -113,7 +115,7 @@ integration: layout
 molecule: layout
 	cd $(COLL) && molecule test --all
 
-lint: ruff yamllint ansible-lint docs-lint
+lint: ruff yamllint ansible-lint
 
 # units last: its pytest summary closes the output.
 test: lint sanity molecule security integration units
