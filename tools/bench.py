@@ -23,6 +23,7 @@ import time
 import boto3
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import iam_user_sim
 from moto_server import MotoServer
 
 BASELINE = {10: {"onboard": 11.0}, 100: {"onboard": 75.0, "onboard again": 68.0}}
@@ -50,9 +51,7 @@ def enable_mfa(server: MotoServer, users: list[str]) -> None:
     iam = boto3.client("iam", endpoint_url=server.url, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
     for user in users:
-        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]["SerialNumber"]
-        iam.enable_mfa_device(UserName=user, SerialNumber=serial, AuthenticationCode1="123456",
-                              AuthenticationCode2="654321")  # fmt: skip
+        iam_user_sim.register_mfa(iam, user)
 
 
 def bench(count: int) -> list[tuple[str, float, int, int]]:

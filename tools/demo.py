@@ -25,9 +25,9 @@ import time
 import typing as t
 
 import boto3
-import pyotp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import iam_user_sim
 from moto_server import MotoServer
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -98,19 +98,8 @@ class Demo:
 
     def sign_in_and_register_mfa(self, user: str) -> None:
         """What the user does in the console: a new password, then a virtual MFA device with two TOTP codes."""
-        new_password = f"{user.capitalize()}-chose-this-0wn-passw0rd!"
-        self.iam.update_login_profile(UserName=user, Password=new_password, PasswordResetRequired=False)
-        device = self.iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]
-        seed = device["Base32StringSeed"]
-        totp = pyotp.TOTP(seed.decode() if isinstance(seed, bytes) else seed)
-        now = time.time()
-        self.iam.enable_mfa_device(
-            UserName=user,
-            SerialNumber=device["SerialNumber"],
-            AuthenticationCode1=totp.at(now - 30),
-            AuthenticationCode2=totp.at(now),
-        )
-        say(f"  {user} set a new password and enabled the MFA device {device['SerialNumber']}")
+        serial = iam_user_sim.first_sign_in(self.iam, user, f"{user.capitalize()}-chose-this-0wn-passw0rd!")
+        say(f"  {user} set a new password and enabled the MFA device {serial}")
 
     def status(self) -> list[list[str]]:
         rows = []

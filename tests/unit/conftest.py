@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import typing as t
 
 import boto3
@@ -14,6 +16,9 @@ import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 from moto import mock_aws
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools"))
+import iam_user_sim
 
 # Calls that only read; everything else the recorder counts as a write.
 _READ_PREFIXES = ("Get", "List", "Describe")
@@ -152,34 +157,11 @@ def bootstrapped(iam: t.Any) -> Bootstrapped:
     return Bootstrapped(first, current, "NotYetLoginUsers", "Developers", "AppReadOnly", extra)
 
 
-def register_mfa(iam: t.Any, user: str, device: str | None = None) -> str:
-    """Register and enable a virtual MFA device for user as its owner would; returns the serial number (ARN).
-
-    The two consecutive codes are computed with pyotp from the device's seed (moto returns it as bytes and
-    would accept any codes; real IAM would not).
-    """
-    import time
-
-    import pyotp
-
-    created = iam.create_virtual_mfa_device(VirtualMFADeviceName=device or user)["VirtualMFADevice"]
-    seed = created["Base32StringSeed"]
-    totp = pyotp.TOTP(seed.decode() if isinstance(seed, bytes) else seed)
-    now = int(time.time())
-    iam.enable_mfa_device(
-        UserName=user,
-        SerialNumber=created["SerialNumber"],
-        AuthenticationCode1=totp.at(now - 30),
-        AuthenticationCode2=totp.at(now),
-    )
-    return created["SerialNumber"]
-
-
 @pytest.fixture
 def enable_mfa(iam: t.Any) -> t.Callable[..., str]:
     """enable_mfa(user, device=None) -> serial number: register and enable a virtual MFA device for user."""
 
     def enable(user: str, device: str | None = None) -> str:
-        return register_mfa(iam, user, device)
+        return iam_user_sim.register_mfa(iam, user, device)
 
     return enable

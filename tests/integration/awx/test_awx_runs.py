@@ -23,14 +23,13 @@ import json
 import os
 import secrets
 import shutil
-import time
 import typing as t
 import urllib.parse
 import urllib.request
 
 import ansible_runner
 import boto3
-import pyotp
+import iam_user_sim
 import pytest
 import yaml
 from conftest import DOCS
@@ -218,17 +217,7 @@ def fact(events: list[dict[str, t.Any]], name: str) -> t.Any:
 
 def first_sign_in(iam: t.Any, name: str) -> None:
     """The owner sets a password of their own and enables a virtual MFA device (TOTP)."""
-    iam.update_login_profile(UserName=name, Password="Own-" + secrets.token_urlsafe(18) + "!a1")
-    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
-    seed = device["Base32StringSeed"]
-    totp = pyotp.TOTP(seed.decode() if isinstance(seed, bytes) else seed)
-    now = time.time()
-    iam.enable_mfa_device(
-        UserName=name,
-        SerialNumber=device["SerialNumber"],
-        AuthenticationCode1=totp.at(now),
-        AuthenticationCode2=totp.at(now + totp.interval),
-    )
+    iam_user_sim.first_sign_in(iam, name, "Own-" + secrets.token_urlsafe(18) + "!a1")
 
 
 def groups_of(iam: t.Any, name: str) -> set[str]:

@@ -23,7 +23,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import types
 import typing as t
 import urllib.request
@@ -37,6 +36,7 @@ COLLECTION_ROOT = os.path.dirname(TOOLS)
 if TOOLS not in sys.path:
     sys.path.insert(0, TOOLS)
 
+from iam_user_sim import register_mfa  # noqa: E402
 from moto_server import MotoServer  # noqa: E402
 from moto_server import free_port  # noqa: E402
 
@@ -102,23 +102,6 @@ def snapshot(iam: t.Any) -> dict[str, t.Any]:
             raise
         password_policy = None
     return {"users": users, "groups": groups, "policies": policies, "password_policy": password_policy}
-
-
-def register_mfa(iam: t.Any, user: str) -> str:
-    """Register and enable a virtual MFA device for user as its owner would (codes from pyotp)."""
-    import pyotp
-
-    created = iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]
-    seed = created["Base32StringSeed"]
-    totp = pyotp.TOTP(seed.decode() if isinstance(seed, bytes) else seed)
-    now = int(time.time())
-    iam.enable_mfa_device(
-        UserName=user,
-        SerialNumber=created["SerialNumber"],
-        AuthenticationCode1=totp.at(now - 30),
-        AuthenticationCode2=totp.at(now),
-    )
-    return created["SerialNumber"]
 
 
 def setup_account(iam: t.Any, kind: str) -> None:

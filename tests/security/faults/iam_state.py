@@ -11,7 +11,8 @@ itself here.
 from __future__ import annotations
 
 import json
-import time
+import os
+import sys
 import typing as t
 
 import boto3
@@ -20,6 +21,12 @@ import botocore.config
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import dump
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import official_document
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import render
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tools"))
+import iam_user_sim
+
+# What the owner does at the first sign-in, shared with the other suites (tools/iam_user_sim.py).
+register_mfa = iam_user_sim.register_mfa
 
 ACCOUNT = "123456789012"  # moto's default account id
 ONBOARDING_GROUP = "NotYetLoginUsers"
@@ -60,23 +67,6 @@ def create_extras(iam: t.Any) -> None:
     """A group and a customer-managed policy for promotions to grant."""
     iam.create_group(GroupName=EXTRA_GROUP)
     iam.create_policy(PolicyName=EXTRA_POLICY, PolicyDocument=json.dumps(APP_READ_ONLY))
-
-
-def register_mfa(iam: t.Any, user: str) -> str:
-    """Register and enable a virtual MFA device as the user would, with two consecutive TOTP codes."""
-    import pyotp
-
-    created = iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]
-    seed = created["Base32StringSeed"]
-    totp = pyotp.TOTP(seed.decode() if isinstance(seed, bytes) else seed)
-    now = int(time.time())
-    iam.enable_mfa_device(
-        UserName=user,
-        SerialNumber=created["SerialNumber"],
-        AuthenticationCode1=totp.at(now - 30),
-        AuthenticationCode2=totp.at(now),
-    )
-    return str(created["SerialNumber"])
 
 
 def _all(iam: t.Any, operation: str, key: str, **params: t.Any) -> list[t.Any]:

@@ -26,12 +26,15 @@ import json
 import os
 import re
 import stat
+import sys
 import typing as t
 
 import botocore.exceptions
 import botocore.session
-import pyotp
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tools"))
+import iam_user_sim
 
 FIRST_LOGIN = "MFARequiredOnlyForTheFirstLogin"
 CURRENT_USERS = "MFARequiredForCurrentUsers"
@@ -120,15 +123,7 @@ def onboarding_user(iam: t.Any, name: str) -> None:
 
 def enable_mfa(iam: t.Any, name: str) -> None:
     """What the user does at the first sign-in: a virtual MFA device with two consecutive codes."""
-    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
-    seed = device["Base32StringSeed"]
-    totp = pyotp.TOTP(seed.decode() if isinstance(seed, bytes) else seed)
-    iam.enable_mfa_device(
-        UserName=name,
-        SerialNumber=device["SerialNumber"],
-        AuthenticationCode1=totp.at(0),
-        AuthenticationCode2=totp.at(30),
-    )
+    iam_user_sim.register_mfa(iam, name)
 
 
 def scene_onboarding_user(iam: t.Any) -> None:

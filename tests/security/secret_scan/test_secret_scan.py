@@ -36,7 +36,6 @@ import typing as t
 import urllib.parse
 
 import boto3
-import pyotp
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -44,6 +43,7 @@ for _path in (os.path.join(ROOT, "tools"), os.path.join(ROOT, "extensions", "mol
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+import iam_user_sim  # noqa: E402
 import scenario_lib  # noqa: E402
 from moto_server import MotoServer  # noqa: E402
 
@@ -327,17 +327,7 @@ def first_sign_in(moto: MotoServer, note: Handover) -> str:
     iam = iam_client(moto)
     assert scenario_lib.stored_passwords(moto.url).get(name) == handover_password(note), f"{name}'s note is stale"
     chosen = "Own-" + secrets.token_urlsafe(18) + "!a1"
-    iam.update_login_profile(UserName=name, Password=chosen, PasswordResetRequired=False)
-    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
-    seed = device["Base32StringSeed"]
-    totp = pyotp.TOTP(seed.decode() if isinstance(seed, bytes) else seed)
-    now = time.time()
-    iam.enable_mfa_device(
-        UserName=name,
-        SerialNumber=device["SerialNumber"],
-        AuthenticationCode1=totp.at(now),
-        AuthenticationCode2=totp.at(now + totp.interval),
-    )
+    iam_user_sim.first_sign_in(iam, name, chosen)
     return chosen
 
 
