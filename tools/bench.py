@@ -1,24 +1,42 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""`make bench`: how long onboarding and promoting N users takes, against a local moto server.
+"""`make bench`: onboarding N users with the onboard role against the same job done with amazon.aws's modules.
 
-    python tools/bench.py [N ...]      (default: 10 100)
+    python tools/bench.py [--repeat R] [N ...]      (defaults: --repeat 3, N = 10 100)
 
-For each N, on a fresh moto server: bootstrap, onboard N users with the onboard playbook (no handover), run it
-again unchanged, register an MFA device for every user (boto3, not timed), promote them all. Prints wall-clock
-seconds and IAM calls per step. The baseline to beat (../shared/ENVIRONMENT.md, measured here with amazon.aws's
-iam_user and iam_group in a loop): 10 users ~11 s, 100 users ~75 s, an unchanged rerun of 100 users ~68 s.
+Everything runs in one moto server on loopback, started here. For each N the account is reset and bootstrapped
+(not timed); then, R times, in an order that alternates between repeats and with new user names each time:
+
+- ours: `ansible-playbook mfa_onboarding.iam.onboard` for N new users (no handover), then the same run again
+  (unchanged); then, once every user has registered an MFA device (boto3, not timed), the promote playbook and
+  its unchanged rerun;
+- amazon.aws: tools/bench/amazon_aws_onboard.yml for N other new users (`iam_user` with a password,
+  `update_password: on_create`, `password_reset_required` in a loop, then `iam_group` membership), then the same
+  run again.
+
+Each run is a separate ansible-playbook process, timed from start to exit. The API calls are counted at the
+server (moto's request recorder, reset before each run) and split into reads (Get*, List*, Describe*) and
+writes. After each onboarding run the users are read back to check that both ways did the whole job (user,
+group membership, console password). The table shows medians over the repeats (and the range); the figures
+per user are the run's calls divided by N, account-level reads included.
+
+The targets of issue 7 are checked at the end (at N = 100, ours takes at most 0.1x amazon.aws's wall time; a new
+user costs at most 3 writes and 3 reads, account-level reads included; an unchanged rerun writes nothing); the
+exit status is 1 when one is missed.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import typing as t
 
 import boto3
 
@@ -26,60 +44,192 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import iam_user_sim
 from moto_server import MotoServer
 
-BASELINE = {10: {"onboard": 11.0}, 100: {"onboard": 75.0, "onboard again": 68.0}}
+HERE = os.path.dirname(os.path.abspath(__file__))
+BASELINE_PLAYBOOK = os.path.join(HERE, "bench", "amazon_aws_onboard.yml")
+GROUP = "NotYetLoginUsers"
+TARGET_RATIO = 0.1
+TARGET_COUNT = 100  # the ratio target is for this many users
+OURS, THEIRS = "ours", "amazon.aws"
+STEPS = ("onboard", "unchanged rerun", "promote", "promote rerun")
 
 
-def run(server: MotoServer, playbook: str, extra_vars: dict[str, object] | None = None) -> tuple[float, int, int]:
-    """(seconds, API calls, writes) of one playbook run; fails loudly if the play failed."""
-    env = dict(server.env(), ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    command = ["ansible-playbook", playbook]
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(extra_vars or {}, handle)
-    command += ["-e", f"@{handle.name}"]
-    server.reset_recording()
-    start = time.monotonic()
-    process = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    seconds = time.monotonic() - start
-    os.unlink(handle.name)
-    if process.returncode != 0:
-        raise SystemExit(f"bench: {playbook} failed:\n{process.stdout[-3000:]}\n{process.stderr[-2000:]}")
-    actions = server.actions()
-    return seconds, len(actions), len(MotoServer.writes(actions))
+class Measurement(t.NamedTuple):
+    seconds: float
+    reads: int
+    writes: int
 
 
-def enable_mfa(server: MotoServer, users: list[str]) -> None:
-    iam = boto3.client("iam", endpoint_url=server.url, region_name="us-east-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
-    for user in users:
-        iam_user_sim.register_mfa(iam, user)
+class Bench:
+    def __init__(self, server: MotoServer) -> None:
+        self.server = server
+        self.env = dict(server.env(), ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+        self.iam = boto3.client(
+            "iam",
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        self.vars_dir = tempfile.mkdtemp(prefix="bench-")
 
+    def run(self, playbook: str, extra_vars: dict[str, t.Any]) -> Measurement:
+        """One ansible-playbook run, timed and counted; fails loudly if the play failed."""
+        vars_file = os.path.join(self.vars_dir, "vars.json")
+        with open(vars_file, "w", encoding="utf-8") as handle:
+            json.dump(extra_vars, handle)
+        self.server.reset_recording()
+        start = time.monotonic()
+        process = subprocess.run(
+            ["ansible-playbook", playbook, "-e", f"@{vars_file}"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        seconds = time.monotonic() - start
+        if process.returncode != 0:
+            raise SystemExit(f"bench: {playbook} failed:\n{process.stdout[-3000:]}\n{process.stderr[-2000:]}")
+        actions = self.server.actions()
+        writes = len(MotoServer.writes(actions))
+        return Measurement(seconds, len(actions) - writes, writes)
 
-def bench(count: int) -> list[tuple[str, float, int, int]]:
-    users = [f"user{i:04d}" for i in range(count)]
-    rows = []
-    # Request recording is on so that the calls can be counted; it costs moto a little time per request.
-    with MotoServer() as server:
-        run(server, "mfa_onboarding.iam.bootstrap")
+    def fresh_account(self) -> None:
+        self.server.reset()
+        self.run("mfa_onboarding.iam.bootstrap", {})
+
+    def check_onboarded(self, users: list[str]) -> None:
+        """Both ways must have done the whole job: the user, in the onboarding group, with a console password."""
+        members = set()
+        for page in self.iam.get_paginator("get_group").paginate(GroupName=GROUP):
+            members.update(user["UserName"] for user in page["Users"])
+        missing = sorted(set(users) - members)
+        if missing:
+            raise SystemExit(f"bench: not in {GROUP} after onboarding: {', '.join(missing[:5])} ...")
+        for user in users:
+            self.iam.get_login_profile(UserName=user)  # raises NoSuchEntity when there is none
+
+    def ours(self, users: list[str]) -> dict[str, Measurement]:
         onboard = {"onboard_users": [{"name": u} for u in users], "onboard_delivery": "none"}
-        rows.append(("onboard", *run(server, "mfa_onboarding.iam.onboard", onboard)))
-        rows.append(("onboard again", *run(server, "mfa_onboarding.iam.onboard", onboard)))
-        enable_mfa(server, users)
+        figures = {"onboard": self.run("mfa_onboarding.iam.onboard", onboard)}
+        self.check_onboarded(users)
+        figures["unchanged rerun"] = self.run("mfa_onboarding.iam.onboard", onboard)
+        for user in users:
+            iam_user_sim.register_mfa(self.iam, user)
         promote = {"promote_users": [{"name": u} for u in users]}
-        rows.append(("promote", *run(server, "mfa_onboarding.iam.promote", promote)))
-        rows.append(("promote again", *run(server, "mfa_onboarding.iam.promote", promote)))
-    return rows
+        figures["promote"] = self.run("mfa_onboarding.iam.promote", promote)
+        figures["promote rerun"] = self.run("mfa_onboarding.iam.promote", promote)
+        return figures
+
+    def theirs(self, users: list[str]) -> dict[str, Measurement]:
+        extra_vars = {"bench_users": users, "bench_group": GROUP}
+        figures = {"onboard": self.run(BASELINE_PLAYBOOK, extra_vars)}
+        self.check_onboarded(users)
+        figures["unchanged rerun"] = self.run(BASELINE_PLAYBOOK, extra_vars)
+        return figures
 
 
-def main() -> int:
-    counts = [int(arg) for arg in sys.argv[1:]] or [10, 100]
-    print(f"{'users':>5}  {'step':<14} {'seconds':>8} {'per user':>9} {'API calls':>10} {'writes':>7}  baseline")
-    for count in counts:
-        for step, seconds, calls, writes in bench(count):
-            baseline = BASELINE.get(count, {}).get(step)
-            against = f"{baseline:.0f} s (amazon.aws loop)" if baseline else ""
-            per_user = f"{seconds / count:.3f}"
-            print(f"{count:>5}  {step:<14} {seconds:>8.1f} {per_user:>9} {calls:>10} {writes:>7}  {against}")
-    return 0
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def seconds(values: list[float]) -> str:
+    """The median, and the range when there is more than one value."""
+    text = f"{median(values):.1f}"
+    return text + f" ({min(values):.1f}-{max(values):.1f})" if len(values) > 1 else text
+
+
+def measure(bench: Bench, count: int, repeats: int) -> dict[str, dict[str, list[Measurement]]]:
+    results: dict[str, dict[str, list[Measurement]]] = {OURS: {}, THEIRS: {}}
+    bench.fresh_account()
+    for repeat in range(repeats):
+        order = (OURS, THEIRS) if repeat % 2 == 0 else (THEIRS, OURS)
+        for who in order:
+            users = [f"{'o' if who == OURS else 'a'}{repeat}-user{i:04d}" for i in range(count)]
+            figures = bench.ours(users) if who == OURS else bench.theirs(users)
+            for step, measurement in figures.items():
+                results[who].setdefault(step, []).append(measurement)
+        done = results[OURS]["onboard"][-1].seconds, results[THEIRS]["onboard"][-1].seconds
+        print(f"N={count}, repeat {repeat + 1}/{repeats}: onboard {done[0]:.1f} s ours, {done[1]:.1f} s amazon.aws",
+              flush=True)  # fmt: skip
+    return results
+
+
+def per_user(measurements: list[Measurement] | None, count: int) -> str:
+    """Reads and writes per user, two table cells."""
+    if not measurements:
+        return "- | -"
+    reads = median([m.reads for m in measurements]) / count
+    writes = median([m.writes for m in measurements]) / count
+    return f"{reads:.2f} | {writes:.2f}"
+
+
+def table(all_results: dict[int, dict[str, dict[str, list[Measurement]]]], repeats: int) -> list[str]:
+    lines = [
+        "| users | run | ours, s | amazon.aws, s | ours / amazon.aws | reads per user, ours | writes per user, ours"
+        " | reads per user, amazon.aws | writes per user, amazon.aws |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for count, results in all_results.items():
+        for step in STEPS:
+            mine = results[OURS][step]
+            ours_s = median([m.seconds for m in mine])
+            theirs = results[THEIRS].get(step)
+            if theirs:
+                theirs_s = median([m.seconds for m in theirs])
+                against = seconds([m.seconds for m in theirs])
+                ratio = f"{ours_s / theirs_s:.3f}"
+            else:
+                against = ratio = "-"
+            lines.append(
+                f"| {count} | {step} | {seconds([m.seconds for m in mine])} | {against} | {ratio}"
+                f" | {per_user(mine, count)} | {per_user(theirs, count)} |"
+            )
+    lines.append(f"\nMedians of {repeats} runs each (range in brackets); one moto server, 2-core machine.")
+    return lines
+
+
+def targets(all_results: dict[int, dict[str, dict[str, list[Measurement]]]]) -> list[tuple[str, bool]]:
+    checks = []
+    results = all_results.get(TARGET_COUNT)
+    if results:
+        ours = median([m.seconds for m in results[OURS]["onboard"]])
+        ratio = ours / median([m.seconds for m in results[THEIRS]["onboard"]])
+        checks.append((f"N={TARGET_COUNT}: ours / amazon.aws = {ratio:.3f}, at most {TARGET_RATIO}",
+                       ratio <= TARGET_RATIO))  # fmt: skip
+    for count, results in all_results.items():
+        new = results[OURS]["onboard"]
+        worst_writes = max(m.writes for m in new)
+        worst_reads = max(m.reads for m in new)
+        checks.append((f"N={count}: {worst_writes} writes for {count} new users, at most 3 each",
+                       worst_writes <= 3 * count))  # fmt: skip
+        checks.append((f"N={count}: {worst_reads} reads for {count} new users, at most 3 each",
+                       worst_reads <= 3 * count))  # fmt: skip
+        for step in ("unchanged rerun", "promote rerun"):
+            writes = max(m.writes for m in results[OURS][step])
+            checks.append((f"N={count}: {writes} writes in the {step}, none allowed", writes == 0))
+    return checks
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("counts", nargs="*", type=int, default=[10, 100], metavar="N")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (default 3)")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    all_results = {}
+    with MotoServer() as server:
+        bench = Bench(server)
+        for count in args.counts:
+            all_results[count] = measure(bench, count, args.repeat)
+    print()
+    print("\n".join(table(all_results, args.repeat)))
+    print()
+    met = True
+    for text, ok in targets(all_results):
+        print(f"{'met   ' if ok else 'MISSED'} {text}")
+        met = met and ok
+    print(f"\nbench: {time.monotonic() - started:.0f} s in all")
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ CURRENT_USERS = "MFARequiredForCurrentUsers"
 
 _RECAP = re.compile(r"^localhost\s*:.*\bchanged=(\d+).*\bfailed=(\d+)", re.MULTILINE)
 _MESSAGE = re.compile(r'^\s*"msg": "(.*)"$', re.MULTILINE)
+# The roles' per-user summary: one debug task whose message is a list, a line per user.
+_MESSAGE_LINES = re.compile(r'^\s*"msg": \[\n((?:\s*".*",?\n)*)\s*\]', re.MULTILINE)
 _FATAL = re.compile(r"^fatal: \[localhost\]: FAILED! => (\{.*\})$", re.MULTILINE)
 
 
@@ -86,6 +88,9 @@ class Demo:
             handle.write(process.stdout + process.stderr)
         for match in _MESSAGE.finditer(process.stdout):
             say(f"    {match.group(1)}")
+        for match in _MESSAGE_LINES.finditer(process.stdout):
+            for line in match.group(1).splitlines():
+                say(f"    {json.loads(line.strip().rstrip(','))}")
         for match in _FATAL.finditer(process.stdout):
             say(f"    the play failed: {json.loads(match.group(1)).get('msg')}")
         recap = _RECAP.search(process.stdout)

@@ -136,6 +136,10 @@ class MotoServer:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read()
 
+    def reset(self) -> None:
+        """Forget every resource (moto's own reset); the recording, if any, goes on."""
+        self._post("/moto-api/reset")
+
     def reset_recording(self) -> None:
         self._post("/moto-api/recorder/reset-recording")
 

@@ -16,6 +16,8 @@ _DESCRIPTION = re.compile(r"[\t\n\r\x20-\xa1]*")
 MAX_NAME = {"user": 64, "group": 128, "policy": 128}
 MAX_PATH = 512
 MAX_DESCRIPTION = 1000
+# botocore keeps 10 connections per client; more threads would wait for one (and IAM throttles the account).
+MAX_CONCURRENCY = 10
 
 
 class ValidationError(ValueError):
@@ -70,3 +72,11 @@ def validate_policy_reference(reference: str | None, option: str) -> None:
     validate_name("policy", name, option)
     if path:
         validate_path("/" + "/".join(path) + "/", option)
+
+
+def validate_concurrency(value: int | None, option: str = "concurrency") -> None:
+    """How many users one run handles at the same time."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{option}: must be a whole number from 1 to {MAX_CONCURRENCY}, got {value!r}")
+    if not 1 <= value <= MAX_CONCURRENCY:
+        raise ValidationError(f"{option}: must be from 1 to {MAX_CONCURRENCY}, got {value}")

@@ -25,7 +25,8 @@ description:
   - The stage is returned on every run, V(onboarding), V(ready) (onboarding with an MFA device registered) or
     V(promoted).
   - With O(users), many users are handled in one run, account-level reads once, per-user work in a small pool
-    of threads; one user's failure does not stop the others, and the module fails at the end naming them all.
+    of O(concurrency) threads; one user's failure does not stop the others, and the module fails at the end
+    naming them all.
   - The group and the policies are those that the M(mfa_onboarding.iam.mfa_onboarding_policy) module and the
     C(mfa_onboarding.iam.bootstrap) role create.
 author:
@@ -83,6 +84,14 @@ options:
         elements: str
         aliases: [policies]
         version_added: 0.1.0
+  concurrency:
+    description:
+      - With O(users), how many users are handled at the same time, from 1 to 10.
+      - Each thread makes one IAM call at a time. IAM limits the request rate of the whole account, and the calls
+        are retried with backoff when it throttles them, so more threads help only up to a point.
+    type: int
+    default: 4
+    version_added: 0.2.0
   state:
     description:
       - V(onboarding) creates or adopts the user into the onboarding state. An existing user outside the regime
@@ -188,8 +197,9 @@ EXAMPLES = r"""
     managed_policies:
       - ReadOnlyAccess
 
-- name: Onboard several users in one run
+- name: Onboard several users in one run, eight at a time
   mfa_onboarding.iam.iam_onboard_user:
+    concurrency: 8
     users:
       - name: bob
       - name: carol
@@ -321,6 +331,7 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password impor
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password import generate as generate_password
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password_policy import from_api
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import ValidationError
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_concurrency
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_name
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_path
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_policy_reference
@@ -334,7 +345,6 @@ PER_USER_OPTIONS = (
     "groups",
     "managed_policies",
 )
-MAX_WORKERS = 4
 
 
 class UserFailed(Exception):
@@ -369,6 +379,7 @@ def user_specs(params):
 
 
 def validate_specs(specs, params):
+    validate_concurrency(params["concurrency"])
     if not specs:
         raise ValidationError("users: the list is empty; give at least one user")
     seen = set()
@@ -635,7 +646,7 @@ def run(client, params, specs, check_mode):
             failure = {"name": spec["name"], "changed": bool(e.actions), "actions": e.actions, "stage": e.stage}
             return dict(failure, failed=True, refused=e.refused, msg=str(e))
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(specs))) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(params["concurrency"], len(specs))) as pool:
         return list(pool.map(one, specs))
 
 
@@ -653,6 +664,7 @@ def main():
     argument_spec = dict(
         name=dict(type="str"),
         users=dict(type="list", elements="dict", options=user_options),
+        concurrency=dict(type="int", default=4),
         state=dict(type="str", default="onboarding", choices=["onboarding", "promoted"]),
         onboarding_group=dict(type="str", default="NotYetLoginUsers"),
         current_users_policy=dict(type="str", default="MFARequiredForCurrentUsers"),

@@ -315,6 +315,13 @@ MODULE_CASES = [
         args={"users": [{"name": "alice"}, {"name": "bob"}, {"name": "alice"}]},
     ),
     ModuleCase(
+        "concurrency-zero",
+        "concurrency 0",
+        "bootstrapped",
+        ("concurrency: must be from 1 to 10, got 0",),
+        args={"users": [{"name": "alice"}, {"name": "bob"}], "concurrency": 0},
+    ),
+    ModuleCase(
         "users-empty",
         "an empty list of users",
         "bootstrapped",
@@ -454,6 +461,21 @@ PLAYBOOK_CASES = [
         "bootstrapped",
         ("onboard_delivery is mail, so onboard_mail_from must name the sender",),
         extra_vars={"onboard_users": [{"name": "erin", "email": "erin@example.com"}], "onboard_delivery": "mail"},
+    ),
+    PlaybookCase(
+        "role-onboard-concurrency",
+        "onboard_concurrency 11",
+        "bootstrapped",
+        ("onboard_concurrency must be from 1 to 10, got 11",),
+        extra_vars={"onboard_users": [{"name": "erin"}], "onboard_concurrency": 11},
+    ),
+    PlaybookCase(
+        "role-promote-concurrency",
+        "promote_concurrency 0",
+        "bootstrapped",
+        ("promote_concurrency must be from 1 to 10, got 0",),
+        playbook="promote",
+        extra_vars={"promote_users": [{"name": "rita"}], "promote_concurrency": 0},
     ),
     PlaybookCase(
         "role-promote-unknown",

@@ -418,6 +418,11 @@ def test_no_secret_in_any_output_of_the_lifecycle(
     for name, expected_text in (
         ("onboard, mail fails (real)", f"onboarding failed for {LATE_USER['name']}: delivery failed"),
         ("promote (real)", f"promotion refused for {FILE_USERS[1]['name']}"),
+        # The one-line-per-user summaries of the roles.
+        ("onboard by file (real)", f"{alice}: onboarding, new temporary password, changed"),
+        ("onboard, mail fails (real)", f"{LATE_USER['name']}: onboarding, new temporary password, changed"),
+        ("promote (real)", f"{alice}: promoted, changed"),
+        ("promote (real)", f"{FILE_USERS[1]['name']}: refused: user {FILE_USERS[1]['name']} has no MFA device"),
     ):
         if not any(run.name == name and expected_text in run.output for run in runs):
             problems.append(f"{name}: the output does not say {expected_text!r}")

@@ -53,3 +53,14 @@ def test_with_record_the_actions_are_counted(tmp_path: t.Any, monkeypatch: pytes
         assert server.actions() == ["CreateUser", "CreateLoginProfile"]
         assert moto_server.MotoServer.writes(server.actions()) == ["CreateUser", "CreateLoginProfile"]
     assert os.listdir(tmp_path) == []
+
+
+def test_reset_forgets_the_resources_and_keeps_recording(tmp_path: t.Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with moto_server.MotoServer() as server:
+        _create_user(server)
+        server.reset()
+        iam = boto3.client("iam", endpoint_url=server.url, region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+        assert iam.list_users()["Users"] == []
+        assert server.actions() == ["CreateUser", "CreateLoginProfile", "ListUsers"]

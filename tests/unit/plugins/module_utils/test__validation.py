@@ -7,7 +7,9 @@ import re
 
 import pytest
 
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import MAX_CONCURRENCY
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import ValidationError
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_concurrency
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_description
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_name
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_path
@@ -152,3 +154,24 @@ def test_descriptions_with_characters_iam_refuses(description: str, bad: str) ->
 def test_too_long_description() -> None:
     with pytest.raises(ValidationError, match=re.escape("description: 1001 characters; IAM allows at most 1000")):
         validate_description("d" * 1001)
+
+
+@pytest.mark.parametrize("value", [1, 4, MAX_CONCURRENCY])
+def test_valid_concurrency(value: int) -> None:
+    validate_concurrency(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (0, "concurrency: must be from 1 to 10, got 0"),
+        (-3, "concurrency: must be from 1 to 10, got -3"),
+        (MAX_CONCURRENCY + 1, "concurrency: must be from 1 to 10, got 11"),
+        (None, "concurrency: must be a whole number from 1 to 10, got None"),
+        (True, "concurrency: must be a whole number from 1 to 10, got True"),
+        ("4", "concurrency: must be a whole number from 1 to 10, got '4'"),
+    ],
+)
+def test_invalid_concurrency(value: object, message: str) -> None:
+    with pytest.raises(ValidationError, match=f"^{re.escape(message)}$"):
+        validate_concurrency(value)  # type: ignore[arg-type]

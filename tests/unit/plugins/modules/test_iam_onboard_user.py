@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import string
+import threading
+import time
 import typing as t
 
 import botocore.client
@@ -1259,6 +1261,85 @@ def test_bulk_reruns_unchanged(bootstrapped: t.Any, api_calls: t.Any, run_module
     assert api_calls.writes == []
     assert len(api_calls.names) == len(ONBOARDING_ACCOUNT_READS) + 3 * len(USER_READS)
     assert all("temporary_password" not in r for r in result["users"])
+
+
+@pytest.mark.parametrize(("concurrency", "count"), [(1, 4), (2, 6), (4, 8), (10, 12)])
+def test_bulk_runs_at_most_concurrency_users_at_once(
+    bootstrapped: t.Any, monkeypatch: pytest.MonkeyPatch, run_module: Run, concurrency: int, count: int
+) -> None:
+    """The pool is exactly concurrency wide: each user's calls are slowed down, so that all threads overlap."""
+    in_flight: set[str] = set()
+    peak = []
+    lock = threading.Lock()
+    original = botocore.client.BaseClient._make_api_call
+
+    def slow(self: t.Any, operation: str, params: dict[str, t.Any]) -> t.Any:
+        user = params.get("UserName")
+        if user is None:  # an account-level read, made before the pool starts
+            return original(self, operation, params)
+        with lock:
+            in_flight.add(user)
+            peak.append(len(in_flight))
+        time.sleep(0.02)
+        try:
+            return original(self, operation, params)
+        finally:
+            with lock:
+                in_flight.discard(user)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", slow)
+    names = [f"user{i}" for i in range(count)]
+
+    result = run_module(iam_onboard_user, {"users": [{"name": n} for n in names], "concurrency": concurrency})
+
+    assert [r["stage"] for r in result["users"]] == ["onboarding"] * count
+    assert [r["name"] for r in result["users"]] == names
+    assert max(peak) == concurrency
+
+
+@pytest.mark.parametrize("concurrency", [0, 11, -1])
+def test_concurrency_out_of_range_fails_before_any_api_call(
+    iam: t.Any, api_calls: t.Any, run_module: Run, concurrency: int
+) -> None:
+    result = run_module(iam_onboard_user, {"users": [{"name": "alice"}], "concurrency": concurrency})
+
+    assert result["failed"] is True
+    assert result["msg"] == f"concurrency: must be from 1 to 10, got {concurrency}"
+    assert api_calls.calls == []
+
+
+# The API-call budget: a new user costs at most 3 writes and 3 reads, the account-level reads happen once per run,
+# and an unchanged rerun writes nothing.
+
+ONBOARDING_WRITES = ["CreateUser", "AddUserToGroup", "CreateLoginProfile"]
+
+
+@pytest.mark.parametrize("count", [1, 10, 25])
+def test_call_budget_of_new_and_unchanged_users(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, count: int
+) -> None:
+    users = [{"name": f"user{i:02d}"} for i in range(count)]
+    api_calls.clear()
+
+    run_module(iam_onboard_user, {"users": users})
+
+    reads = [name for name in api_calls.names if name.startswith(READS)]
+    for account_read in ONBOARDING_ACCOUNT_READS:
+        assert reads.count(account_read) == 1, account_read
+    per_user_reads = len(reads) - len(ONBOARDING_ACCOUNT_READS)
+    assert per_user_reads <= 3 * count
+    assert sorted(api_calls.writes) == sorted(ONBOARDING_WRITES * count)
+    for user in users:
+        sent = [name for name, params in api_calls.calls if params.get("UserName") == user["name"]]
+        assert [name for name in sent if not name.startswith(READS)] == ONBOARDING_WRITES
+        assert len([name for name in sent if name.startswith(READS)]) <= 3
+
+    api_calls.clear()
+    rerun = run_module(iam_onboard_user, {"users": users})
+
+    assert rerun["changed"] is False
+    assert api_calls.writes == []
+    assert [name for name in api_calls.names if name in ONBOARDING_ACCOUNT_READS] == ONBOARDING_ACCOUNT_READS
 
 
 # The figures for the issue's closing note
