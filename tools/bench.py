@@ -211,7 +211,7 @@ def targets(all_results: dict[int, dict[str, dict[str, list[Measurement]]]]) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("counts", nargs="*", type=int, default=[10, 100], metavar="N")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (default 3)")
     args = parser.parse_args(argv)
