@@ -1,7 +1,7 @@
 # mfa_onboarding.iam: `make demo` runs the main job on a local moto server, `make test` runs every check.
 # Both build what they need by themselves: a virtualenv in .venv from requirements/, and the collection laid out
-# as build/ansible_collections/mfa_onboarding/iam beside amazon.aws (taken from the `ansible` PyPI package,
-# since Galaxy is not reachable).
+# as build/collections/ansible_collections/mfa_onboarding/iam beside amazon.aws and community.general (taken from
+# the `ansible` PyPI package, since Galaxy is not reachable).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -54,7 +54,7 @@ $(IMPORTER_VENV)/.installed: requirements/importer.txt
 	@touch $@
 
 # The collection as ansible-test and ansible-lint need it: a copy of the files git knows (tracked or not
-# ignored), with amazon.aws as a sibling.
+# ignored), with amazon.aws and community.general as siblings.
 layout: venv
 	@# ansible-test keeps its venvs in tests/output: carry them over to the fresh copy.
 	@rm -rf $(BUILD)/tests-output && if [ -d $(COLL)/tests/output ]; then mv $(COLL)/tests/output $(BUILD)/tests-output; fi

@@ -31,14 +31,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import typing as t
-
-import boto3
+from statistics import median
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import iam_user_sim
@@ -60,17 +58,11 @@ class Measurement(t.NamedTuple):
 
 
 class Bench:
-    def __init__(self, server: MotoServer) -> None:
+    def __init__(self, server: MotoServer, vars_dir: str) -> None:
         self.server = server
         self.env = dict(server.env(), ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-        self.iam = boto3.client(
-            "iam",
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        self.vars_dir = tempfile.mkdtemp(prefix="bench-")
+        self.iam = server.iam_client()
+        self.vars_dir = vars_dir
 
     def run(self, playbook: str, extra_vars: dict[str, t.Any]) -> Measurement:
         """One ansible-playbook run, timed and counted; fails loudly if the play failed."""
@@ -126,10 +118,6 @@ class Bench:
         self.check_onboarded(users)
         figures["unchanged rerun"] = self.run(BASELINE_PLAYBOOK, extra_vars)
         return figures
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 def seconds(values: list[float]) -> str:
@@ -217,8 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     all_results = {}
-    with MotoServer() as server:
-        bench = Bench(server)
+    with MotoServer() as server, tempfile.TemporaryDirectory(prefix="bench-") as vars_dir:
+        bench = Bench(server, vars_dir)
         for count in args.counts:
             all_results[count] = measure(bench, count, args.repeat)
     print()

@@ -24,8 +24,6 @@ import sys
 import time
 import typing as t
 
-import boto3
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import iam_user_sim
 from moto_server import MotoServer
@@ -63,13 +61,7 @@ class Demo:
             ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
             ANSIBLE_NOCOLOR="1",
         )
-        self.iam = boto3.client(
-            "iam",
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        self.iam = server.iam_client()
 
     def playbook(self, log: str, name: str, extra_vars: dict[str, t.Any] | None = None) -> tuple[int, bool]:
         """Run a playbook of the collection; show its messages; returns (changed tasks, failed)."""

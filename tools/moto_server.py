@@ -9,7 +9,7 @@ it is deleted when the server stops.
 
 As a command, it starts a server that outlives the command and stops it again later, for molecule scenarios:
 
-    python tools/moto_server.py start --state-file DIR/moto.json [--record] [--timeout 30] [--server-env K=V]
+    python tools/moto_server.py start --state-file DIR/moto.json [--record] [--timeout 30]
     python tools/moto_server.py stop --state-file DIR/moto.json
 
 `start` waits until the server answers, writes its url, port and pid into the state file (mode 0600) and prints
@@ -34,6 +34,8 @@ import time
 import typing as t
 import urllib.parse
 import urllib.request
+
+import boto3
 
 # Actions that only read; the rest are writes.
 READ_PREFIXES = ("Get", "List", "Describe")
@@ -174,6 +176,16 @@ class MotoServer:
         )
         return env
 
+    def iam_client(self) -> t.Any:
+        """A boto3 IAM client for this server, with the same fake credentials and region as `env()`."""
+        return boto3.client(
+            "iam",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
 
 def answers(url: str) -> bool:
     """Whether a moto server answers on `url`."""
@@ -229,8 +241,7 @@ def command_start(args: argparse.Namespace) -> int:
     if state and _running(state["pid"], state["port"]) and answers(state["url"]):
         print(json.dumps(dict(state, started=False)))
         return 0
-    extra_env = dict(args.server_env)
-    server = MotoServer(extra_env, startup_timeout=args.timeout, record=args.record)
+    server = MotoServer(startup_timeout=args.timeout, record=args.record)
     try:
         server.start(detach=True)
     except RuntimeError as error:
@@ -264,13 +275,6 @@ def command_stop(args: argparse.Namespace) -> int:
     return 0
 
 
-def _name_value(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    return name, value
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Start or stop a moto server that outlives this command.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -278,14 +282,6 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--state-file", required=True, help="JSON file that receives url, port and pid")
     start.add_argument("--record", action="store_true", help="enable moto's request recorder (holds request bodies)")
     start.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the server (30)")
-    start.add_argument(
-        "--server-env",
-        action="append",
-        default=[],
-        type=_name_value,
-        metavar="NAME=VALUE",
-        help="environment of the server",
-    )
     start.set_defaults(handler=command_start)
     stop = commands.add_parser("stop", help="stop the server named by the state file, if it runs")
     stop.add_argument("--state-file", required=True)

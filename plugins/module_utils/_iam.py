@@ -23,14 +23,18 @@ retry_after_create = AWSRetry.jittered_backoff(
 )
 
 
+def _all(client: t.Any, operation: str, key: str, **params: t.Any) -> list[t.Any]:
+    """Every item of a paginated list call; the retried callers below retry the whole listing."""
+    return client.get_paginator(operation).paginate(**params).build_full_result()[key]
+
+
 # Managed policies
 
 
 @IAMErrorHandler.common_error_handler("list customer managed policies")
 @retry
 def list_local_policies(client: t.Any) -> list[dict[str, t.Any]]:
-    paginator = client.get_paginator("list_policies")
-    return paginator.paginate(Scope="Local").build_full_result()["Policies"]
+    return _all(client, "list_policies", "Policies", Scope="Local")
 
 
 @IAMErrorHandler.list_error_handler("get policy")
@@ -48,8 +52,7 @@ def get_policy_document(client: t.Any, arn: str, version_id: str) -> dict[str, t
 @IAMErrorHandler.common_error_handler("list policy versions")
 @retry
 def list_policy_versions(client: t.Any, arn: str) -> list[dict[str, t.Any]]:
-    paginator = client.get_paginator("list_policy_versions")
-    return paginator.paginate(PolicyArn=arn).build_full_result()["Versions"]
+    return _all(client, "list_policy_versions", "Versions", PolicyArn=arn)
 
 
 @IAMErrorHandler.common_error_handler("list entities for policy")
@@ -117,6 +120,12 @@ def get_group(client: t.Any, name: str) -> dict[str, t.Any] | None:
     return client.get_group(GroupName=name, MaxItems=1)["Group"]
 
 
+@IAMErrorHandler.common_error_handler("list attached group policies")
+@retry
+def list_attached_group_policies(client: t.Any, name: str) -> list[str]:
+    return [p["PolicyArn"] for p in _all(client, "list_attached_group_policies", "AttachedPolicies", GroupName=name)]
+
+
 # Users
 
 
@@ -129,15 +138,13 @@ def get_user(client: t.Any, name: str) -> dict[str, t.Any] | None:
 @IAMErrorHandler.common_error_handler("list groups for user")
 @retry
 def list_groups_for_user(client: t.Any, name: str) -> list[str]:
-    paginator = client.get_paginator("list_groups_for_user")
-    return [g["GroupName"] for g in paginator.paginate(UserName=name).build_full_result()["Groups"]]
+    return [g["GroupName"] for g in _all(client, "list_groups_for_user", "Groups", UserName=name)]
 
 
 @IAMErrorHandler.common_error_handler("list attached user policies")
 @retry
 def list_attached_user_policies(client: t.Any, name: str) -> list[str]:
-    paginator = client.get_paginator("list_attached_user_policies")
-    return [p["PolicyArn"] for p in paginator.paginate(UserName=name).build_full_result()["AttachedPolicies"]]
+    return [p["PolicyArn"] for p in _all(client, "list_attached_user_policies", "AttachedPolicies", UserName=name)]
 
 
 @IAMErrorHandler.list_error_handler("get login profile")
@@ -149,8 +156,7 @@ def get_login_profile(client: t.Any, name: str) -> dict[str, t.Any] | None:
 @IAMErrorHandler.common_error_handler("list MFA devices")
 @retry
 def list_mfa_devices(client: t.Any, name: str) -> list[dict[str, t.Any]]:
-    paginator = client.get_paginator("list_mfa_devices")
-    return paginator.paginate(UserName=name).build_full_result()["MFADevices"]
+    return _all(client, "list_mfa_devices", "MFADevices", UserName=name)
 
 
 @IAMErrorHandler.common_error_handler("create user")
@@ -179,6 +185,12 @@ def create_login_profile(client: t.Any, name: str, password: str, reset_required
     ]
 
 
+@IAMErrorHandler.common_error_handler("update login profile")
+@retry
+def update_login_profile(client: t.Any, name: str, password: str, reset_required: bool) -> None:
+    client.update_login_profile(UserName=name, Password=password, PasswordResetRequired=reset_required)
+
+
 @IAMErrorHandler.common_error_handler("attach user policy")
 @retry_after_create
 def attach_user_policy(client: t.Any, name: str, arn: str) -> None:
@@ -195,16 +207,3 @@ def tag_user(client: t.Any, name: str, tags: list[dict[str, str]]) -> None:
 @retry
 def untag_user(client: t.Any, name: str, keys: list[str]) -> None:
     client.untag_user(UserName=name, TagKeys=keys)
-
-
-@IAMErrorHandler.common_error_handler("list attached group policies")
-@retry
-def list_attached_group_policies(client: t.Any, name: str) -> list[str]:
-    paginator = client.get_paginator("list_attached_group_policies")
-    return [p["PolicyArn"] for p in paginator.paginate(GroupName=name).build_full_result()["AttachedPolicies"]]
-
-
-@IAMErrorHandler.common_error_handler("update login profile")
-@retry
-def update_login_profile(client: t.Any, name: str, password: str, reset_required: bool) -> None:
-    client.update_login_profile(UserName=name, Password=password, PasswordResetRequired=reset_required)

@@ -367,10 +367,9 @@ def _iso(value):
 
 def user_specs(params):
     """One spec per user: the module-level per-user options, overridden by the user's own."""
-    if params["users"] is None:
-        return [dict({k: params[k] for k in PER_USER_OPTIONS}, name=params["name"])]
+    items = [{"name": params["name"]}] if params["users"] is None else params["users"]
     specs = []
-    for item in params["users"]:
+    for item in items:
         spec = {k: params[k] for k in PER_USER_OPTIONS}
         spec.update({k: v for k, v in item.items() if v is not None})
         spec["name"] = item.get("name")
@@ -399,8 +398,6 @@ def validate_specs(specs, params):
                 )
         for policy in spec["managed_policies"] or []:
             validate_policy_reference(policy, f"managed_policies of user {spec['name']}")
-        if not isinstance(spec["tags"] or {}, dict):
-            raise ValidationError(f"tags of user {spec['name']}: must be a dictionary")
     validate_name("group", params["onboarding_group"], "onboarding_group")
     validate_policy_reference(params["current_users_policy"], "current_users_policy")
 

@@ -114,8 +114,6 @@ def warning_messages() -> t.Callable[[dict[str, t.Any]], list[str]]:
 
 # The MFA lifecycle: a bootstrapped account and MFA registration (iam_onboard_user tests).
 
-MOTO_ACCOUNT = "123456789012"  # moto's default account id
-
 
 class Bootstrapped(t.NamedTuple):
     """What the `bootstrapped` fixture created: names and ARNs."""

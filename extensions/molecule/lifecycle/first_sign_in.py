@@ -18,12 +18,12 @@ import json
 import os
 import secrets
 import sys
-import time
 import typing as t
 
-import pyotp
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
+# The collection's tools/ (the copy that molecule runs from holds it too), for the owner's MFA registration.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tools"))
+import iam_user_sim
 import scenario_lib as lib
 
 
@@ -45,17 +45,8 @@ def sign_in(iam: t.Any, url: str, handover_dir: str, name: str) -> dict[str, obj
     if lib.stored_passwords(url).get(name) != password:
         raise RuntimeError(f"{name}: IAM does not hold the new password")
 
-    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
-    seed = device["Base32StringSeed"]
-    totp = pyotp.TOTP(seed.decode() if isinstance(seed, bytes) else seed)
-    now = time.time()
-    iam.enable_mfa_device(
-        UserName=name,
-        SerialNumber=device["SerialNumber"],
-        AuthenticationCode1=totp.at(now),
-        AuthenticationCode2=totp.at(now + totp.interval),
-    )
-    return {"name": name, "password_changed": True, "mfa_device": device["SerialNumber"]}
+    serial = iam_user_sim.register_mfa(iam, name)
+    return {"name": name, "password_changed": True, "mfa_device": serial}
 
 
 def main() -> int:

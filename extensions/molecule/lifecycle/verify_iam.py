@@ -75,9 +75,10 @@ def check_users(checks: lib.Checks, iam: t.Any, url: str, notes: dict[str, dict[
     checks.equal(members, {"carol"}, f"members of {lib.ONBOARDING_GROUP}")
     developers = {u["UserName"] for u in iam.get_group(GroupName="Developers")["Users"]}
     checks.equal(developers, {"alice"}, "members of Developers")
+    states = {name: lib.user_state(iam, name) for name in USERS}
     for name in USERS:
         groups, attached, devices = EXPECTED[name]
-        state = lib.user_state(iam, name)
+        state = states[name]
         checks.equal(state.groups, groups, f"{name}'s groups")
         checks.equal(state.attached, attached, f"{name}'s attached policies")
         checks.equal(state.inline, set(), f"{name}'s inline policies")
@@ -97,9 +98,9 @@ def check_users(checks: lib.Checks, iam: t.Any, url: str, notes: dict[str, dict[
                 note_password is not None and stored.get(name) == note_password,
                 f"{name}'s note holds the console password IAM holds",
             )
-    checks.equal(lib.user_state(iam, "alice").tags, {"team": "platform"}, "alice's tags")
-    checks.equal(lib.user_state(iam, "bob").path, "/staff/", "bob's path")
-    checks.equal(lib.user_state(iam, "carol").path, "/", "carol's path")
+    checks.equal(states["alice"].tags, {"team": "platform"}, "alice's tags")
+    checks.equal(states["bob"].path, "/staff/", "bob's path")
+    checks.equal(states["carol"].path, "/", "carol's path")
 
 
 def read_notes(checks: lib.Checks, handover_dir: str, snapshot: str) -> dict[str, dict[str, str | None]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import email
+import email.message
 import email.policy
 import email.utils
 import glob
@@ -42,8 +43,7 @@ def keep_password(args: argparse.Namespace) -> int:
     return 0
 
 
-def body_text(raw: str) -> str:
-    message = email.message_from_string(raw, policy=email.policy.default)
+def body_text(message: email.message.EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))
     return part.get_content() if part is not None else ""
 
@@ -70,7 +70,7 @@ def check_mails(checks: lib.Checks, args: argparse.Namespace, stored: dict[str, 
         message = email.message_from_string(mail["data"], policy=email.policy.default)
         checks.equal(email.utils.parseaddr(str(message["To"]))[1], address, f"{name}'s mail: To header")
         checks.check(str(message["Subject"] or "").strip(), f"{name}'s mail has a subject")
-        text = body_text(mail["data"])
+        text = body_text(message)
         fields = lib.handover_fields(text)
         checks.equal(fields["user"], name, f"{name}'s mail: user name")
         checks.equal(fields["url"], lib.CONSOLE_URL, f"{name}'s mail: sign-in URL")

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import typing as t
 
-import boto3
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -90,8 +89,7 @@ def test_group_defaults_reach_both_collections(tmp_path: t.Any, moto: MotoServer
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert '"msg": "account=123456789012"' in result.stdout
-    iam = boto3.client("iam", endpoint_url=moto.url, region_name="us-east-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    iam = moto.iam_client()
     assert [p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]] == [
         "MFARequiredOnlyForTheFirstLogin"
     ]
@@ -113,6 +111,5 @@ def test_without_the_group_defaults_nothing_reaches_moto(tmp_path: t.Any, moto: 
 
     assert result.returncode != 0
     assert "Failed to list customer managed policies: Unable to locate credentials" in result.stdout
-    iam = boto3.client("iam", endpoint_url=moto.url, region_name="us-east-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    iam = moto.iam_client()
     assert iam.list_policies(Scope="Local")["Policies"] == []

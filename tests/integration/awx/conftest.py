@@ -13,8 +13,10 @@ import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 DOCS = os.path.join(ROOT, "docs", "awx")
-if os.path.join(ROOT, "tools") not in sys.path:
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
+# tools/ (moto_server, iam_user_sim) and the molecule scenarios' scenario_lib are folders of scripts, not packages.
+for _path in (os.path.join(ROOT, "tools"), os.path.join(ROOT, "extensions", "molecule", "shared")):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
 from moto_server import MotoServer  # noqa: E402
 

@@ -25,12 +25,11 @@ import secrets
 import shutil
 import typing as t
 import urllib.parse
-import urllib.request
 
 import ansible_runner
-import boto3
 import iam_user_sim
 import pytest
+import scenario_lib
 import yaml
 from conftest import DOCS
 from dateutil import rrule
@@ -139,18 +138,11 @@ def leaks(secrets_by_label: dict[str, str], top: str, exclude: str | None = None
     return found
 
 
-def stored_passwords(url: str) -> dict[str, str]:
-    """The console passwords moto keeps (moto only: real IAM never reveals one)."""
-    with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=10) as response:
-        data = json.load(response)
-    return {user["name"]: user["password"] for user in data["iam"]["User"] if user.get("password")}
-
-
 def note_password(path: str) -> str:
     with open(path, encoding="utf-8") as handle:
-        lines = [line for line in handle if line.strip().lower().startswith("temporary password:")]
-    assert len(lines) == 1, f"{path}: expected one 'Temporary password:' line"
-    return lines[0].split(":", 1)[1].strip()
+        password = scenario_lib.handover_fields(handle.read())["password"]
+    assert password is not None, f"{path}: expected one 'Temporary password:' line"
+    return password
 
 
 # The runs
@@ -290,9 +282,7 @@ def test_lifecycle_as_awx_jobs(tmp_path: t.Any, moto: MotoServer, collections_ro
     docs = load_docs()
     handover = str(tmp_path / "handover")
     jobs = Jobs(str(tmp_path / "jobs"), moto, collections_root)
-    iam = boto3.client(
-        "iam", endpoint_url=moto.url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="x"
-    )
+    iam = moto.iam_client()
     onboard_template = template(docs, "onboard.yml")
     users = [u["name"] for u in yaml.safe_load(extra_vars(onboard_template, {})["survey_onboard_users"])]
     assert len(users) == 2, "the onboard survey's default lists two users"
@@ -307,7 +297,7 @@ def test_lifecycle_as_awx_jobs(tmp_path: t.Any, moto: MotoServer, collections_ro
         (name, True, True) for name in users
     ]
 
-    passwords = stored_passwords(moto.url)
+    passwords = scenario_lib.stored_passwords(moto.url)
     notes = {name: note_password(os.path.join(handover, f"{name}.txt")) for name in users}
     assert notes == {name: passwords.get(name) for name in users}, "the notes do not hold the passwords in IAM"
     temporary = {f"{name}'s temporary password": password for name, password in passwords.items()}

@@ -25,9 +25,7 @@ import subprocess
 import sys
 import types
 import typing as t
-import urllib.request
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -40,17 +38,9 @@ from iam_user_sim import register_mfa  # noqa: E402
 from moto_server import MotoServer  # noqa: E402
 from moto_server import free_port  # noqa: E402
 
+from ansible_collections.mfa_onboarding.iam.tests.security.faults import iam_state  # noqa: E402
+
 # IAM state: set up, snapshot, compare.
-
-
-def iam_client(endpoint_url: str | None = None) -> t.Any:
-    return boto3.client(
-        "iam",
-        region_name="us-east-1",
-        endpoint_url=endpoint_url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def _login_profile(iam: t.Any, user: str) -> bool:
@@ -116,31 +106,15 @@ def setup_account(iam: t.Any, kind: str) -> None:
     """
     if kind == "fresh":
         return
-    from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import dump
-    from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import official_document
-    from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import render
-
-    first = iam.create_policy(
-        PolicyName="MFARequiredOnlyForTheFirstLogin", PolicyDocument=dump(render(official_document(), "first_login"))
-    )["Policy"]["Arn"]
-    current = iam.create_policy(
-        PolicyName="MFARequiredForCurrentUsers", PolicyDocument=dump(render(official_document(), "current_users"))
-    )["Policy"]["Arn"]
-    iam.create_group(GroupName="NotYetLoginUsers")
-    iam.attach_group_policy(GroupName="NotYetLoginUsers", PolicyArn=first)
-    iam.create_group(GroupName="Developers")
-    read_only = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": ["s3:ListAllMyBuckets"], "Resource": "*"}],
-    }
-    iam.create_policy(PolicyName="AppReadOnly", PolicyDocument=json.dumps(read_only))
+    iam_state.bootstrap_guards(iam)
+    iam_state.create_extras(iam)
     iam.update_account_password_policy(
         MinimumPasswordLength=14, RequireSymbols=True, RequireNumbers=True, AllowUsersToChangePassword=True
     )
     iam.create_user(UserName="olga", Tags=[{"Key": "team", "Value": "data"}])
     iam.create_login_profile(UserName="olga", Password="Olga-Passw0rd!-long")
     register_mfa(iam, "olga")
-    iam.attach_user_policy(UserName="olga", PolicyArn=current)
+    iam.attach_user_policy(UserName="olga", PolicyArn=iam_state.CURRENT_USERS_ARN)
     iam.add_user_to_group(UserName="olga", GroupName="Developers")
     for name in ("rita", "dave"):
         iam.create_user(UserName=name)
@@ -155,13 +129,6 @@ def writes(actions: t.Iterable[str]) -> list[str]:
 
 
 # The playbook runs: ansible-playbook against a moto server of this worker.
-
-
-def reset_moto(server: MotoServer) -> None:
-    """Forget every backend's state (moto's reset), then the recording."""
-    request = urllib.request.Request(f"{server.url}/moto-api/reset", data=b"", method="POST")
-    urllib.request.urlopen(request, timeout=10).close()
-    server.reset_recording()
 
 
 @dataclasses.dataclass
@@ -247,7 +214,7 @@ def wildcard_document() -> dict[str, t.Any]:
 class Case:
     id: str
     case: str
-    setup: str  # "fresh" or "bootstrapped", see conftest.setup_account
+    setup: str  # "fresh" or "bootstrapped", see setup_account
     fragments: tuple[str, ...]  # each must be in the message
     expected: str = VALIDATION
     writes: tuple[str, ...] = ()  # the write calls expected, in order
@@ -698,8 +665,8 @@ def test_playbook_case(
         del ctx.smtp.attempts[:]
     extra_vars = case.extra_vars(ctx) if callable(case.extra_vars) else case.extra_vars
 
-    reset_moto(moto_server)
-    iam = iam_client(moto_server.url)
+    moto_server.reset()  # every backend's state forgotten; the recording restarts once the scene is set
+    iam = moto_server.iam_client()
     setup_account(iam, case.setup)
     before = snapshot(iam)
     moto_server.reset_recording()

@@ -48,11 +48,11 @@ def crash_is_a_crash(monkeypatch: pytest.MonkeyPatch, aws_env: None) -> None:
     monkeypatch.setenv("AWS_RETRY_MODE", "standard")
 
 
-def onboarding_setup(iam: t.Any, run_module: t.Any) -> None:
+def onboarding_setup(iam: t.Any) -> None:
     iam_state.bootstrap_guards(iam)
 
 
-def promotion_setup(iam: t.Any, run_module: t.Any) -> None:
+def promotion_setup(iam: t.Any) -> None:
     """Two users as onboarding leaves them (made with boto3, which is faster than a module run), who then
     registered MFA."""
     iam_state.bootstrap_guards(iam)
@@ -66,7 +66,7 @@ def promotion_setup(iam: t.Any, run_module: t.Any) -> None:
 
 
 def sweep(
-    setup: t.Callable[[t.Any, t.Any], None],
+    setup: t.Callable[[t.Any], None],
     args: dict[str, t.Any],
     fault_point: FaultPoint,
     iam: t.Any,
@@ -76,7 +76,7 @@ def sweep(
     """(N, the problems found at each k as one message per failed k); [] when every k passed."""
     # The uninterrupted run: how many writes it makes, and the end state every rerun must reach.
     fault_point.reset_backend()
-    setup(iam, run_module)
+    setup(iam)
     fault_point.clear()
     clean = run_module(iam_onboard_user, args)
     assert not clean.get("failed"), clean
@@ -88,7 +88,7 @@ def sweep(
     failures = []
     for k in range(1, writes + 1):
         fault_point.reset_backend()
-        setup(iam, run_module)
+        setup(iam)
         retries.clear()
         fault_point.crash_after(k)
         interrupted = run_module(iam_onboard_user, args)
@@ -115,21 +115,24 @@ def sweep(
     return writes, failures
 
 
-def test_onboarding_crash_at_every_write(
-    fault_point: FaultPoint, iam: t.Any, run_module: t.Any, retries: t.Any, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("lifecycle", "setup", "args"),
+    [("onboarding", onboarding_setup, ONBOARD), ("promotion", promotion_setup, PROMOTE)],
+    ids=["onboarding", "promotion"],
+)
+def test_crash_at_every_write(
+    fault_point: FaultPoint,
+    iam: t.Any,
+    run_module: t.Any,
+    retries: t.Any,
+    capsys: pytest.CaptureFixture[str],
+    lifecycle: str,
+    setup: t.Callable[[t.Any], None],
+    args: dict[str, t.Any],
 ) -> None:
-    writes, failures = sweep(onboarding_setup, ONBOARD, fault_point, iam, run_module, retries)
+    writes, failures = sweep(setup, args, fault_point, iam, run_module, retries)
     with capsys.disabled():
-        print(f"\nonboarding {writes - len(failures)}/{writes} (crash after k of the {writes} writes of a clean run)")
-    assert failures == []
-
-
-def test_promotion_crash_at_every_write(
-    fault_point: FaultPoint, iam: t.Any, run_module: t.Any, retries: t.Any, capsys: pytest.CaptureFixture[str]
-) -> None:
-    writes, failures = sweep(promotion_setup, PROMOTE, fault_point, iam, run_module, retries)
-    with capsys.disabled():
-        print(f"\npromotion {writes - len(failures)}/{writes} (crash after k of the {writes} writes of a clean run)")
+        print(f"\n{lifecycle} {writes - len(failures)}/{writes} (crash after k of the {writes} writes of a clean run)")
     assert failures == []
 
 
@@ -197,11 +200,12 @@ def test_the_sweep_catches_a_wrong_module(
 # The harness itself: a wrong order must be caught, and the fault point must really stop everything.
 
 
-def _onboarded_with_mfa(iam: t.Any, name: str) -> None:
+def _onboarded(iam: t.Any, name: str, *, mfa: bool) -> None:
     iam.create_user(UserName=name)
     iam.add_user_to_group(UserName=name, GroupName=iam_state.ONBOARDING_GROUP)
     iam.create_login_profile(UserName=name, Password=TEMPORARY_PASSWORD, PasswordResetRequired=True)
-    iam_state.register_mfa(iam, name)
+    if mfa:
+        iam_state.register_mfa(iam, name)
 
 
 WRONG_ORDERS = {
@@ -270,12 +274,8 @@ def test_the_checker_catches_a_wrong_order(fault_point: FaultPoint, iam: t.Any, 
     setup, writes, crash_after, expected = WRONG_ORDERS[case]
     iam_state.bootstrap_guards(iam)
     iam_state.create_extras(iam)
-    if setup == "onboarded":
-        iam.create_user(UserName="eve")
-        iam.add_user_to_group(UserName="eve", GroupName=iam_state.ONBOARDING_GROUP)
-        iam.create_login_profile(UserName="eve", Password=TEMPORARY_PASSWORD, PasswordResetRequired=True)
-    elif setup == "mfa":
-        _onboarded_with_mfa(iam, "eve")
+    if setup is not None:
+        _onboarded(iam, "eve", mfa=setup == "mfa")
     assert iam_state.violations(iam_state.snapshot(iam)) == []
 
     fault_point.crash_after(crash_after)

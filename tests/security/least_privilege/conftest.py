@@ -24,7 +24,6 @@ import typing as t
 import urllib.request
 from pathlib import Path
 
-import boto3
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
@@ -38,7 +37,6 @@ _SPEC.loader.exec_module(moto_server)
 # The operator's CreateUser, CreateAccessKey and PutUserPolicy: the only unauthenticated requests.
 OPERATOR_SETUP_CALLS = 3
 OPERATOR = "operator"
-REGION = "us-east-1"
 
 
 def for_moto(policy: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -74,13 +72,7 @@ class Account:
     def __init__(self, server: t.Any, workdir: Path) -> None:
         self.server = server
         self.workdir = workdir
-        self.root = boto3.client(
-            "iam",
-            endpoint_url=server.url,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        self.root = server.iam_client()
         self.operator_name = OPERATOR
         self.operator_key: dict[str, str] | None = None
 

@@ -14,13 +14,13 @@ Also: every action the documents name is a real IAM or STS operation (botocore's
 
 from __future__ import annotations
 
-import re
 import typing as t
 
 import botocore.session
 import pytest
 from iam_eval import Decision
 from iam_eval import Request
+from iam_eval import action_matches
 from iam_eval import evaluate
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import official_document
@@ -515,8 +515,7 @@ def unknown_actions(documents: t.Iterable[dict[str, t.Any]], catalogue: t.Mappin
                     if not sep or operations is None:
                         problems.append(f"{entry} ({element}): no catalogue for service {service!r}")
                     elif "*" in name or "?" in name:
-                        regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in name)
-                        if not any(re.fullmatch(regex, op, re.IGNORECASE) for op in operations):
+                        if not any(action_matches(name, op) for op in operations):
                             problems.append(f"{entry} ({element}): matches no {service} operation")
                     elif name not in operations:
                         problems.append(f"{entry} ({element}): not a {service} operation")

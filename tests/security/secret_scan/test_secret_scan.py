@@ -35,7 +35,6 @@ import time
 import typing as t
 import urllib.parse
 
-import boto3
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -311,20 +310,10 @@ class Lifecycle:
                 self.problems.append(f"{run.name}: the output is not that of a verbose (-vvvv) playbook run")
 
 
-def iam_client(moto: MotoServer) -> t.Any:
-    return boto3.client(
-        "iam",
-        endpoint_url=moto.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
 def first_sign_in(moto: MotoServer, note: Handover) -> str:
     """The owner signs in with the note's password, chooses a new one and enables a virtual MFA device (TOTP)."""
     name = note.owner
-    iam = iam_client(moto)
+    iam = moto.iam_client()
     assert scenario_lib.stored_passwords(moto.url).get(name) == handover_password(note), f"{name}'s note is stale"
     chosen = "Own-" + secrets.token_urlsafe(18) + "!a1"
     iam_user_sim.first_sign_in(iam, name, chosen)
@@ -394,7 +383,7 @@ def test_no_secret_in_any_output_of_the_lifecycle(
     alice = FILE_USERS[0]["name"]
     own = first_sign_in(moto, next(n for n in items if n.owner == alice and n.place.endswith(".txt")))
     life.secret(own, f"{alice}'s own new password", alice)
-    iam_client(moto).create_group(GroupName=EXTRA_GROUP)
+    moto.iam_client().create_group(GroupName=EXTRA_GROUP)
     promote = {"promote_users": [{"name": alice, "groups": [EXTRA_GROUP]}, {"name": FILE_USERS[1]["name"]}]}
     # The second user has no MFA: refused (check mode predicts the refusal too), the first is promoted.
     life.step("promote", "mfa_onboarding.iam.promote", promote, rc=(2, 2))

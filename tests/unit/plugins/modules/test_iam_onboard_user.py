@@ -97,6 +97,14 @@ def without_invocation(result: dict[str, t.Any]) -> str:
     return json.dumps({k: v for k, v in result.items() if k != "invocation"}, default=str)
 
 
+def assert_not_echoed(result: dict[str, t.Any], password: str) -> None:
+    """Neither the password nor Ansible's mask of it anywhere in the result but the echo of the arguments."""
+    text = without_invocation(result)
+    assert password not in text
+    for mask in MASKS:  # a leak that Ansible masked is still a leak
+        assert mask not in text
+
+
 def make_user(iam: t.Any, name: str, kind: str, enable_mfa: t.Callable[..., str]) -> None:
     """Bring a user into a starting state with the tests' own client, as the operator or the user would."""
     if kind == "absent":
@@ -632,10 +640,7 @@ def test_explicit_password_violating_the_policy_fails_before_create_user(
     assert "alice" in result["msg"]
     assert "password policy" in result["msg"]
     assert snapshot(iam, "alice") is None
-    text = without_invocation(result)
-    assert password not in text
-    for mask in MASKS:  # a leak that Ansible masked is still a leak
-        assert mask not in text
+    assert_not_echoed(result, password)
 
 
 def test_explicit_password_error_names_the_requirement(
@@ -763,10 +768,7 @@ def test_adoption_with_password_keeps_it_and_warns_about_an_explicit_one(
     (warning,) = warning_messages(result)
     assert "erin" in warning
     assert "already has a console password" in warning
-    text = without_invocation(result)
-    assert password not in text
-    for mask in MASKS:
-        assert mask not in text
+    assert_not_echoed(result, password)
     state = snapshot(iam, "erin")
     assert state["groups"] == [GROUP]  # type: ignore[index]
     assert state["login_profile"] == profile_date  # type: ignore[index]
@@ -1064,10 +1066,7 @@ def test_diff_in_check_mode_never_shows_an_explicit_password(
     result = run_module(iam_onboard_user, {"name": "alice", "password": password}, check_mode=True, diff=True)
 
     assert api_calls.writes == []
-    text = without_invocation(result)
-    assert password not in text
-    for mask in MASKS:
-        assert mask not in text
+    assert_not_echoed(result, password)
     assert result["diff"]["after"]["console_password"] is True
 
 
@@ -1174,9 +1173,7 @@ def test_bulk_onboarding_in_input_order_with_one_failure(
     assert [r["name"] for r in result["users"]] == names
     assert [r["failed"] for r in result["users"]] == [False, False, True, False, False, False]
     assert result["msg"].startswith("1 of 6 users failed: user xavier:")
-    assert "short" not in without_invocation(result)
-    for mask in MASKS:
-        assert mask not in without_invocation(result)
+    assert_not_echoed(result, "short")
     for name in names:
         assert (snapshot(iam, name) is None) is (name == "xavier")
     # Account-level reads once per run; 1 read and 3 writes per new user.
@@ -1557,10 +1554,7 @@ def test_reset_password_with_an_explicit_password_sends_it_and_does_not_echo_it(
     assert stored_password("alice") == password
     assert "temporary_password" not in result
     assert result["actions"] == ["UpdateLoginProfile"]
-    text = without_invocation(result)
-    assert password not in text
-    for mask in MASKS:
-        assert mask not in text
+    assert_not_echoed(result, password)
 
 
 @pytest.mark.parametrize(
@@ -1587,10 +1581,7 @@ def test_reset_password_with_an_explicit_password_violating_the_policy_writes_no
     assert "password policy" in result["msg"]
     assert stored_password("alice") == first
     assert snapshot(iam, "alice") == before
-    text = without_invocation(result)
-    assert password not in text
-    for mask in MASKS:
-        assert mask not in text
+    assert_not_echoed(result, password)
 
 
 def test_reset_password_of_an_unmanaged_user_guards_before_the_reset(
