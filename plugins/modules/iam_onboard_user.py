@@ -157,7 +157,9 @@ options:
     type: str
     version_added: 0.1.0
   tags:
-    description: Tags for the user, added or updated. Tags not named are kept unless O(purge_tags=true).
+    description:
+      - Tags for the user, added or updated. Tags not named are kept unless O(purge_tags=true).
+      - Values are stored as text, as IAM keeps them (V(1234) becomes C("1234"), V(true) becomes C("True")).
     type: dict
     version_added: 0.1.0
   purge_tags:
@@ -318,6 +320,7 @@ import concurrent.futures
 import datetime
 import threading
 
+from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.common.warnings import warn
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -366,13 +369,18 @@ def _iso(value):
 
 
 def user_specs(params):
-    """One spec per user: the module-level per-user options, overridden by the user's own."""
+    """One spec per user: the module-level per-user options, overridden by the user's own.
+
+    Tag values become text, as IAM stores them and as amazon.aws converts them (a YAML number or boolean would
+    otherwise differ from what IAM holds on every run)."""
     items = [{"name": params["name"]}] if params["users"] is None else params["users"]
     specs = []
     for item in items:
         spec = {k: params[k] for k in PER_USER_OPTIONS}
         spec.update({k: v for k, v in item.items() if v is not None})
         spec["name"] = item.get("name")
+        if spec["tags"] is not None:
+            spec["tags"] = {key: to_text(value) for key, value in spec["tags"].items()}
         specs.append(spec)
     return specs
 

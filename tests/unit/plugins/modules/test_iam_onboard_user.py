@@ -353,6 +353,26 @@ def test_onboarding_updates_tags_without_purging_unless_asked(
     assert snapshot(iam, "alice")["tags"] == {"team": "ops"}  # type: ignore[index]
 
 
+@pytest.mark.parametrize("bulk", [False, True])
+def test_tags_that_are_not_text_are_set_once(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, bulk: bool
+) -> None:
+    """IAM keeps tag values as text: a number or a boolean from YAML is sent as text and matches it on the rerun."""
+    args = {"tags": {"cost": 1234, "billable": True, "team": "data"}}
+    args.update({"users": [{"name": "alice"}]} if bulk else {"name": "alice"})
+    run_module(iam_onboard_user, args)
+    sent = {tag["Key"]: tag["Value"] for tag in api_calls.requests("CreateUser")[0]["Tags"]}
+    assert sent == {"cost": "1234", "billable": "True", "team": "data"}
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, args)
+
+    assert result["changed"] is False
+    assert api_calls.writes == []
+    user = result["users"][0]["user"] if bulk else result["user"]
+    assert user["tags"] == {"cost": "1234", "billable": "True", "team": "data"}
+
+
 # ready -> promoted -> promoted
 
 
