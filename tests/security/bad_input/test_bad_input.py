@@ -503,6 +503,14 @@ PLAYBOOK_CASES = [
         extra_vars={"bootstrap_password_policy": {"min_password_length": 3}},
     ),
     PlaybookCase(
+        "role-password-policy-typo",
+        "bootstrap_password_policy with a misspelt setting (require_symbol)",
+        "fresh",
+        ("bootstrap_password_policy.require_symbol. Supported parameters include:", "require_symbols"),
+        playbook="bootstrap",
+        extra_vars={"bootstrap_password_policy": {"require_symbol": True}},
+    ),
+    PlaybookCase(
         "role-group-name-invalid",
         "bootstrap_onboarding_group with a space (first bootstrap)",
         "fresh",
