@@ -879,6 +879,39 @@ def test_monitor_detects_an_unguarded_credential(
     assert guard_monitor == []  # the tests' own calls are not monitored
 
 
+def test_monitor_catches_a_module_that_sets_the_password_before_the_guard(
+    bootstrapped: t.Any,
+    monkeypatch: pytest.MonkeyPatch,
+    guard_monitor: list[tuple[str, str, dict[str, t.Any] | None]],
+    run_module: Run,
+) -> None:
+    """The monitor on a module run: with the console password planned before the group, it sees the unguarded
+    credential that the real plan never leaves."""
+    real_plan = iam_onboard_user.lc.plan_onboarding
+
+    def password_first(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        steps, notes = real_plan(*args, **kwargs)
+        profile = [step for step in steps if step.action == "CreateLoginProfile"]
+        others = [step for step in steps if step.action != "CreateLoginProfile"]
+        return others[:1] + profile + others[1:], notes
+
+    monkeypatch.setattr(iam_onboard_user.lc, "plan_onboarding", password_first)
+
+    run_module(iam_onboard_user, {"name": "mallory"})
+
+    assert [operation for operation, _user, _state in guard_monitor] == [
+        "CreateUser",
+        "CreateLoginProfile",
+        "AddUserToGroup",
+    ]
+    unguarded = [
+        operation
+        for operation, _user, state in guard_monitor
+        if state is not None and state["login_profile"] is not None and not is_guarded(state)
+    ]
+    assert unguarded == ["CreateLoginProfile"]
+
+
 ONBOARDING_END = {"groups": [GROUP], "policies": [], "tags": {"team": "data"}}
 PROMOTION_END = {"groups": ["Developers"], "policies": sorted([APP, CURRENT]), "tags": {}}
 
