@@ -207,3 +207,23 @@ def tag_user(client: t.Any, name: str, tags: list[dict[str, str]]) -> None:
 @retry
 def untag_user(client: t.Any, name: str, keys: list[str]) -> None:
     client.untag_user(UserName=name, TagKeys=keys)
+
+
+@IAMErrorHandler.common_error_handler("list user policies")
+@retry
+def list_user_policies(client: t.Any, name: str) -> list[str]:
+    """The names of the user's inline policies."""
+    return list(_all(client, "list_user_policies", "PolicyNames", UserName=name))
+
+
+@IAMErrorHandler.common_error_handler("list access keys")
+@retry
+def list_access_keys(client: t.Any, name: str) -> list[dict[str, t.Any]]:
+    return _all(client, "list_access_keys", "AccessKeyMetadata", UserName=name)
+
+
+@IAMErrorHandler.common_error_handler("get access key last used")
+@retry
+def get_access_key_last_used(client: t.Any, key_id: str) -> t.Any:
+    """When the key was last used (None: never)."""
+    return client.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"].get("LastUsedDate")

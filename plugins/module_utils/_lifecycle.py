@@ -14,28 +14,46 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
+
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import ADD_TO_GROUP
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import ATTACH_POLICY
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import CREATE_LOGIN_PROFILE
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import CREATE_USER
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import REMOVE_FROM_GROUP
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import TAG_USER
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import UNTAG_USER
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import UPDATE_LOGIN_PROFILE
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import Step
+
+# The stages of a user (DESIGN section 1).
 ABSENT = "absent"
 UNMANAGED = "unmanaged"
 ONBOARDING = "onboarding"
 READY = "ready"
 PROMOTED = "promoted"
+EXPIRED = "expired"
+DISABLED = "disabled"
+# In the order of the lifecycle, for reports.
+STAGES = (ONBOARDING, READY, PROMOTED, EXPIRED, DISABLED, UNMANAGED, ABSENT)
 
-# Step actions, in the vocabulary of the IAM API.
-CREATE_USER = "CreateUser"
-ADD_TO_GROUP = "AddUserToGroup"
-CREATE_LOGIN_PROFILE = "CreateLoginProfile"
-UPDATE_LOGIN_PROFILE = "UpdateLoginProfile"
-ATTACH_POLICY = "AttachUserPolicy"
-REMOVE_FROM_GROUP = "RemoveUserFromGroup"
-TAG_USER = "TagUser"
-UNTAG_USER = "UntagUser"
+# The collection's marks on a user, as IAM tags.
+TAG_PREFIX = "mfa-onboarding:"
+HANDOVER_TAG = TAG_PREFIX + "handover"  # pending | delivered (invariant 6)
+PROFILE_TAG = TAG_PREFIX + "profile"  # the promotion profile's name
+EXPIRED_TAG = TAG_PREFIX + "expired"  # when its unused temporary password was deleted
+DISABLED_TAG = TAG_PREFIX + "disabled"  # when its credentials were removed or deactivated
+
+# Account-level facts that a run must read before its users, by the state it asks for.
+PASSWORD_POLICY = "password_policy"  # to generate or check a temporary password
+GRANTS = "grants"  # the groups and managed policies to grant, resolved before the first write
 
 
 class Observed(t.NamedTuple):
-    """What IAM says about one user. Group names, policy ARNs, MFA device serial numbers.
+    """What IAM says about one user. Group names, policy ARNs, MFA device serial numbers, tags as sorted pairs.
 
     group_policies holds the ARNs attached to the user's groups; it is read only where it decides the stage
-    (a user outside the onboarding group without the current-users policy attached directly).
+    (see needs_group_policies).
     """
 
     exists: bool
@@ -54,30 +72,73 @@ class Regime(t.NamedTuple):
     current_users_policy: str
 
 
-class Step(t.NamedTuple):
-    """One write call. target is a group name, a policy ARN, a tag dict or a list of tag keys."""
+class Plan(t.NamedTuple):
+    """What a planner decided for one user: the ordered write steps, notes for the operator (each completes a
+    sentence that starts with the user's name), and, when the transition is not allowed, why (naming the user);
+    a refused plan has no steps."""
 
-    action: str
-    target: t.Any = None
+    steps: list[Step]
+    notes: list[str]
+    refusal: str | None = None
 
 
-class Refused(Exception):
-    """The requested transition is not allowed; the message names the user and what is missing."""
+def refused(reason: str) -> Plan:
+    return Plan([], [], reason)
 
 
 def stage(observed: Observed, regime: Regime) -> str:
-    """absent, unmanaged (exists outside the regime), onboarding, ready (onboarding with MFA) or promoted.
+    """absent, unmanaged (exists outside the regime), onboarding, ready (onboarding with MFA), expired (onboarding,
+    its unused temporary password deleted), promoted, or disabled.
 
     A member of the onboarding group is onboarding or ready, even when a promotion was interrupted after the
     current-users policy was attached: it is promoted only once it has left the onboarding group.
     """
     if not observed.exists:
         return ABSENT
+    tags = dict(observed.tags)
+    if DISABLED_TAG in tags:
+        return DISABLED
     if regime.onboarding_group in observed.groups:
-        return READY if observed.mfa_devices else ONBOARDING
+        if observed.mfa_devices:
+            return READY
+        return EXPIRED if EXPIRED_TAG in tags and not observed.has_login_profile else ONBOARDING
     if regime.current_users_policy in observed.policies or regime.current_users_policy in observed.group_policies:
         return PROMOTED
     return UNMANAGED
+
+
+def needs_group_policies(observed: Observed, regime: Regime) -> bool:
+    """Whether the policies attached to the user's groups decide its stage: the current-users policy may reach a
+    user outside the onboarding group through another group, which makes it promoted, not outside the regime."""
+    return stage(observed, regime) == UNMANAGED and bool(observed.groups)
+
+
+def account_reads(state: str) -> frozenset[str]:
+    """The account-level facts a run for the requested state must read, besides the guards."""
+    return frozenset({PASSWORD_POLICY}) if state == ONBOARDING else frozenset({GRANTS})
+
+
+def sets_password(steps: t.Sequence[Step]) -> bool:
+    """Whether the steps give the user a console password (a new one, or a reset)."""
+    return any(step.action in (CREATE_LOGIN_PROFILE, UPDATE_LOGIN_PROFILE) for step in steps)
+
+
+def path_note(path: str) -> str | None:
+    """Why a user at this path cannot register an MFA device under the official policies, or None."""
+    if path == "/":
+        return None
+    return (
+        f"is at path {path}: the official MFA policies grant their self-service actions on user/${{aws:username}}, "
+        "which matches only users at path /, so this user cannot register an MFA device unless the policies' "
+        "base document also names user/*/${aws:username}"
+    )
+
+
+def promotion_target_problem(group: str, regime_group: str) -> str | None:
+    """Why a group may not be granted at promotion, or None."""
+    if group == regime_group:
+        return f"{group} is the onboarding group; promotion removes the user from it"
+    return None
 
 
 def _tag_steps(current: dict[str, str], desired: dict[str, str] | None, purge: bool) -> list[Step]:
@@ -100,25 +161,29 @@ def plan_onboarding(
     tags: dict[str, str] | None = None,
     purge_tags: bool = False,
     reset_password: bool = False,
-) -> tuple[list[Step], list[str]]:
-    """Steps that put the user into the onboarding state, and warnings. The guard always comes first.
+    *,
+    name: str | None = None,
+) -> Plan:
+    """Steps that put the user into the onboarding state. The guard always comes first.
 
     reset_password issues a fresh temporary password to a user that has one but no MFA device yet (for a
     handover that failed); a user that has registered MFA has signed in already and keeps its password.
     """
     current = stage(observed, regime)
     if current == ABSENT:
-        return [Step(CREATE_USER, dict(tags or {})), Step(ADD_TO_GROUP, regime.onboarding_group),
-                Step(CREATE_LOGIN_PROFILE)], []  # fmt: skip
+        return Plan([Step(CREATE_USER, dict(tags or {})), Step(ADD_TO_GROUP, regime.onboarding_group),
+                     Step(CREATE_LOGIN_PROFILE)], [])  # fmt: skip
     if current == PROMOTED:
-        return [], ["is already promoted; onboarding changes nothing (no demotion)"]
-    warnings = []
+        return Plan([], ["is already promoted; onboarding changes nothing (no demotion)"])
+    if current == DISABLED:
+        return refused_as_disabled(observed, "onboarded", name)
+    notes = []
     steps = []
     if current == UNMANAGED:
         steps.append(Step(ADD_TO_GROUP, regime.onboarding_group))
         others = [p for p in observed.policies if p != regime.current_users_policy] + list(observed.groups)
         if others:
-            warnings.append(
+            notes.append(
                 f"existed outside the onboarding regime and keeps {', '.join(sorted(others))}; without MFA the "
                 "onboarding group's policy denies what they grant, but they were not removed"
             )
@@ -127,20 +192,22 @@ def plan_onboarding(
     if not observed.has_login_profile:
         steps.append(Step(CREATE_LOGIN_PROFILE))
     elif reset_password and observed.mfa_devices:
-        warnings.append("has registered an MFA device, so it has signed in already; its password was not reset")
+        notes.append("has registered an MFA device, so it has signed in already; its password was not reset")
     elif reset_password:
         steps.append(Step(UPDATE_LOGIN_PROFILE))
-    return steps, warnings
+    return Plan(steps, notes)
 
 
 def plan_promotion(
     name: str, observed: Observed, regime: Regime, groups: t.Sequence[str] = (), policies: t.Sequence[str] = ()
-) -> list[Step]:
+) -> Plan:
     """Steps that promote a user with MFA: guard, then permissions, then leaving the onboarding group."""
     if not observed.exists:
-        raise Refused(f"user {name} does not exist; onboard it first")
+        return refused(f"user {name} does not exist; onboard it first")
+    if stage(observed, regime) == DISABLED:
+        return refused_as_disabled(observed, "promoted", name)
     if not observed.mfa_devices:
-        raise Refused(
+        return refused(
             f"user {name} has no MFA device registered (ListMFADevices returned none); it stays in "
             f"{regime.onboarding_group} until its owner signs in and registers one"
         )
@@ -153,39 +220,13 @@ def plan_promotion(
             steps.append(Step(ADD_TO_GROUP, group))
     if regime.onboarding_group in observed.groups:
         steps.append(Step(REMOVE_FROM_GROUP, regime.onboarding_group))
-    return steps
+    return Plan(steps, [])
 
 
-def apply_steps(observed: Observed, steps: t.Sequence[Step]) -> Observed:
-    """The state the steps lead to (for check mode, diff and the result, without reading IAM again)."""
-    groups = list(observed.groups)
-    policies = list(observed.policies)
-    tags = dict(observed.tags)
-    exists, has_login_profile = observed.exists, observed.has_login_profile
-    for step in steps:
-        if step.action == CREATE_USER:
-            exists = True
-            tags.update(step.target or {})
-        elif step.action == ADD_TO_GROUP and step.target not in groups:
-            groups.append(step.target)
-        elif step.action == REMOVE_FROM_GROUP and step.target in groups:
-            groups.remove(step.target)
-        elif step.action == ATTACH_POLICY and step.target not in policies:
-            policies.append(step.target)
-        elif step.action == CREATE_LOGIN_PROFILE:
-            has_login_profile = True
-        elif step.action == TAG_USER:
-            tags.update(step.target)
-        elif step.action == UNTAG_USER:
-            for key in step.target:
-                tags.pop(key, None)
-    return observed._replace(
-        exists=exists,
-        groups=tuple(groups),
-        policies=tuple(policies),
-        has_login_profile=has_login_profile,
-        tags=tuple(sorted(tags.items())),
-    )
+def refused_as_disabled(observed: Observed, verb: str, name: str | None = None) -> Plan:
+    since = dict(observed.tags).get(DISABLED_TAG) or "an earlier run"
+    who = f"user {name}" if name else "the user"
+    return refused(f"{who} was disabled ({DISABLED_TAG}: {since}); a disabled user is not {verb} again")
 
 
 def guarded(observed: Observed, regime: Regime, group_policies: dict[str, t.Sequence[str]] | None = None) -> bool:
@@ -207,8 +248,8 @@ _SIGNIN_DOMAINS = {
 
 def account_of(arn: str) -> tuple[str, str]:
     """(partition, account id) from any IAM ARN of the account."""
-    parts = arn.split(":")
-    return parts[1], parts[4]
+    parsed = parse_aws_arn(arn) or {}
+    return str(parsed.get("partition")), str(parsed.get("account_id"))
 
 
 def console_url(partition: str, account_id: str) -> str:

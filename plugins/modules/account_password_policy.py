@@ -71,8 +71,16 @@ options:
 seealso:
   - module: mfa_onboarding.iam.mfa_onboarding_policy
   - module: amazon.aws.iam_password_policy
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
 extends_documentation_fragment:
-  - mfa_onboarding.iam.attributes
+  - mfa_onboarding.iam._attributes
+  - mfa_onboarding.iam._attributes.action_group
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

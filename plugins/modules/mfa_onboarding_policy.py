@@ -96,8 +96,16 @@ notes:
 seealso:
   - module: mfa_onboarding.iam.account_password_policy
   - module: amazon.aws.iam_managed_policy
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
 extends_documentation_fragment:
-  - mfa_onboarding.iam.attributes
+  - mfa_onboarding.iam._attributes
+  - mfa_onboarding.iam._attributes.action_group
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

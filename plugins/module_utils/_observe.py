@@ -1,0 +1,205 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Reading IAM into plain values: one user (UserRecord), and the account-level facts a run of iam_onboard_user
+needs (Account). The reads go through the boto3 layer (_iam.py); nothing here decides: the core (_lifecycle.py)
+says what a state means and what else must be read.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import typing as t
+
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _iam
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password_policy import from_api
+
+
+class MfaDevice(t.NamedTuple):
+    serial_number: str
+    enable_date: datetime.datetime | None = None
+
+
+class AccessKey(t.NamedTuple):
+    access_key_id: str
+    status: str
+    create_date: datetime.datetime | None = None
+    last_used: datetime.datetime | None = None
+
+
+class UserRecord(t.NamedTuple):
+    """What IAM holds for one user, as plain values. A field that was not read is None."""
+
+    name: str
+    exists: bool
+    arn: str | None = None
+    user_id: str | None = None
+    path: str | None = None
+    create_date: datetime.datetime | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    groups: tuple[str, ...] | None = None
+    managed_policies: tuple[str, ...] | None = None
+    inline_policies: tuple[str, ...] | None = None
+    console_password: bool | None = None
+    password_created: datetime.datetime | None = None
+    password_reset_required: bool | None = None
+    password_last_used: datetime.datetime | None = None
+    mfa_devices: tuple[MfaDevice, ...] | None = None
+    access_keys: tuple[AccessKey, ...] | None = None
+
+
+def tag_pairs(tags: list[dict[str, str]] | None) -> tuple[tuple[str, str], ...]:
+    """IAM's tag list as sorted (key, value) pairs."""
+    return tuple(sorted(boto3_tag_list_to_ansible_dict(tags or []).items()))
+
+
+def user_fields(user: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The UserRecord fields of a GetUser, ListUsers or GetAccountAuthorizationDetails user item."""
+    return {
+        "name": user["UserName"],
+        "exists": True,
+        "arn": user.get("Arn"),
+        "user_id": user.get("UserId"),
+        "path": user.get("Path"),
+        "create_date": user.get("CreateDate"),
+        "tags": tag_pairs(user.get("Tags")),
+        "password_last_used": user.get("PasswordLastUsed"),
+    }
+
+
+def login_profile_fields(profile: dict[str, t.Any] | None) -> dict[str, t.Any]:
+    """The UserRecord fields of a GetLoginProfile result (None: the user has no console password)."""
+    if profile is None:
+        return {"console_password": False, "password_created": None, "password_reset_required": None}
+    return {
+        "console_password": True,
+        "password_created": profile.get("CreateDate"),
+        "password_reset_required": bool(profile.get("PasswordResetRequired")),
+    }
+
+
+def read_mfa_devices(client: t.Any, name: str) -> tuple[MfaDevice, ...]:
+    """Every MFA device of the user, of any kind (virtual, FIDO, hardware)."""
+    return tuple(MfaDevice(d["SerialNumber"], d.get("EnableDate")) for d in _iam.list_mfa_devices(client, name))
+
+
+def read_access_keys(client: t.Any, name: str, last_used: bool = False) -> tuple[AccessKey, ...]:
+    """The user's access keys; with last_used, when each was last used (one more call per key)."""
+    keys = []
+    for key in _iam.list_access_keys(client, name):
+        used = _iam.get_access_key_last_used(client, key["AccessKeyId"]) if last_used else None
+        keys.append(AccessKey(key["AccessKeyId"], key["Status"], key.get("CreateDate"), used))
+    return tuple(keys)
+
+
+def read_user(client: t.Any, name: str, *, inline: bool = False, access_keys: bool = False) -> UserRecord:
+    """One user, read live: GetUser, GetLoginProfile, ListMFADevices, ListGroupsForUser,
+    ListAttachedUserPolicies (in that order), and, when asked, its inline policies and access keys."""
+    user = _iam.get_user(client, name)
+    if user is None:
+        return UserRecord(name, exists=False)
+    fields = user_fields(user)
+    fields.update(login_profile_fields(_iam.get_login_profile(client, name)))
+    fields["mfa_devices"] = read_mfa_devices(client, name)
+    fields["groups"] = tuple(_iam.list_groups_for_user(client, name))
+    fields["managed_policies"] = tuple(_iam.list_attached_user_policies(client, name))
+    if inline:
+        fields["inline_policies"] = tuple(_iam.list_user_policies(client, name))
+    if access_keys:
+        fields["access_keys"] = read_access_keys(client, name, last_used=True)
+    return UserRecord(**fields)
+
+
+def observed(record: UserRecord, group_policies: t.Iterable[str] = ()) -> lc.Observed:
+    """The core's view of a user record."""
+    if not record.exists:
+        return lc.Observed(exists=False)
+    return lc.Observed(
+        exists=True,
+        groups=record.groups or (),
+        policies=record.managed_policies or (),
+        has_login_profile=bool(record.console_password),
+        mfa_devices=tuple(d.serial_number for d in record.mfa_devices or ()),
+        tags=record.tags,
+        group_policies=tuple(sorted(set(group_policies))),
+    )
+
+
+class AccountError(Exception):
+    """The account cannot be worked on (a guard or a grant does not exist): nothing was changed for anyone."""
+
+
+class Account:
+    """The account-level facts of one run of iam_onboard_user, read once: the guards (the onboarding group and the
+    current-users policy), the password policy (for a state that sets passwords), and the policies attached to
+    groups (read on demand, shared between the run's threads)."""
+
+    def __init__(self, client: t.Any, onboarding_group: str, current_users_policy: str, state: str) -> None:
+        group = _iam.get_group(client, onboarding_group)
+        if group is None:
+            raise AccountError(
+                f"onboarding_group: the group {onboarding_group} does not exist; run the "
+                "mfa_onboarding.iam.bootstrap role first"
+            )
+        self.partition, self.account_id = lc.account_of(group["Arn"])
+        self.console_url = lc.console_url(self.partition, self.account_id)
+        current = lc.policy_arn_candidates(current_users_policy, self.partition, self.account_id)[0]
+        # Needed in both states: without it a promoted user would look like one outside the regime.
+        if _iam.get_policy(client, current) is None:
+            raise AccountError(
+                f"current_users_policy: {current} does not exist; run the mfa_onboarding.iam.bootstrap role first, "
+                "or give the policy's ARN if it has a path"
+            )
+        self.regime = lc.Regime(onboarding_group, current)
+        self.password_settings = None
+        if lc.PASSWORD_POLICY in lc.account_reads(state):
+            self.password_settings = from_api(_iam.get_account_password_policy(client))
+        self._group_policies: dict[str, tuple[str, ...]] = {}
+        self._lock = threading.Lock()
+
+    def resolve_grants(self, client: t.Any, groups: t.Sequence[str], references: t.Sequence[str]) -> dict[str, str]:
+        """{policy reference: ARN}, after checking that every group and policy exists; raises AccountError naming
+        all that do not, before anything is written."""
+        resolved: dict[str, str] = {}
+        missing_policies = []
+        missing_groups = [g for g in groups if _iam.get_group(client, g) is None]
+        for reference in references:
+            for arn in lc.policy_arn_candidates(reference, self.partition, self.account_id):
+                if _iam.get_policy(client, arn) is not None:
+                    resolved[reference] = arn
+                    break
+            else:
+                missing_policies.append(reference)
+        problems = []
+        if missing_groups:
+            problems.append(f"groups not found: {', '.join(missing_groups)}")
+        if missing_policies:
+            problems.append(f"managed policies not found: {', '.join(missing_policies)}")
+        if problems:
+            raise AccountError("; ".join(problems) + "; nothing was changed")
+        return resolved
+
+    def group_policies(self, client: t.Any, group: str) -> tuple[str, ...]:
+        """ARNs attached to a group, read once per run (threads share the cache)."""
+        with self._lock:
+            if group in self._group_policies:
+                return self._group_policies[group]
+        arns = tuple(_iam.list_attached_group_policies(client, group))
+        with self._lock:
+            self._group_policies[group] = arns
+        return arns
+
+
+def observe_user(client: t.Any, name: str, account: Account) -> tuple[UserRecord, lc.Observed]:
+    """One user for iam_onboard_user: its record, and the core's view of it, with the policies of its groups
+    when the core says they decide its stage."""
+    record = read_user(client, name)
+    view = observed(record)
+    if lc.needs_group_policies(view, account.regime):
+        via_groups = [arn for group in view.groups for arn in account.group_policies(client, group)]
+        view = observed(record, via_groups)
+    return record, view

@@ -1,0 +1,193 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The write steps of the lifecycle: one table, one row per kind of step.
+
+A row says, for one kind (named after the IAM action it makes):
+
+- call:   how the shell makes it, through the boto3 layer (_iam.py);
+- effect: what it does to the observed state of the user (pure; check mode, diff and results use it);
+- label:  how it is shown in `actions` and in error messages.
+
+A planner (_lifecycle.py) returns Steps; `execute` runs them in order and stops at the first failure. A new kind
+of step is a new row here and nothing else.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _iam
+
+CREATE_USER = "CreateUser"
+ADD_TO_GROUP = "AddUserToGroup"
+CREATE_LOGIN_PROFILE = "CreateLoginProfile"
+UPDATE_LOGIN_PROFILE = "UpdateLoginProfile"
+ATTACH_POLICY = "AttachUserPolicy"
+REMOVE_FROM_GROUP = "RemoveUserFromGroup"
+TAG_USER = "TagUser"
+UNTAG_USER = "UntagUser"
+
+
+class Step(t.NamedTuple):
+    """One write call. target is a group name, a policy ARN, a tag dict or a list of tag keys (see TABLE)."""
+
+    action: str
+    target: t.Any = None
+
+
+class Context(t.NamedTuple):
+    """What the calls of one user need beyond their steps."""
+
+    path: str
+    new_password: t.Callable[[], str]
+    password_reset_required: bool
+
+
+class Outcome:
+    """What the calls of one user produced: the new user, the new login profile, the password that was set."""
+
+    def __init__(self) -> None:
+        self.user: dict[str, t.Any] | None = None
+        self.login_profile: dict[str, t.Any] | None = None
+        self.password: str | None = None
+
+
+Call = t.Callable[[t.Any, str, t.Any, Context, Outcome], None]
+
+
+class Kind(t.NamedTuple):
+    call: Call
+    effect: t.Callable[[t.Any, t.Any], t.Any]
+    label: t.Callable[[str, t.Any], str]
+
+
+# Calls: (client, user name, target, context, outcome).
+
+
+def _create_user(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    tags = ansible_dict_to_boto3_tag_list(target or {})
+    outcome.user = _iam.create_user(client, name, context.path, tags)
+
+
+def _add_to_group(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.add_user_to_group(client, name, target)
+
+
+def _remove_from_group(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.remove_user_from_group(client, name, target)
+
+
+def _attach_policy(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.attach_user_policy(client, name, target)
+
+
+def _create_login_profile(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    password = context.new_password()
+    outcome.login_profile = _iam.create_login_profile(client, name, password, context.password_reset_required)
+    outcome.password = password
+
+
+def _update_login_profile(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    password = context.new_password()
+    _iam.update_login_profile(client, name, password, context.password_reset_required)
+    outcome.password = password
+
+
+def _tag_user(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.tag_user(client, name, ansible_dict_to_boto3_tag_list(target))
+
+
+def _untag_user(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.untag_user(client, name, list(target))
+
+
+# Effects on the observed state (a _lifecycle.Observed): pure, the input is never modified.
+
+
+def _with_tags(observed: t.Any, tags: dict[str, str]) -> t.Any:
+    return observed._replace(tags=tuple(sorted(tags.items())))
+
+
+def _created(observed: t.Any, target: t.Any) -> t.Any:
+    return _with_tags(observed._replace(exists=True), dict(observed.tags, **(target or {})))
+
+
+def _joined(observed: t.Any, group: str) -> t.Any:
+    return observed if group in observed.groups else observed._replace(groups=(*observed.groups, group))
+
+
+def _left(observed: t.Any, group: str) -> t.Any:
+    return observed._replace(groups=tuple(g for g in observed.groups if g != group))
+
+
+def _attached(observed: t.Any, arn: str) -> t.Any:
+    return observed if arn in observed.policies else observed._replace(policies=(*observed.policies, arn))
+
+
+def _has_password(observed: t.Any, target: t.Any) -> t.Any:
+    return observed._replace(has_login_profile=True)
+
+
+def _unchanged(observed: t.Any, target: t.Any) -> t.Any:
+    return observed
+
+
+def _tagged(observed: t.Any, tags: dict[str, str]) -> t.Any:
+    return _with_tags(observed, dict(observed.tags, **tags))
+
+
+def _untagged(observed: t.Any, keys: t.Sequence[str]) -> t.Any:
+    return _with_tags(observed, {k: v for k, v in observed.tags if k not in keys})
+
+
+# Labels.
+
+
+def _bare(action: str, target: t.Any) -> str:
+    return action
+
+
+def _named(action: str, target: t.Any) -> str:
+    return f"{action} {target}"
+
+
+def _keys(action: str, target: t.Any) -> str:
+    """The tag keys a step sets (sorted) or removes (as planned); the bare action when there are none."""
+    keys = sorted(target) if isinstance(target, dict) else list(target or ())
+    return f"{action} {', '.join(keys)}" if keys else action
+
+
+TABLE: dict[str, Kind] = {
+    CREATE_USER: Kind(_create_user, _created, _keys),
+    ADD_TO_GROUP: Kind(_add_to_group, _joined, _named),
+    REMOVE_FROM_GROUP: Kind(_remove_from_group, _left, _named),
+    ATTACH_POLICY: Kind(_attach_policy, _attached, _named),
+    CREATE_LOGIN_PROFILE: Kind(_create_login_profile, _has_password, _bare),
+    UPDATE_LOGIN_PROFILE: Kind(_update_login_profile, _unchanged, _bare),
+    TAG_USER: Kind(_tag_user, _tagged, _keys),
+    UNTAG_USER: Kind(_untag_user, _untagged, _keys),
+}
+
+
+def apply_steps(observed: t.Any, steps: t.Sequence[Step]) -> t.Any:
+    """The state the steps lead to (for check mode, diff and the result, without reading IAM again)."""
+    for step in steps:
+        observed = TABLE[step.action].effect(observed, step.target)
+    return _with_tags(observed, dict(observed.tags))
+
+
+def label(step: Step) -> str:
+    return TABLE[step.action].label(step.action, step.target)
+
+
+def execute(client: t.Any, name: str, steps: t.Sequence[Step], context: Context, done: list[Step]) -> Outcome:
+    """Make the steps' calls in order and stop at the first failure (its exception propagates); `done` collects
+    the steps that succeeded, so that a caller can tell what a failed run left behind."""
+    outcome = Outcome()
+    for step in steps:
+        TABLE[step.action].call(client, name, step.target, context, outcome)
+        done.append(step)
+    return outcome
