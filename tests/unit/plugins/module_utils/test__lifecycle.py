@@ -6,15 +6,16 @@ over every prefix of every plan (a run killed after any call)."""
 
 from __future__ import annotations
 
-import contextlib
 import typing as t
 
 import pytest
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Observed
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Plan
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Regime
-from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Step
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import Step
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import apply_steps
 
 ACCOUNT = "123456789012"
 GROUP = "NotYetLoginUsers"
@@ -68,7 +69,7 @@ def violations(start: Observed, steps: t.Sequence[Step], from_prefix: int = 0) -
     """The prefix lengths after which the user holds a console password without an MFA guard."""
     found = []
     for length in range(from_prefix, len(steps) + 1):
-        state = lc.apply_steps(start, steps[:length])
+        state = apply_steps(start, steps[:length])
         if state.has_login_profile and not (lc.guarded(state, REGIME) and covered(state)):
             found.append(length)
     return found
@@ -82,8 +83,9 @@ def plans(name: str) -> list[tuple[str, list[Step]]]:
         ("onboarding", lc.plan_onboarding(start, REGIME)[0]),
         ("onboarding+tags", lc.plan_onboarding(start, REGIME, {"team": "data"}, purge_tags=True)[0]),
     ]
-    with contextlib.suppress(lc.Refused):
-        found.append(("promotion", lc.plan_promotion("alice", start, REGIME, **PROMOTION_REQUEST)))
+    promotion = lc.plan_promotion("alice", start, REGIME, **PROMOTION_REQUEST)
+    if promotion.refusal is None:
+        found.append(("promotion", promotion.steps))
     return found
 
 
@@ -133,7 +135,7 @@ def test_stage_onboarding_group_is_the_regimes() -> None:
 
 
 def test_plan_onboarding_absent_creates_guards_then_password() -> None:
-    steps, warnings = lc.plan_onboarding(ABSENT, REGIME, {"team": "data"})
+    steps, warnings, _refusal = lc.plan_onboarding(ABSENT, REGIME, {"team": "data"})
     assert steps == [
         Step("CreateUser", {"team": "data"}),
         Step("AddUserToGroup", GROUP),
@@ -143,33 +145,33 @@ def test_plan_onboarding_absent_creates_guards_then_password() -> None:
 
 
 def test_plan_onboarding_absent_without_tags_creates_an_untagged_user() -> None:
-    steps, _warnings = lc.plan_onboarding(ABSENT, REGIME)
+    steps, _warnings, _refusal = lc.plan_onboarding(ABSENT, REGIME)
     assert steps == [Step("CreateUser", {}), Step("AddUserToGroup", GROUP), Step("CreateLoginProfile")]
 
 
 @pytest.mark.parametrize("name", ["onboarding", "ready", "interrupted", "interrupted_no_mfa"])
 def test_plan_onboarding_is_a_no_op_in_the_onboarding_group(name: str) -> None:
-    assert lc.plan_onboarding(STATES[name], REGIME) == ([], [])
+    assert lc.plan_onboarding(STATES[name], REGIME) == Plan([], [])
 
 
 def test_plan_onboarding_in_group_without_password_adds_only_the_password() -> None:
-    assert lc.plan_onboarding(ONBOARDING_NO_PASSWORD, REGIME) == ([Step("CreateLoginProfile")], [])
+    assert lc.plan_onboarding(ONBOARDING_NO_PASSWORD, REGIME) == Plan([Step("CreateLoginProfile")], [])
 
 
 def test_plan_onboarding_adopts_unmanaged_user_without_password_guard_first() -> None:
-    steps, warnings = lc.plan_onboarding(UNMANAGED, REGIME)
+    steps, warnings, _refusal = lc.plan_onboarding(UNMANAGED, REGIME)
     assert steps == [Step("AddUserToGroup", GROUP), Step("CreateLoginProfile")]
     assert warnings == []
 
 
 def test_plan_onboarding_adopts_unmanaged_user_with_password_and_keeps_it() -> None:
-    steps, warnings = lc.plan_onboarding(UNMANAGED_PASSWORD, REGIME)
+    steps, warnings, _refusal = lc.plan_onboarding(UNMANAGED_PASSWORD, REGIME)
     assert steps == [Step("AddUserToGroup", GROUP)]
     assert warnings == []
 
 
 def test_plan_onboarding_adopting_a_user_with_permissions_warns_naming_them() -> None:
-    steps, warnings = lc.plan_onboarding(UNMANAGED_PERMISSIONS, REGIME)
+    steps, warnings, _refusal = lc.plan_onboarding(UNMANAGED_PERMISSIONS, REGIME)
     assert steps == [Step("AddUserToGroup", GROUP)]
     assert len(warnings) == 1
     assert "Admins" in warnings[0]
@@ -177,7 +179,7 @@ def test_plan_onboarding_adopting_a_user_with_permissions_warns_naming_them() ->
 
 
 def test_plan_onboarding_never_demotes_a_promoted_user() -> None:
-    steps, warnings = lc.plan_onboarding(PROMOTED, REGIME, {"team": "data"}, purge_tags=True)
+    steps, warnings, _refusal = lc.plan_onboarding(PROMOTED, REGIME, {"team": "data"}, purge_tags=True)
     assert steps == []
     assert len(warnings) == 1
     assert "promoted" in warnings[0]
@@ -186,17 +188,17 @@ def test_plan_onboarding_never_demotes_a_promoted_user() -> None:
 
 def test_plan_onboarding_adds_and_changes_tags_without_purging() -> None:
     start = ONBOARDING._replace(tags=(("a", "1"), ("b", "2"), ("keep", "x")))
-    steps, _warnings = lc.plan_onboarding(start, REGIME, {"a": "1", "b": "3", "c": "4"})
+    steps, _warnings, _refusal = lc.plan_onboarding(start, REGIME, {"a": "1", "b": "3", "c": "4"})
     assert steps == [Step("TagUser", {"b": "3", "c": "4"})]
-    assert dict(lc.apply_steps(start, steps).tags) == {"a": "1", "b": "3", "c": "4", "keep": "x"}
+    assert dict(apply_steps(start, steps).tags) == {"a": "1", "b": "3", "c": "4", "keep": "x"}
 
 
 def test_plan_onboarding_purges_tags_only_when_asked() -> None:
     start = ONBOARDING._replace(tags=(("a", "1"), ("b", "2"), ("c", "3")))
     assert lc.plan_onboarding(start, REGIME, {"a": "1"})[0] == []
-    steps, _warnings = lc.plan_onboarding(start, REGIME, {"a": "1"}, purge_tags=True)
+    steps, _warnings, _refusal = lc.plan_onboarding(start, REGIME, {"a": "1"}, purge_tags=True)
     assert steps == [Step("UntagUser", ["b", "c"])]
-    assert dict(lc.apply_steps(start, steps).tags) == {"a": "1"}
+    assert dict(apply_steps(start, steps).tags) == {"a": "1"}
 
 
 def test_plan_onboarding_without_tags_option_leaves_tags_even_with_purge() -> None:
@@ -206,7 +208,7 @@ def test_plan_onboarding_without_tags_option_leaves_tags_even_with_purge() -> No
 
 def test_plan_onboarding_adoption_orders_guard_tags_password() -> None:
     start = UNMANAGED._replace(tags=(("old", "1"),))
-    steps, _warnings = lc.plan_onboarding(start, REGIME, {"team": "data"}, purge_tags=True)
+    steps, _warnings, _refusal = lc.plan_onboarding(start, REGIME, {"team": "data"}, purge_tags=True)
     assert steps == [
         Step("AddUserToGroup", GROUP),
         Step("TagUser", {"team": "data"}),
@@ -220,7 +222,7 @@ def test_plan_onboarding_adoption_orders_guard_tags_password() -> None:
 @pytest.mark.parametrize("purge", [False, True])
 def test_plan_onboarding_creates_the_password_last(name: str, tags: dict[str, str] | None, purge: bool) -> None:
     start = STATES[name]._replace(tags=(("old", "1"), ("team", "ops")))
-    steps, _warnings = lc.plan_onboarding(start, REGIME, tags, purge)
+    steps, _warnings, _refusal = lc.plan_onboarding(start, REGIME, tags, purge)
     if start.has_login_profile or lc.stage(start, REGIME) == "promoted":
         assert Step("CreateLoginProfile") not in steps
     else:
@@ -232,21 +234,21 @@ def test_plan_onboarding_creates_the_password_last(name: str, tags: dict[str, st
 
 
 def test_plan_promotion_refuses_a_user_without_mfa_naming_user_and_mfa() -> None:
-    with pytest.raises(lc.Refused) as refused:
-        lc.plan_promotion("alice", ONBOARDING, REGIME, **PROMOTION_REQUEST)
-    assert "alice" in str(refused.value)
-    assert "MFA" in str(refused.value)
+    plan = lc.plan_promotion("alice", ONBOARDING, REGIME, **PROMOTION_REQUEST)
+    assert plan.steps == []
+    assert "alice" in str(plan.refusal)
+    assert "MFA" in str(plan.refusal)
 
 
 def test_plan_promotion_refuses_an_absent_user() -> None:
-    with pytest.raises(lc.Refused) as refused:
-        lc.plan_promotion("alice", ABSENT, REGIME, **PROMOTION_REQUEST)
-    assert "alice" in str(refused.value)
-    assert "does not exist" in str(refused.value)
+    plan = lc.plan_promotion("alice", ABSENT, REGIME, **PROMOTION_REQUEST)
+    assert plan.steps == []
+    assert "alice" in str(plan.refusal)
+    assert "does not exist" in str(plan.refusal)
 
 
 def test_plan_promotion_of_a_ready_user_guards_grants_then_leaves_the_group() -> None:
-    steps = lc.plan_promotion("alice", READY, REGIME, **PROMOTION_REQUEST)
+    steps = lc.plan_promotion("alice", READY, REGIME, **PROMOTION_REQUEST).steps
     assert steps == [
         Step("AttachUserPolicy", CURRENT),
         Step("AttachUserPolicy", APP),
@@ -255,31 +257,31 @@ def test_plan_promotion_of_a_ready_user_guards_grants_then_leaves_the_group() ->
         Step("AddUserToGroup", "Ops"),
         Step("RemoveUserFromGroup", GROUP),
     ]
-    after = lc.apply_steps(READY, steps)
+    after = apply_steps(READY, steps)
     assert lc.stage(after, REGIME) == "promoted"
     assert after.groups == ("Developers", "Ops")
     assert after.policies == (CURRENT, APP, READ_ONLY)
 
 
 def test_plan_promotion_without_requests_still_guards_before_leaving() -> None:
-    assert lc.plan_promotion("alice", READY, REGIME) == [
+    assert lc.plan_promotion("alice", READY, REGIME).steps == [
         Step("AttachUserPolicy", CURRENT),
         Step("RemoveUserFromGroup", GROUP),
     ]
 
 
 def test_plan_promotion_of_a_promoted_user_is_a_no_op() -> None:
-    assert lc.plan_promotion("alice", PROMOTED, REGIME, groups=["Developers"], policies=[CURRENT]) == []
+    assert lc.plan_promotion("alice", PROMOTED, REGIME, groups=["Developers"], policies=[CURRENT]).steps == []
 
 
 def test_plan_promotion_of_a_promoted_user_only_adds() -> None:
-    steps = lc.plan_promotion("alice", PROMOTED, REGIME, groups=["Developers", "Ops"], policies=[APP])
+    steps = lc.plan_promotion("alice", PROMOTED, REGIME, groups=["Developers", "Ops"], policies=[APP]).steps
     assert steps == [Step("AttachUserPolicy", APP), Step("AddUserToGroup", "Ops")]
 
 
 def test_plan_promotion_resumes_an_interrupted_promotion() -> None:
     half = INTERRUPTED._replace(policies=(CURRENT, APP))
-    steps = lc.plan_promotion("alice", half, REGIME, **PROMOTION_REQUEST)
+    steps = lc.plan_promotion("alice", half, REGIME, **PROMOTION_REQUEST).steps
     assert steps == [
         Step("AttachUserPolicy", READ_ONLY),
         Step("AddUserToGroup", "Developers"),
@@ -289,7 +291,9 @@ def test_plan_promotion_resumes_an_interrupted_promotion() -> None:
 
 
 def test_plan_promotion_does_not_double_duplicates() -> None:
-    steps = lc.plan_promotion("alice", READY, REGIME, groups=["Developers", "Developers"], policies=[APP, CURRENT, APP])
+    steps = lc.plan_promotion(
+        "alice", READY, REGIME, groups=["Developers", "Developers"], policies=[APP, CURRENT, APP]
+    ).steps
     assert steps == [
         Step("AttachUserPolicy", CURRENT),
         Step("AttachUserPolicy", APP),
@@ -299,7 +303,7 @@ def test_plan_promotion_does_not_double_duplicates() -> None:
 
 
 def test_plan_promotion_of_an_mfa_user_outside_the_regime_attaches_the_guard_first() -> None:
-    steps = lc.plan_promotion("alice", UNMANAGED_MFA, REGIME, groups=["Developers"], policies=[APP])
+    steps = lc.plan_promotion("alice", UNMANAGED_MFA, REGIME, groups=["Developers"], policies=[APP]).steps
     assert steps == [
         Step("AttachUserPolicy", CURRENT),
         Step("AttachUserPolicy", APP),
@@ -348,16 +352,16 @@ def test_invariant_1_check_catches_an_unguarded_adoption() -> None:
 def test_a_run_killed_after_any_call_converges_on_rerun(name: str) -> None:
     start = STATES[name]
     for label, steps in plans(name):
-        complete = lc.apply_steps(start, steps)
+        complete = apply_steps(start, steps)
         for length in range(len(steps) + 1):
-            killed = lc.apply_steps(start, steps[:length])
+            killed = apply_steps(start, steps[:length])
             if label == "promotion":
-                rest = lc.plan_promotion("alice", killed, REGIME, **PROMOTION_REQUEST)
+                rest = lc.plan_promotion("alice", killed, REGIME, **PROMOTION_REQUEST).steps
             else:
                 tags = {"team": "data"} if label == "onboarding+tags" else None
                 rest = lc.plan_onboarding(killed, REGIME, tags, purge_tags=tags is not None)[0]
             assert rest == steps[length:], (name, label, length)
-            resumed = lc.apply_steps(killed, rest)
+            resumed = apply_steps(killed, rest)
             assert (set(resumed.groups), set(resumed.policies)) == (set(complete.groups), set(complete.policies))
             assert (resumed.has_login_profile, dict(resumed.tags)) == (complete.has_login_profile, dict(complete.tags))
 
@@ -367,8 +371,9 @@ def test_a_run_killed_after_any_call_converges_on_rerun(name: str) -> None:
 
 @pytest.mark.parametrize("name", NO_MFA)
 def test_invariant_2_promotion_refuses_every_user_without_mfa(name: str) -> None:
-    with pytest.raises(lc.Refused):
-        lc.plan_promotion("alice", STATES[name], REGIME, **PROMOTION_REQUEST)
+    plan = lc.plan_promotion("alice", STATES[name], REGIME, **PROMOTION_REQUEST)
+    assert plan.refusal
+    assert plan.steps == []
 
 
 @pytest.mark.parametrize("name", NO_MFA)
@@ -377,7 +382,7 @@ def test_invariant_2_onboarding_grants_nothing_but_the_onboarding_group(name: st
     for tags, purge in [(None, False), ({"team": "data"}, True)]:
         steps = lc.plan_onboarding(start, REGIME, tags, purge)[0]
         for length in range(len(steps) + 1):
-            state = lc.apply_steps(start, steps[:length])
+            state = apply_steps(start, steps[:length])
             assert set(state.groups) - set(start.groups) <= {GROUP}
             assert set(state.policies) == set(start.policies)
             assert "Developers" not in state.groups
@@ -408,7 +413,7 @@ def test_guarded(observed: Observed, group_policies: dict[str, list[str]] | None
 
 def test_apply_steps_follows_each_action() -> None:
     start = Observed(True, groups=("A",), policies=(APP,), tags=(("k", "v"), ("x", "1")))
-    after = lc.apply_steps(
+    after = apply_steps(
         start,
         [
             Step("AddUserToGroup", "B"),
@@ -426,7 +431,7 @@ def test_apply_steps_follows_each_action() -> None:
 
 
 def test_apply_steps_create_user() -> None:
-    after = lc.apply_steps(ABSENT, [Step("CreateUser", {"team": "data"})])
+    after = apply_steps(ABSENT, [Step("CreateUser", {"team": "data"})])
     assert after == Observed(True, tags=(("team", "data"),))
 
 
@@ -527,35 +532,37 @@ def unguarded_resets(start: Observed, steps: t.Sequence[Step]) -> list[int]:
     """The indexes of UpdateLoginProfile steps that would be issued while the user is not covered by a guard."""
     found = []
     for index, step in enumerate(steps):
-        state = lc.apply_steps(start, steps[:index])
+        state = apply_steps(start, steps[:index])
         if step == UPDATE and not (lc.guarded(state, REGIME) and covered(state)):
             found.append(index)
     return found
 
 
 def test_reset_password_on_an_onboarding_user_updates_the_login_profile() -> None:
-    assert lc.plan_onboarding(ONBOARDING, REGIME, reset_password=True) == ([UPDATE], [])
+    assert lc.plan_onboarding(ONBOARDING, REGIME, reset_password=True) == Plan([UPDATE], [])
 
 
 def test_reset_password_is_off_by_default() -> None:
-    assert lc.plan_onboarding(ONBOARDING, REGIME) == ([], [])
-    assert lc.plan_onboarding(ONBOARDING, REGIME, reset_password=False) == ([], [])
+    assert lc.plan_onboarding(ONBOARDING, REGIME) == Plan([], [])
+    assert lc.plan_onboarding(ONBOARDING, REGIME, reset_password=False) == Plan([], [])
 
 
 def test_reset_password_comes_after_the_tag_steps() -> None:
     start = ONBOARDING._replace(tags=(("old", "1"), ("team", "ops")))
-    steps, warnings = lc.plan_onboarding(start, REGIME, {"team": "data"}, purge_tags=True, reset_password=True)
+    steps, warnings, _refusal = lc.plan_onboarding(
+        start, REGIME, {"team": "data"}, purge_tags=True, reset_password=True
+    )
     assert steps == [Step("TagUser", {"team": "data"}), Step("UntagUser", ["old"]), UPDATE]
     assert warnings == []
 
 
 def test_reset_password_on_an_interrupted_promotion_without_mfa_updates_the_login_profile() -> None:
-    assert lc.plan_onboarding(INTERRUPTED_NO_MFA, REGIME, reset_password=True) == ([UPDATE], [])
+    assert lc.plan_onboarding(INTERRUPTED_NO_MFA, REGIME, reset_password=True) == Plan([UPDATE], [])
 
 
 @pytest.mark.parametrize("name", ["ready", "interrupted"])
 def test_reset_password_of_a_user_with_mfa_changes_nothing_and_warns(name: str) -> None:
-    steps, warnings = lc.plan_onboarding(STATES[name], REGIME, reset_password=True)
+    steps, warnings, _refusal = lc.plan_onboarding(STATES[name], REGIME, reset_password=True)
     assert steps == []
     assert warnings == [SIGNED_IN]
     assert "signed in already" in warnings[0]
@@ -563,33 +570,37 @@ def test_reset_password_of_a_user_with_mfa_changes_nothing_and_warns(name: str) 
 
 def test_reset_password_of_a_ready_user_still_applies_tags_but_not_the_reset() -> None:
     start = READY._replace(tags=(("team", "ops"),))
-    steps, warnings = lc.plan_onboarding(start, REGIME, {"team": "data"}, reset_password=True)
+    steps, warnings, _refusal = lc.plan_onboarding(start, REGIME, {"team": "data"}, reset_password=True)
     assert steps == [Step("TagUser", {"team": "data"})]
     assert warnings == [SIGNED_IN]
 
 
 def test_reset_password_of_an_absent_user_is_the_usual_onboarding() -> None:
-    steps, warnings = lc.plan_onboarding(ABSENT, REGIME, {"team": "data"}, reset_password=True)
+    steps, warnings, _refusal = lc.plan_onboarding(ABSENT, REGIME, {"team": "data"}, reset_password=True)
     assert steps == [Step("CreateUser", {"team": "data"}), Step("AddUserToGroup", GROUP), Step("CreateLoginProfile")]
     assert UPDATE not in steps
     assert warnings == []
 
 
 def test_reset_password_of_a_user_without_a_password_only_creates_one() -> None:
-    assert lc.plan_onboarding(ONBOARDING_NO_PASSWORD, REGIME, reset_password=True) == ([Step("CreateLoginProfile")], [])
-    steps, _warnings = lc.plan_onboarding(UNMANAGED, REGIME, reset_password=True)
+    assert lc.plan_onboarding(ONBOARDING_NO_PASSWORD, REGIME, reset_password=True) == Plan(
+        [Step("CreateLoginProfile")], []
+    )
+    steps, _warnings, _refusal = lc.plan_onboarding(UNMANAGED, REGIME, reset_password=True)
     assert steps == [Step("AddUserToGroup", GROUP), Step("CreateLoginProfile")]
 
 
 def test_reset_password_of_a_promoted_user_changes_nothing() -> None:
-    steps, warnings = lc.plan_onboarding(PROMOTED, REGIME, {"team": "data"}, purge_tags=True, reset_password=True)
+    steps, warnings, _refusal = lc.plan_onboarding(
+        PROMOTED, REGIME, {"team": "data"}, purge_tags=True, reset_password=True
+    )
     assert steps == []
     assert len(warnings) == 1
     assert "promoted" in warnings[0]
 
 
 def test_reset_password_of_an_unmanaged_user_guards_before_the_reset() -> None:
-    steps, warnings = lc.plan_onboarding(UNMANAGED_PASSWORD, REGIME, reset_password=True)
+    steps, warnings, _refusal = lc.plan_onboarding(UNMANAGED_PASSWORD, REGIME, reset_password=True)
     assert steps == [Step("AddUserToGroup", GROUP), UPDATE]
     assert warnings == []
     assert steps.index(Step("AddUserToGroup", GROUP)) < steps.index(UPDATE)
@@ -597,7 +608,9 @@ def test_reset_password_of_an_unmanaged_user_guards_before_the_reset() -> None:
 
 def test_reset_password_of_an_unmanaged_user_orders_guard_tags_reset() -> None:
     start = UNMANAGED_PERMISSIONS._replace(tags=(("old", "1"),))
-    steps, warnings = lc.plan_onboarding(start, REGIME, {"team": "data"}, purge_tags=True, reset_password=True)
+    steps, warnings, _refusal = lc.plan_onboarding(
+        start, REGIME, {"team": "data"}, purge_tags=True, reset_password=True
+    )
     assert steps == [
         Step("AddUserToGroup", GROUP),
         Step("TagUser", {"team": "data"}),
@@ -610,7 +623,7 @@ def test_reset_password_of_an_unmanaged_user_orders_guard_tags_reset() -> None:
 
 
 def test_reset_password_of_an_unmanaged_user_with_mfa_adopts_it_but_keeps_the_password() -> None:
-    steps, warnings = lc.plan_onboarding(UNMANAGED_MFA, REGIME, reset_password=True)
+    steps, warnings, _refusal = lc.plan_onboarding(UNMANAGED_MFA, REGIME, reset_password=True)
     assert steps == [Step("AddUserToGroup", GROUP)]
     assert warnings == [SIGNED_IN]
 

@@ -16,6 +16,7 @@ import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
 from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user
 
 Run = t.Callable[..., dict[str, t.Any]]
@@ -887,15 +888,15 @@ def test_monitor_catches_a_module_that_sets_the_password_before_the_guard(
 ) -> None:
     """The monitor on a module run: with the console password planned before the group, it sees the unguarded
     credential that the real plan never leaves."""
-    real_plan = iam_onboard_user.lc.plan_onboarding
+    real_plan = lc.plan_onboarding
 
     def password_first(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        steps, notes = real_plan(*args, **kwargs)
+        steps, notes, refusal = real_plan(*args, **kwargs)
         profile = [step for step in steps if step.action == "CreateLoginProfile"]
         others = [step for step in steps if step.action != "CreateLoginProfile"]
-        return others[:1] + profile + others[1:], notes
+        return lc.Plan(others[:1] + profile + others[1:], notes, refusal)
 
-    monkeypatch.setattr(iam_onboard_user.lc, "plan_onboarding", password_first)
+    monkeypatch.setattr(lc, "plan_onboarding", password_first)
 
     run_module(iam_onboard_user, {"name": "mallory"})
 

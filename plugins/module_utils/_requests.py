@@ -1,0 +1,71 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""iam_onboard_user's parameters as one request per user, checked before any client is built (pure)."""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import ValidationError
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_concurrency
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_name
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_path
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_policy_reference
+
+# The options a user item of `users` may override.
+PER_USER_OPTIONS = (
+    "path",
+    "tags",
+    "password",
+    "password_reset_required",
+    "reset_password",
+    "groups",
+    "managed_policies",
+)
+
+
+def user_requests(params: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    """One request per user: the module-level per-user options, overridden by the user's own.
+
+    Tag values become text, as IAM stores them and as amazon.aws converts them (a YAML number or boolean would
+    otherwise differ from what IAM holds on every run)."""
+    items = [{"name": params["name"]}] if params["users"] is None else params["users"]
+    requests = []
+    for item in items:
+        request = {k: params[k] for k in PER_USER_OPTIONS}
+        request.update({k: v for k, v in item.items() if v is not None})
+        request["name"] = item.get("name")
+        request["purge_tags"] = params["purge_tags"]
+        if request["tags"] is not None:
+            request["tags"] = {key: to_text(value) for key, value in request["tags"].items()}
+        requests.append(request)
+    return requests
+
+
+def validate_requests(requests: list[dict[str, t.Any]], params: dict[str, t.Any]) -> None:
+    """Raises ValidationError naming the input and what is wrong with it."""
+    validate_concurrency(params["concurrency"])
+    if not requests:
+        raise ValidationError("users: the list is empty; give at least one user")
+    seen = set()
+    for index, request in enumerate(requests):
+        name = request["name"]
+        option = "name" if params["users"] is None else f"users[{index}].name"
+        validate_name("user", name, option)
+        if name in seen:
+            raise ValidationError(f"{option}: user {name} is listed more than once")
+        seen.add(name)
+        validate_path(request["path"], f"path of user {name}")
+        for group in request["groups"] or []:
+            validate_name("group", group, f"groups of user {name}")
+            problem = lc.promotion_target_problem(group, params["onboarding_group"])
+            if problem:
+                raise ValidationError(f"groups of user {name}: {problem}")
+        for policy in request["managed_policies"] or []:
+            validate_policy_reference(policy, f"managed_policies of user {name}")
+    validate_name("group", params["onboarding_group"], "onboarding_group")
+    validate_policy_reference(params["current_users_policy"], "current_users_policy")

@@ -1,0 +1,127 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""iam_onboard_user's return values: one user's result and diff, a failed user's result, and the module's two
+output shapes (one user with `name`, a list with `users`). Pure: plain values in, plain values out."""
+
+from __future__ import annotations
+
+import datetime
+import typing as t
+
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
+
+
+def iso(value: t.Any) -> t.Any:
+    return value.isoformat() if isinstance(value, datetime.datetime) else value
+
+
+def user_result(
+    record: t.Any,
+    request: dict[str, t.Any],
+    account: t.Any,
+    outcome: t.Any,
+    after: lc.Observed,
+    password_reset: bool,
+) -> dict[str, t.Any]:
+    """The per-user return value, from the record read before the run, what the run's calls produced (outcome),
+    and the state the plan leads to (after).
+
+    A console password created (or, in check mode, to be created) in this run reports the reset flag that was
+    requested: moto, unlike AWS, does not store it. A reset sets the flag afresh, so it reports the requested one
+    too."""
+    created = outcome.user or {}
+    name = request["name"]
+    path = created.get("Path") or record.path or request["path"] or "/"
+    if password_reset or record.console_password is None or not record.console_password:
+        reset_required = bool(after.has_login_profile and request["password_reset_required"])
+    else:
+        reset_required = bool(record.password_reset_required)
+    profile_created = record.password_created if record.console_password else None
+    if profile_created is None and outcome.login_profile:
+        profile_created = outcome.login_profile.get("CreateDate")
+    return {
+        "user": {
+            "name": name,
+            "arn": created.get("Arn") or record.arn or lc.user_arn(account.partition, account.account_id, path, name),
+            "user_id": created.get("UserId") or record.user_id,
+            "path": path,
+            "create_date": iso(created.get("CreateDate") or record.create_date),
+            "tags": dict(after.tags),
+        },
+        "mfa_devices": [
+            {"serial_number": d.serial_number, "enable_date": iso(d.enable_date)} for d in record.mfa_devices or ()
+        ],
+        "login_profile": {
+            "exists": after.has_login_profile,
+            "password_reset_required": reset_required,
+            "create_date": iso(profile_created),
+        },
+        "console_url": account.console_url,
+    }
+
+
+def diff_view(observed: lc.Observed, regime: lc.Regime) -> dict[str, t.Any]:
+    if not observed.exists:
+        return {}
+    return {
+        "stage": lc.stage(observed, regime),
+        "groups": sorted(observed.groups),
+        "policies": sorted(observed.policies),
+        "console_password": observed.has_login_profile,
+        "tags": dict(observed.tags),
+    }
+
+
+def summary_line(result: dict[str, t.Any]) -> str:
+    """One line for the roles' per-user summary, e.g. `alice: onboarding, new temporary password, changed`."""
+    if result["failed"]:
+        text = f"{'refused' if result.get('refused') else 'failed'}: {result['msg']}"
+    else:
+        text = str(result["stage"])
+        if "temporary_password" in result:
+            text += ", new temporary password"
+    return f"{result['name']}: {text}" + (", changed" if result["changed"] else "")
+
+
+def failure(name: str, message: str, actions: t.Sequence[str], stage: str | None, refused: bool) -> dict[str, t.Any]:
+    """A user that failed: the writes made before the failure, the stage it is in (None when it could not be
+    read), and whether the lifecycle refused the transition (false for an error such as a failed API call)."""
+    return {
+        "name": name,
+        "changed": bool(actions),
+        "actions": list(actions),
+        "stage": stage,
+        "failed": True,
+        "refused": refused,
+        "msg": message,
+    }
+
+
+def module_output(
+    results: list[dict[str, t.Any]], single: bool, diff: bool
+) -> tuple[str | None, list[str], dict[str, t.Any]]:
+    """(failure message or None, warnings, keyword arguments of exit_json/fail_json) for the module's two shapes.
+
+    With `name` (single), the user's result is the module's result; with `users`, the results are a list in input
+    order, each with a `summary` line, and the module fails naming every user that failed."""
+    warnings = [w for r in results for w in r.pop("warnings", [])]
+    diffs = [dict(r.pop("diff"), before_header=r["name"], after_header=r["name"]) for r in results if "diff" in r]
+    failed = [r for r in results if r["failed"]]
+    if single:
+        result = results[0]
+        extra = {"diff": diffs[0]} if diff and diffs else {}
+        if failed:
+            details = {k: result[k] for k in ("changed", "actions", "stage", "refused")}
+            return result["msg"], warnings, dict(details, **extra)
+        kept = {k: v for k, v in result.items() if k not in ("name", "failed", "refused", "msg")}
+        return None, warnings, dict(kept, **extra)
+    for result in results:
+        result["summary"] = summary_line(result)
+    output: dict[str, t.Any] = {"changed": any(r["changed"] for r in results), "users": results}
+    if diff:
+        output["diff"] = diffs
+    if failed:
+        message = f"{len(failed)} of {len(results)} users failed: " + "; ".join(r["msg"] for r in failed)
+        return message, warnings, output
+    return None, warnings, output

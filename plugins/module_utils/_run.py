@@ -1,0 +1,155 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Running iam_onboard_user for its users: resolve (read) -> plan (the core) -> execute (the step table), one user
+at a time in a small pool of threads. One user's failure never costs the others their results (nor a temporary
+password that was already set); the results come back in input order."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import typing as t
+
+from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
+
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _results
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _steps
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import Account
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import observe_user
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password import PasswordError
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password import check as check_password
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password import generate as generate_password
+
+T = t.TypeVar("T")
+R = t.TypeVar("R")
+
+
+class UserFailed(Exception):
+    """One user could not be handled; the message names the user and the reason (never a password).
+
+    actions lists the write calls that were made before the failure; stage is the user's stage after them, when
+    the user was observed; refused tells a transition the lifecycle does not allow from an error.
+    """
+
+    def __init__(self, message: str, actions: t.Iterable[str] = (), stage: str | None = None, refused: bool = False):
+        super().__init__(message)
+        self.actions = list(actions)
+        self.stage = stage
+        self.refused = refused
+
+
+def in_pool(items: t.Sequence[T], work: t.Callable[[T], R], concurrency: int) -> list[R]:
+    """work(item) for every item, at most `concurrency` at a time; the results in input order."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(items)))) as pool:
+        return list(pool.map(work, items))
+
+
+def plan_user(
+    request: dict[str, t.Any], state: str, observed: lc.Observed, regime: lc.Regime, grants: dict[str, str]
+) -> lc.Plan:
+    """The core's plan for one user in the requested state."""
+    name = request["name"]
+    if state == lc.ONBOARDING:
+        return lc.plan_onboarding(
+            observed, regime, request["tags"], request["purge_tags"], request["reset_password"], name=name
+        )
+    policies = [grants[p] for p in request["managed_policies"] or []]
+    return lc.plan_promotion(name, observed, regime, request["groups"] or [], policies)
+
+
+def handle_user(
+    client: t.Any, request: dict[str, t.Any], state: str, account: Account, grants: dict[str, str], check_mode: bool
+) -> dict[str, t.Any]:
+    """Read, plan and (unless check mode) execute for one user. Returns its result; raises UserFailed."""
+    name = request["name"]
+    regime = account.regime
+    try:
+        record, observed = observe_user(client, name, account)
+    except AnsibleIAMError as e:
+        # One user's failed read must not cost the others their results (and their temporary passwords).
+        raise UserFailed(f"user {name}: {e.message}: {e.exception}") from None
+    plan = plan_user(request, state, observed, regime, grants)
+    if plan.refusal:
+        raise UserFailed(plan.refusal, stage=lc.stage(observed, regime), refused=True)
+    warnings = [f"user {name} {note}" for note in plan.notes]
+    if state == lc.ONBOARDING:
+        warnings.extend(onboarding_checks(request, record, observed, plan, account))
+    after = _steps.apply_steps(observed, plan.steps)
+    outcome = _steps.Outcome()
+    if not check_mode:
+        context = _steps.Context(
+            path=request["path"] or "/",
+            new_password=lambda: request["password"] or generate_password(account.password_settings),
+            password_reset_required=request["password_reset_required"],
+        )
+        done: list[_steps.Step] = []
+        try:
+            outcome = _steps.execute(client, name, plan.steps, context, done)
+        except AnsibleIAMError as e:
+            reached = lc.stage(_steps.apply_steps(observed, done), regime)
+            raise UserFailed(f"user {name}: {e.message}: {e.exception}", map(_steps.label, done), reached) from None
+    reset = _steps.Step(_steps.UPDATE_LOGIN_PROFILE) in plan.steps
+    result = _results.user_result(record, request, account, outcome, after, reset)
+    diff = {"before": _results.diff_view(observed, regime), "after": _results.diff_view(after, regime)}
+    if reset:
+        diff["after"]["console_password"] = "reset to a new temporary password"
+    result.update(
+        name=name,
+        changed=bool(plan.steps),
+        stage=lc.stage(after, regime),
+        actions=[_steps.label(s) for s in plan.steps],
+        warnings=warnings,
+        diff=diff,
+        failed=False,
+        refused=False,
+        msg=None,
+    )
+    # An explicit password is not echoed: the caller knows it, and Ansible would mask it in the result anyway.
+    if outcome.password is not None and not request["password"]:
+        result["temporary_password"] = outcome.password
+    return result
+
+
+def onboarding_checks(
+    request: dict[str, t.Any], record: t.Any, observed: lc.Observed, plan: lc.Plan, account: Account
+) -> list[str]:
+    """Before any write of an onboarding: an explicit password must satisfy the account password policy when the
+    plan sets it (raises UserFailed); warnings for an explicit password that is not used and for a path at which
+    the user cannot register MFA."""
+    name = request["name"]
+    warnings = []
+    if request["password"] and lc.sets_password(plan.steps):
+        try:
+            check_password(request["password"], account.password_settings)
+        except PasswordError as e:
+            raise UserFailed(
+                f"user {name}: {e}; nothing was changed", stage=lc.stage(observed, account.regime)
+            ) from None
+    elif request["password"] and observed.has_login_profile:
+        warnings.append(f"user {name} already has a console password; it was not changed")
+    note = lc.path_note(record.path or request["path"] or "/")
+    if note:
+        warnings.append(f"user {name} {note}")
+    return warnings
+
+
+def run(client: t.Any, params: dict[str, t.Any], requests: list[dict[str, t.Any]], check_mode: bool) -> list[dict]:
+    """Per-user results in input order, each with failed and msg. Account-level problems (a guard or a grant that
+    does not exist) raise _observe.AccountError before any write."""
+    state = params["state"]
+    account = Account(client, params["onboarding_group"], params["current_users_policy"], state)
+    grants: dict[str, str] = {}
+    if lc.GRANTS in lc.account_reads(state):
+        groups = sorted({g for r in requests for g in r["groups"] or []})
+        grants = account.resolve_grants(
+            client, groups, sorted({p for r in requests for p in r["managed_policies"] or []})
+        )
+
+    def one(request: dict[str, t.Any]) -> dict[str, t.Any]:
+        try:
+            return handle_user(client, request, state, account, grants, check_mode)
+        except UserFailed as e:
+            return _results.failure(request["name"], str(e), e.actions, e.stage, e.refused)
+
+    return in_pool(requests, one, params["concurrency"])
