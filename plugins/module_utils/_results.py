@@ -125,3 +125,35 @@ def module_output(
         message = f"{len(failed)} of {len(results)} users failed: " + "; ".join(r["msg"] for r in failed)
         return message, warnings, output
     return None, warnings, output
+
+
+def onboard_role_results(
+    users: list[dict[str, t.Any]], deliveries: list[dict[str, t.Any]], delivery: str, handover_dir: str
+) -> list[dict[str, t.Any]]:
+    """The onboard role's `onboard_results`: per user of the module's `users`, joined with the result of its
+    handover task (`deliveries`, the registered loop results, whose `item` is the user's result), never a password.
+    """
+    by_name = {d["item"]["name"]: d for d in deliveries if isinstance(d.get("item"), dict)}
+    out = []
+    for user in users:
+        handed = by_name.get(user["name"])
+        delivered = handed is not None and not handed.get("failed")
+        if user.get("failed"):
+            error = user.get("msg")
+        elif handed is not None and not delivered:
+            error = f"delivery failed: {handed.get('msg') or 'unknown error'}"
+        else:
+            error = None
+        out.append(
+            {
+                "name": user["name"],
+                "stage": user.get("stage"),
+                "changed": user["changed"],
+                "password_issued": "temporary_password" in user,
+                "delivery": delivery,
+                "delivered": delivered,
+                "note": f"{handover_dir}/{user['name']}.txt" if delivered and delivery == "file" else None,
+                "error": error,
+            }
+        )
+    return out

@@ -316,16 +316,19 @@ actions:
 users:
   description:
     - With O(users), one result per user in input order, each with the keys above plus C(name), C(changed),
-      C(failed) and C(msg) (why it failed).
+      C(failed), C(refused), C(msg) (why it failed; V(null) otherwise) and C(summary).
     - A failed user's result has C(name), C(changed), C(actions) (the writes made before the failure), C(failed),
       C(refused) (true when the lifecycle refused the transition, for example a promotion without MFA; false for
-      an error such as a failed API call), C(msg) and C(stage), the stage the user is in (V(absent) or
+      an error such as a failed API call), C(msg), C(summary) and C(stage), the stage the user is in (V(absent) or
       V(unmanaged) too, for a user that does not exist or is outside the regime; V(null) when the user could not
       be read).
+    - C(summary) is one line for people, for example C(alice: onboarding, new temporary password, changed) or
+      C(bob: refused: user bob has no MFA device registered ...); it never holds a password.
   returned: with O(users)
   type: list
   elements: dict
-  sample: [{"name": "bob", "changed": true, "failed": false, "stage": "onboarding"}]
+  sample: [{"name": "bob", "changed": true, "failed": false, "refused": false, "msg": null, "stage": "onboarding",
+            "summary": "bob: onboarding, new temporary password, changed"}]
 """
 
 from ansible.module_utils.common.warnings import warn

@@ -674,3 +674,86 @@ def test_invariant_1_check_catches_a_reset_before_the_guard() -> None:
     assert violations(UNMANAGED_PASSWORD, wrong, from_prefix=1) == [1]
     assert unguarded_resets(UNMANAGED_PASSWORD, wrong) == [0]
     assert unguarded_resets(UNMANAGED_PASSWORD, list(reversed(wrong))) == []
+
+
+# The rules about meaning, as functions of plain values.
+
+
+EXPIRED_USER = ONBOARDING_NO_PASSWORD._replace(tags=((lc.EXPIRED_TAG, "2026-11-30"),))
+DISABLED_USER = PROMOTED._replace(has_login_profile=False, tags=((lc.DISABLED_TAG, "2026-11-30"),))
+
+
+def test_stage_expired_needs_the_mark_and_no_password() -> None:
+    assert lc.stage(EXPIRED_USER, REGIME) == "expired"
+    # A new temporary password (onboarding again) makes it onboarding, whatever the old mark says.
+    assert lc.stage(EXPIRED_USER._replace(has_login_profile=True), REGIME) == "onboarding"
+    # An MFA device makes it ready: the owner signed in after all.
+    assert lc.stage(EXPIRED_USER._replace(mfa_devices=MFA), REGIME) == "ready"
+    # Without the mark, a member without a password is an interrupted onboarding.
+    assert lc.stage(ONBOARDING_NO_PASSWORD, REGIME) == "onboarding"
+
+
+def test_stage_disabled_by_its_mark_whatever_else_it_holds() -> None:
+    assert lc.stage(DISABLED_USER, REGIME) == "disabled"
+    assert lc.stage(ONBOARDING._replace(tags=((lc.DISABLED_TAG, "x"),)), REGIME) == "disabled"
+
+
+def test_a_disabled_user_is_neither_onboarded_nor_promoted_again() -> None:
+    onboarding = lc.plan_onboarding(DISABLED_USER, REGIME, {"team": "data"}, reset_password=True, name="dora")
+    promotion = lc.plan_promotion("dora", DISABLED_USER, REGIME, ["Developers"], [APP])
+    for plan in (onboarding, promotion):
+        assert plan.steps == []
+        assert plan.refusal is not None
+        assert "user dora" in plan.refusal
+        assert "2026-11-30" in plan.refusal
+
+
+def test_an_expired_user_onboarded_again_gets_a_fresh_password_and_nothing_else() -> None:
+    assert lc.plan_onboarding(EXPIRED_USER, REGIME) == Plan([Step("CreateLoginProfile")], [])
+
+
+@pytest.mark.parametrize(
+    ("observed", "expected"),
+    [
+        (UNMANAGED, False),  # no groups: nothing to read
+        (UNMANAGED_PERMISSIONS, True),  # outside the regime, in a group: the group may carry the guard
+        (ONBOARDING, False),  # decided by the onboarding group
+        (PROMOTED, False),  # decided by the policy attached to the user
+        (ABSENT, False),
+    ],
+)
+def test_needs_group_policies(observed: Observed, expected: bool) -> None:
+    assert lc.needs_group_policies(observed, REGIME) is expected
+
+
+def test_account_reads_by_requested_state() -> None:
+    assert lc.account_reads("onboarding") == {lc.PASSWORD_POLICY}
+    assert lc.account_reads("promoted") == {lc.GRANTS}
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        ([Step("CreateUser", {}), Step("AddUserToGroup", GROUP), Step("CreateLoginProfile")], True),
+        ([Step("UpdateLoginProfile")], True),
+        ([Step("AddUserToGroup", GROUP), Step("TagUser", {"a": "b"})], False),
+        ([], False),
+    ],
+)
+def test_sets_password(steps: list[Step], expected: bool) -> None:
+    assert lc.sets_password(steps) is expected
+
+
+def test_path_note() -> None:
+    assert lc.path_note("/") is None
+    note = lc.path_note("/contractors/")
+    assert note is not None
+    assert note.startswith("is at path /contractors/: ")
+    assert "user/${aws:username}" in note
+    assert "cannot register an MFA device" in note
+
+
+def test_promotion_target_problem() -> None:
+    assert lc.promotion_target_problem("Developers", GROUP) is None
+    problem = lc.promotion_target_problem(GROUP, GROUP)
+    assert problem == f"{GROUP} is the onboarding group; promotion removes the user from it"
