@@ -24,8 +24,9 @@ _DESCRIPTIONS = {
 MAX_VERSIONS = 5
 
 
-def default_description(stage: str, today: datetime.date) -> str:
-    return f"Created {today.isoformat()} - {_DESCRIPTIONS[stage]} - {_TITLE}"
+def default_description(kind: str, today: datetime.date) -> str:
+    """The seed's description of a new policy of this kind (first_login or current_users)."""
+    return f"Created {today.isoformat()} - {_DESCRIPTIONS[kind]} - {_TITLE}"
 
 
 def version_to_prune(versions: list[dict[str, t.Any]]) -> str | None:

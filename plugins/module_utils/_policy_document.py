@@ -1,7 +1,7 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Pure logic for the two MFA policy documents: the bundled official text, the stage edits, comparison.
+"""Pure logic for the two MFA policy documents: the bundled official text, the edits of each policy, comparison.
 
 Nothing here talks to AWS; every function takes and returns plain values.
 """
@@ -127,7 +127,8 @@ _OFFICIAL_DOCUMENT: dict[str, t.Any] = {
     ],
 }
 
-STAGES = ("first_login", "current_users")
+# Which of the two policies (the policy module's `stage` option; a user's stage is another thing: _lifecycle.py).
+POLICY_KINDS = ("first_login", "current_users")
 MFA_DEVICE_SCOPES = {"any": "*", "own": "${aws:username}"}
 
 # The seed's edit: a user who has no MFA yet may still replace the temporary password.
@@ -250,16 +251,16 @@ def _apply_mfa_device_scope(statement: dict[str, t.Any], scope: str) -> None:
     statement["Resource"] = rewritten if isinstance(resources, list) else rewritten[0]
 
 
-def render(base: dict[str, t.Any], stage: str, mfa_device_scope: str = "any") -> dict[str, t.Any]:
-    """Apply the stage's edits to a base document; idempotent (rendering a rendered document changes nothing).
+def render(base: dict[str, t.Any], kind: str, mfa_device_scope: str = "any") -> dict[str, t.Any]:
+    """Apply the edits of the policy kind to a base document; idempotent (rendering a rendered document changes nothing).
 
     - first_login: iam:ChangePassword and iam:GetAccountPasswordPolicy are exempt from the MFA deny.
     - current_users: those two are not exempt (the official text); a wildcard that exempts them is refused.
     - mfa_device_scope: the virtual-MFA resource of Allow statements becomes mfa/* (any) or
       mfa/${aws:username} (own).
     """
-    if stage not in STAGES:
-        raise PolicyDocumentError(f"stage must be one of {', '.join(STAGES)}, got {stage!r}")
+    if kind not in POLICY_KINDS:
+        raise PolicyDocumentError(f"stage must be one of {', '.join(POLICY_KINDS)}, got {kind!r}")
     if mfa_device_scope not in MFA_DEVICE_SCOPES:
         raise PolicyDocumentError(
             f"mfa_device_scope must be one of {', '.join(MFA_DEVICE_SCOPES)}, got {mfa_device_scope!r}"
@@ -272,7 +273,7 @@ def render(base: dict[str, t.Any], stage: str, mfa_device_scope: str = "any") ->
             "aws:MultiFactorAuthPresent false); it cannot serve as an MFA guard"
         )
     for index, statement in denies:
-        if stage == "first_login":
+        if kind == "first_login":
             _apply_first_login(statement)
         else:
             _apply_current_users(statement, index)

@@ -322,7 +322,8 @@ users:
       an error such as a failed API call), C(msg), C(summary) and C(stage), the stage the user is in (V(absent) or
       V(unmanaged) too, for a user that does not exist or is outside the regime; V(null) when the user could not
       be read).
-    - C(summary) is one line for people, for example C(alice: onboarding, new temporary password, changed) or
+    - >-
+      C(summary) is one line for people, for example C(alice: onboarding, new temporary password, changed) or
       C(bob: refused: user bob has no MFA device registered ...); it never holds a password.
   returned: with O(users)
   type: list

@@ -142,28 +142,28 @@ def test_crash_at_every_write(
 
 def _password_first(original: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
     def plan(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        steps, notes = original(*args, **kwargs)
+        steps, notes, refusal = original(*args, **kwargs)
         password = [s for s in steps if s.action == lc.CREATE_LOGIN_PROFILE]
         others = [s for s in steps if s.action != lc.CREATE_LOGIN_PROFILE]
-        return others[:1] + password + others[1:], notes
+        return lc.Plan(others[:1] + password + others[1:], notes, refusal)
 
     return plan
 
 
 def _leave_group_first(original: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
     def plan(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        steps = original(*args, **kwargs)
-        return sorted(steps, key=lambda s: s.action != lc.REMOVE_FROM_GROUP)
+        steps, notes, refusal = original(*args, **kwargs)
+        return lc.Plan(sorted(steps, key=lambda s: s.action != lc.REMOVE_FROM_GROUP), notes, refusal)
 
     return plan
 
 
 def _no_password_for_existing_users(original: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
     def plan(observed: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
-        steps, notes = original(observed, *args, **kwargs)
+        steps, notes, refusal = original(observed, *args, **kwargs)
         if observed.exists:
             steps = [s for s in steps if s.action != lc.CREATE_LOGIN_PROFILE]
-        return steps, notes
+        return lc.Plan(steps, notes, refusal)
 
     return plan
 

@@ -46,7 +46,9 @@ STARTS = [
     Observed(True),
     Observed(True, groups=(GROUP,), has_login_profile=True, tags=(("old", "1"),)),
     Observed(True, groups=(GROUP,), has_login_profile=True, mfa_devices=("mfa",)),
-    Observed(True, groups=("Admins",), policies=("arn:aws:iam::aws:policy/AdministratorAccess",), has_login_profile=True),
+    Observed(
+        True, groups=("Admins",), policies=("arn:aws:iam::aws:policy/AdministratorAccess",), has_login_profile=True
+    ),
 ]
 
 
@@ -165,7 +167,11 @@ def test_execute_makes_each_call_through_the_boto3_layer_in_order(wrappers: list
 
 
 def test_execute_stops_at_the_first_failure_and_says_what_was_done(wrappers: list[t.Any]) -> None:
-    steps = [Step("AttachUserPolicy", CURRENT), Step("AddUserToGroup", "Developers"), Step("RemoveUserFromGroup", GROUP)]
+    steps = [
+        Step("AttachUserPolicy", CURRENT),
+        Step("AddUserToGroup", "Developers"),
+        Step("RemoveUserFromGroup", GROUP),
+    ]
     done: list[Step] = []
     with pytest.raises(AnsibleIAMError):
         _steps.execute(Client(fail="add_user_to_group"), "alice", steps, context(), done)
