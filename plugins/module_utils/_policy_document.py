@@ -252,7 +252,7 @@ def _apply_mfa_device_scope(statement: dict[str, t.Any], scope: str) -> None:
 
 
 def render(base: dict[str, t.Any], kind: str, mfa_device_scope: str = "any") -> dict[str, t.Any]:
-    """Apply the edits of the policy kind to a base document; idempotent (rendering a rendered document changes nothing).
+    """Apply the edits of a policy kind to a base document; idempotent (rendering twice changes nothing).
 
     - first_login: iam:ChangePassword and iam:GetAccountPasswordPolicy are exempt from the MFA deny.
     - current_users: those two are not exempt (the official text); a wildcard that exempts them is refused.

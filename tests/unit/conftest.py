@@ -13,6 +13,7 @@ import typing as t
 import boto3
 import botocore.client
 import pytest
+from ansible.module_utils import _internal as module_utils_internal
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 from moto import mock_aws
@@ -81,7 +82,9 @@ def api_calls(monkeypatch: pytest.MonkeyPatch) -> ApiCalls:
 
 
 @pytest.fixture
-def run_module(capsys: pytest.CaptureFixture[str]) -> t.Callable[..., dict[str, t.Any]]:
+def run_module(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> t.Callable[..., dict[str, t.Any]]:
     """run_module(module, args, check_mode=False, diff=False) -> the module's JSON result.
 
     Warnings come back as ansible-core 2.19 WarningSummary objects; the `warning_messages` fixture gives their texts.
@@ -92,6 +95,9 @@ def run_module(capsys: pytest.CaptureFixture[str]) -> t.Callable[..., dict[str, 
         # A real module run is a fresh process; in-process runs share ansible's module-level warning stores.
         ansible_warnings._global_warnings.clear()
         ansible_warnings._global_deprecations.clear()
+        # ...and a module process never has the controller loaded: once a test imports controller code (a filter
+        # plugin's AnsibleFilterError), warn() would go to the controller's display instead of the module result.
+        monkeypatch.setattr(module_utils_internal, "is_controller", False)
         full_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
         with patch_module_args(full_args), pytest.raises(SystemExit) as exit_info:
             module.main()
