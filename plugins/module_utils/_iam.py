@@ -227,3 +227,56 @@ def list_access_keys(client: t.Any, name: str) -> list[dict[str, t.Any]]:
 def get_access_key_last_used(client: t.Any, key_id: str) -> t.Any:
     """When the key was last used (None: never)."""
     return client.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"].get("LastUsedDate")
+
+
+# Account-wide reads (iam_onboard_user_info): a few calls for the whole account, whatever its number of users.
+
+# IAM's largest page (MaxItems may be 1 to 1000): the account-wide lists cost one call per 1000 items.
+MAX_PAGE = 1000
+
+
+def _merged(client: t.Any, operation: str, **params: t.Any) -> dict[str, t.Any]:
+    """Every page of a paginated call in the largest pages IAM serves, each result key concatenated."""
+    pages = client.get_paginator(operation).paginate(PaginationConfig={"PageSize": MAX_PAGE}, **params)
+    return pages.build_full_result()
+
+
+@IAMErrorHandler.common_error_handler("get account authorization details")
+@retry
+def get_account_authorization_details(client: t.Any, filters: t.Sequence[str]) -> dict[str, list[t.Any]]:
+    """Users (with groups, attached and inline policies, tags), groups (with their policies), roles and managed
+    policies (with every version's document), as far as `filters` (User, Group, Role, LocalManagedPolicy,
+    AWSManagedPolicy) ask for them."""
+    result = _merged(client, "get_account_authorization_details", Filter=list(filters))
+    return {key: result.get(key, []) for key in ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")}
+
+
+@IAMErrorHandler.common_error_handler("list users")
+@retry
+def list_users(client: t.Any) -> list[dict[str, t.Any]]:
+    """Every user, with PasswordLastUsed (which GetAccountAuthorizationDetails does not return)."""
+    return list(_merged(client, "list_users").get("Users", []))
+
+
+@IAMErrorHandler.common_error_handler("list virtual MFA devices")
+@retry
+def list_virtual_mfa_devices(client: t.Any, assignment_status: str = "Any") -> list[dict[str, t.Any]]:
+    return list(
+        _merged(client, "list_virtual_mfa_devices", AssignmentStatus=assignment_status).get("VirtualMFADevices", [])
+    )
+
+
+@IAMErrorHandler.common_error_handler("generate credential report")
+@retry
+def generate_credential_report(client: t.Any) -> str:
+    """Asks IAM for a credential report; returns its state (STARTED, INPROGRESS or COMPLETE). IAM generates a new
+    one at most every four hours and otherwise answers COMPLETE for the one it has."""
+    return str(client.generate_credential_report()["State"])
+
+
+@IAMErrorHandler.common_error_handler("get credential report")
+@retry
+def get_credential_report(client: t.Any) -> dict[str, t.Any]:
+    """The report as IAM holds it: Content (CSV bytes) and GeneratedTime."""
+    report = client.get_credential_report()
+    return {"Content": report["Content"], "GeneratedTime": report.get("GeneratedTime")}
