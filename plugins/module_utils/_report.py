@@ -101,7 +101,9 @@ def sources_text(result: dict[str, t.Any]) -> str:
     text = f"read at {sources.get('read_at')}"
     report = sources.get("credential_report")
     if report:
-        text += f"; credential report generated {report.get('generated_at')} ({report.get('age_hours')} h old)"
+        age = report.get("age_seconds")
+        hours = f", {age / 3600:.1f} h old" if isinstance(age, (int, float)) else ""
+        text += f"; credential report generated {report.get('generated_time')}{hours}"
     return text
 
 
@@ -162,7 +164,7 @@ def markdown(result: dict[str, t.Any]) -> str:
     unassigned = result.get("unassigned_virtual_mfa_devices") or []
     if unassigned:
         out += ["", "Unassigned virtual MFA devices:", ""]
-        out += [f"- {_cell(d.get('serial_number'))}" for d in unassigned]
+        out += [f"- {_cell(serial)}" for serial in unassigned]
     return "\n".join(out) + "\n"
 
 

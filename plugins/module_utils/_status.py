@@ -24,6 +24,7 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe_accoun
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe_account import USERS
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe_account import VIRTUAL_MFA_DEVICES
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe_account import AccountRecord
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import is_mfa_deny
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import ValidationError
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_name
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_policy_reference
@@ -221,6 +222,50 @@ def enrollment_documents(account: AccountRecord) -> tuple[t.Any, ...] | None:
     return found or None
 
 
+def _carries_mfa_deny(document: t.Any) -> bool:
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    return any(isinstance(s, dict) and is_mfa_deny(s) for s in statements or ())
+
+
+class GuardCheck(t.NamedTuple):
+    """Whether the regime's guards are what their names promise (invariant 7), from the documents the account
+    read returned: the onboarding group holds a policy with the deny-unless-MFA statement, the current-users policy
+    carries that statement. `beyond` names the group's policies that do not (they grant more than the guard)."""
+
+    onboarding_group: bool
+    beyond: tuple[str, ...]
+    current_users_policy: bool
+
+
+def check_guards(account: AccountRecord) -> GuardCheck:
+    group = account.groups.get(account.regime.onboarding_group)
+    guarding, beyond = False, []
+    for arn in group.managed_policies if group else ():
+        policy = account.policies.get(arn)
+        if policy is not None and _carries_mfa_deny(policy.document):
+            guarding = True
+        else:
+            beyond.append(arn)
+    for name, document in (group.inline_policies if group else {}).items():
+        if _carries_mfa_deny(document):
+            guarding = True
+        else:
+            beyond.append(f"inline policy {name}")
+    current = account.policies.get(account.regime.current_users_policy or "")
+    return GuardCheck(guarding, tuple(beyond), current is not None and _carries_mfa_deny(current.document))
+
+
+def trusted_regime(regime: lc.Regime, guards: GuardCheck) -> lc.Regime:
+    """The regime with only the guards that really guard: a group or policy that does not carry the MFA deny
+    covers nobody, whatever its name."""
+    return lc.Regime(
+        regime.onboarding_group if guards.onboarding_group else "",
+        regime.current_users_policy if guards.current_users_policy else "",
+    )
+
+
 # One user
 
 
@@ -228,6 +273,7 @@ class Context(t.NamedTuple):
     """What classifying a user needs to know about the account and the run."""
 
     regime: lc.Regime
+    guarding: lc.Regime  # the regime's guards that carry the MFA deny (trusted_regime)
     group_policies: dict[str, tuple[str, ...]]  # group name -> attached policy ARNs
     enrollment: tuple[t.Any, ...] | None  # the onboarding group's documents, None: decide from the path
     now: datetime.datetime
@@ -270,7 +316,7 @@ def findings(
     """The user's findings, sorted. A user outside the regime gets only the two CIS ones."""
     has_mfa = bool(view.mfa_devices)
     found = []
-    if record.console_password and not has_mfa and not lc.guarded(view, context.regime):
+    if record.console_password and not has_mfa and not lc.guarded(view, context.guarding):
         found.append(UNGUARDED_CONSOLE_PASSWORD)
     if active_access_keys and not has_mfa:
         found.append(ACCESS_KEY_BEFORE_MFA)
@@ -433,6 +479,22 @@ def regime_warnings(account: AccountRecord, given_group: str, given_policy: str)
             "no user is promoted; run the mfa_onboarding.iam.bootstrap role first, or give the policy's ARN if it "
             "has a path (scope=account lists every user)"
         )
+    guards = check_guards(account)
+    if regime.onboarding_group_exists and not guards.onboarding_group:
+        found.append(
+            f"onboarding_group: the group {regime.onboarding_group} holds no policy with the deny-unless-MFA "
+            "statement, so it guards nobody: its members' console passwords count as unguarded"
+        )
+    if regime.onboarding_group_exists and guards.beyond:
+        found.append(
+            f"onboarding_group: the group {regime.onboarding_group} also holds {', '.join(guards.beyond)}, which "
+            "grant more than the guard to every member before MFA"
+        )
+    if regime.current_users_policy_exists and not guards.current_users_policy:
+        found.append(
+            f"current_users_policy: {regime.current_users_policy} does not carry the deny-unless-MFA statement (or is "
+            "not a customer-managed policy of this account), so it guards nobody"
+        )
     return found
 
 
@@ -449,8 +511,10 @@ def report(
     users: with names, exactly those in their order (the account record was read for them); otherwise the regime's
     users, or with scope=account every user, sorted by name."""
     regime = lc.Regime(account.regime.onboarding_group, account.regime.current_users_policy or "")
+    guards = check_guards(account)
     context = Context(
         regime=regime,
+        guarding=trusted_regime(regime, guards),
         group_policies={name: group.managed_policies for name, group in account.groups.items()},
         enrollment=enrollment_documents(account),
         now=now,
@@ -479,10 +543,13 @@ def report(
                 "name": account.regime.onboarding_group,
                 "arn": account.regime.onboarding_group_arn,
                 "exists": account.regime.onboarding_group_exists,
+                "guards": guards.onboarding_group,
+                "grants_beyond_the_guard": list(guards.beyond),
             },
             "current_users_policy": {
                 "arn": account.regime.current_users_policy,
                 "exists": account.regime.current_users_policy_exists,
+                "guards": guards.current_users_policy,
             },
         },
         "sources": _sources(account, now),

@@ -324,6 +324,19 @@ regime:
           description: Whether the group exists.
           type: bool
           sample: true
+        guards:
+          description:
+            - Whether the group holds a customer-managed or inline policy with the deny-unless-MFA statement (the
+              shape M(mfa_onboarding.iam.mfa_onboarding_policy) recognises). A group that does not guards nobody:
+              its members' console passwords are reported as V(unguarded_console_password), and a warning says so.
+          type: bool
+          sample: true
+        grants_beyond_the_guard:
+          description: The group's policies without the deny-unless-MFA statement (ARNs, or C(inline policy NAME)); they
+            grant more than the guard to every member before MFA, and a warning says so.
+          type: list
+          elements: str
+          sample: []
     current_users_policy:
       description: The current-users policy.
       type: dict
@@ -335,6 +348,12 @@ regime:
           sample: arn:aws:iam::123456789012:policy/MFARequiredForCurrentUsers
         exists:
           description: Whether the policy exists.
+          type: bool
+          sample: true
+        guards:
+          description:
+            - Whether the policy is a customer-managed policy of the account that carries the deny-unless-MFA
+              statement. One that does not guards nobody, and a warning says so.
           type: bool
           sample: true
 sources:

@@ -81,10 +81,14 @@ RESULT: dict[str, t.Any] = {
             "cannot_enroll": 0,
         },
     },
-    "unassigned_virtual_mfa_devices": [{"serial_number": "arn:aws:iam::123456789012:mfa/spare"}],
+    "unassigned_virtual_mfa_devices": ["arn:aws:iam::123456789012:mfa/spare"],
     "sources": {
         "read_at": "2026-12-01T10:00:00+00:00",
-        "credential_report": {"generated_at": "2026-12-01T08:00:00+00:00", "age_hours": 2.0},
+        "credential_report": {
+            "read_at": "2026-12-01T10:00:00+00:00",
+            "generated_time": "2026-12-01T08:00:00+00:00",
+            "age_seconds": 7200,
+        },
     },
     "regime": {"onboarding_group": "NotYetLoginUsers"},
 }
@@ -114,7 +118,7 @@ def test_report_format_refuses_other_extensions_naming_the_option(path: str, sho
 def test_lines_group_users_by_stage_in_lifecycle_order_then_by_name() -> None:
     lines = _report.lines(RESULT)
     assert lines[0].startswith("5 users: onboarding 2, ready 1, promoted 1, unmanaged 1; findings: ")
-    assert "credential report generated 2026-12-01T08:00:00+00:00 (2.0 h old)" in lines[0]
+    assert "credential report generated 2026-12-01T08:00:00+00:00, 2.0 h old)" in lines[0]
     assert [line.split()[:2] for line in lines[1:]] == [
         ["onboarding", "bob"],
         ["onboarding", "zed"],

@@ -77,7 +77,9 @@ GROUPS = {
 }
 POLICIES = {
     FIRST_LOGIN: oa.PolicyRecord(FIRST_LOGIN, "MFARequiredOnlyForTheFirstLogin", "/", "v1", 1, FIRST_LOGIN_DOCUMENT),
-    CURRENT: oa.PolicyRecord(CURRENT, "MFARequiredForCurrentUsers", "/", "v1", 1, None),
+    CURRENT: oa.PolicyRecord(
+        CURRENT, "MFARequiredForCurrentUsers", "/", "v1", 1, render(official_document(), "current_users")
+    ),
 }
 
 
@@ -515,8 +517,14 @@ def test_regime_unassigned_devices_and_sources() -> None:
     result = st.report(account([onboarding()], live=["alice"], sources=sources, devices=devices), NOW)
     assert result["unassigned_virtual_mfa_devices"] == [VIRTUAL + "-spare"]
     assert result["regime"] == {
-        "onboarding_group": {"name": GROUP, "arn": GROUPS[GROUP].arn, "exists": True},
-        "current_users_policy": {"arn": CURRENT, "exists": True},
+        "onboarding_group": {
+            "name": GROUP,
+            "arn": GROUPS[GROUP].arn,
+            "exists": True,
+            "guards": True,
+            "grants_beyond_the_guard": [],
+        },
+        "current_users_policy": {"arn": CURRENT, "exists": True, "guards": True},
     }
     assert result["sources"] == {
         "read_at": "2026-12-01T12:00:00+00:00",
@@ -548,7 +556,13 @@ def test_a_missing_regime_is_warned_about_and_everyone_is_unmanaged() -> None:
     result = st.report(missing, NOW, st.ACCOUNT)
     assert {u["stage"] for u in result["users"]} == {"unmanaged"}
     assert st.report(missing, NOW, st.REGIME)["users"] == []
-    assert result["regime"]["onboarding_group"] == {"name": GROUP, "arn": None, "exists": False}
+    assert result["regime"]["onboarding_group"] == {
+        "name": GROUP,
+        "arn": None,
+        "exists": False,
+        "guards": False,
+        "grants_beyond_the_guard": [],
+    }
     group_warning, policy_warning = st.regime_warnings(missing, GROUP, "MFARequiredForCurrentUsers")
     assert group_warning.startswith(f"onboarding_group: the group {GROUP} does not exist")
     assert policy_warning.startswith(f"current_users_policy: {CURRENT} does not exist")
@@ -601,3 +615,51 @@ def test_bad_options_are_refused_naming_the_option(change: dict[str, t.Any], mes
 )
 def test_good_options_pass(change: dict[str, t.Any]) -> None:
     st.validate_params(dict(VALID, **change))
+
+
+# Guards verified, not trusted by name (invariant 7): a group or policy without the deny-unless-MFA statement
+# guards nobody, whatever it is called.
+
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+PLAIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}
+
+
+def test_the_bootstrapped_guards_are_verified() -> None:
+    assert st.check_guards(account([])) == st.GuardCheck(True, (), True)
+    assert st.regime_warnings(account([]), GROUP, "MFARequiredForCurrentUsers") == []
+
+
+def test_a_group_named_as_the_onboarding_group_without_the_mfa_deny_guards_nobody() -> None:
+    """Another group's name given as the guard (here: a Developers-like group holding an allow-all policy)."""
+    impostor = {GROUP: GROUPS[GROUP]._replace(managed_policies=(APP,), inline_policies={})}
+    policies = dict(POLICIES, **{APP: oa.PolicyRecord(APP, "AppReadOnly", "/", "v1", 1, PLAIN)})
+    fake = account([onboarding()], groups=impostor, policies=policies)
+    assert st.check_guards(fake) == st.GuardCheck(False, (APP,), True)
+    (alice,) = st.report(fake, NOW, st.ACCOUNT)["users"]
+    assert "unguarded_console_password" in alice["findings"]
+    warnings = st.regime_warnings(fake, GROUP, "MFARequiredForCurrentUsers")
+    assert any("holds no policy with the deny-unless-MFA statement" in w for w in warnings)
+    assert any(f"also holds {APP}" in w for w in warnings)
+
+
+def test_a_guard_group_that_also_grants_more_is_reported() -> None:
+    wider = {GROUP: GROUPS[GROUP]._replace(managed_policies=(FIRST_LOGIN, ADMIN), inline_policies={"extra": PLAIN})}
+    check = st.check_guards(account([], groups=wider))
+    assert check == st.GuardCheck(True, (ADMIN, "inline policy extra"), True)
+    result = st.report(account([onboarding()], groups=wider), NOW, st.ACCOUNT)
+    assert result["regime"]["onboarding_group"]["grants_beyond_the_guard"] == [ADMIN, "inline policy extra"]
+    assert "unguarded_console_password" not in result["users"][0]["findings"]
+
+
+def test_a_current_users_policy_without_the_mfa_deny_guards_nobody() -> None:
+    weak = dict(POLICIES, **{CURRENT: POLICIES[CURRENT]._replace(document=PLAIN)})
+    promoted = user(console_password=True, managed_policies=(CURRENT,))
+    fake = account([promoted], policies=weak)
+    assert st.check_guards(fake).current_users_policy is False
+    (alice,) = st.report(fake, NOW, st.ACCOUNT)["users"]
+    assert alice["stage"] == "promoted"
+    assert "unguarded_console_password" in alice["findings"]
+    assert any("guards nobody" in w for w in st.regime_warnings(fake, GROUP, "MFARequiredForCurrentUsers"))
+    # With the real document the same user is guarded.
+    (guarded,) = st.report(account([promoted]), NOW, st.ACCOUNT)["users"]
+    assert "unguarded_console_password" not in guarded["findings"]

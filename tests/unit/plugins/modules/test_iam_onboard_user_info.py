@@ -241,8 +241,14 @@ def test_the_result_shape(stages: None, run_module: Run, iam: t.Any) -> None:
     assert device["enable_date"]
     assert result["unassigned_virtual_mfa_devices"] == [f"arn:aws:iam::{ACCOUNT}:mfa/spare"]
     assert result["regime"] == {
-        "onboarding_group": {"name": GROUP, "arn": f"arn:aws:iam::{ACCOUNT}:group/{GROUP}", "exists": True},
-        "current_users_policy": {"arn": CURRENT, "exists": True},
+        "onboarding_group": {
+            "name": GROUP,
+            "arn": f"arn:aws:iam::{ACCOUNT}:group/{GROUP}",
+            "exists": True,
+            "guards": True,
+            "grants_beyond_the_guard": [],
+        },
+        "current_users_policy": {"arn": CURRENT, "exists": True, "guards": True},
     }
     assert set(result["summary"]["findings"]) == set(_status.FINDINGS)
 
@@ -508,8 +514,14 @@ def test_an_account_without_the_regime_is_reported_not_failed(
         ("alice", "unmanaged", ["unguarded_console_password"])
     ]
     assert account["regime"] == {
-        "onboarding_group": {"name": GROUP, "arn": None, "exists": False},
-        "current_users_policy": {"arn": CURRENT, "exists": False},
+        "onboarding_group": {
+            "name": GROUP,
+            "arn": None,
+            "exists": False,
+            "guards": False,
+            "grants_beyond_the_guard": [],
+        },
+        "current_users_policy": {"arn": CURRENT, "exists": False, "guards": False},
     }
     warnings = warning_messages(account)
     assert any(w.startswith(f"onboarding_group: the group {GROUP} does not exist") for w in warnings)
@@ -614,3 +626,43 @@ def test_the_call_budget(
         assert sum(calls.values()) <= 150  # DESIGN section 2
     # Per-user calls only for the members of the onboarding group.
     assert {p["UserName"] for p in api_calls.requests("GetLoginProfile")} == {f"user{n:04d}" for n in range(members)}
+
+
+# Guards verified, not trusted by name (invariant 7).
+
+
+def test_another_groups_name_as_the_onboarding_group_guards_nobody(
+    bootstrapped: t.Any, run_module: Run, iam: t.Any, warning_messages: t.Any
+) -> None:
+    """An operator gives Developers (holding a plain allow policy) as the onboarding group: its members hold a
+    console password behind no MFA guard, and the report must say so rather than call them onboarding and safe."""
+    iam.attach_group_policy(GroupName="Developers", PolicyArn=APP)
+    iam.create_user(UserName="dev")
+    iam.create_login_profile(UserName="dev", Password=PASSWORD)
+    iam.add_user_to_group(UserName="dev", GroupName="Developers")
+
+    result = run_module(iam_onboard_user_info, {"onboarding_group": "Developers"})
+
+    (dev,) = result["users"]
+    assert dev["stage"] == "onboarding"  # by the name it was given...
+    assert "unguarded_console_password" in dev["findings"]  # ...but it is not a guard
+    assert result["regime"]["onboarding_group"]["guards"] is False
+    assert result["regime"]["onboarding_group"]["grants_beyond_the_guard"] == [APP]
+    warnings = warning_messages(result)
+    assert any("Developers holds no policy with the deny-unless-MFA statement" in w for w in warnings)
+
+
+def test_a_policy_without_the_mfa_deny_as_current_users_policy_guards_nobody(
+    bootstrapped: t.Any, run_module: Run, iam: t.Any, warning_messages: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    iam.create_user(UserName="pat")
+    iam.create_login_profile(UserName="pat", Password=PASSWORD)
+    iam.attach_user_policy(UserName="pat", PolicyArn=APP)
+
+    result = run_module(iam_onboard_user_info, {"current_users_policy": "AppReadOnly"})
+
+    (pat,) = result["users"]
+    assert pat["stage"] == "promoted"
+    assert "unguarded_console_password" in pat["findings"]
+    assert result["regime"]["current_users_policy"]["guards"] is False
+    assert any("AppReadOnly does not carry the deny-unless-MFA statement" in w for w in warning_messages(result))
