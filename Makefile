@@ -94,9 +94,11 @@ security: layout
 
 # The module and role documentation, as antsibull-docs reads it (catches bad M()/O() references). antsibull-docs
 # copies amazon.aws with `git ls-files` when git says it sits in a work tree, and .venv sits in this (ignored) one:
-# the ceiling keeps git from looking above the checkout, so the dependency is copied whole.
+# the ceiling keeps git from looking above the checkout, so the dependency is copied whole. A .venv that is a symbolic
+# link (one venv shared by several work trees) sits in the work tree its target is in: that one is a ceiling too.
 docs-lint: layout
-	cd $(COLL) && GIT_CEILING_DIRECTORIES=$(CURDIR) antsibull-docs lint-collection-docs --plugin-docs .
+	cd $(COLL) && GIT_CEILING_DIRECTORIES=$(CURDIR):$(patsubst %/,%,$(dir $(realpath $(VENV)))) \
+		antsibull-docs lint-collection-docs --plugin-docs .
 
 # The HTML reference of the modules and roles: build/docs/html/index.html.
 docs: layout
