@@ -112,21 +112,23 @@ galaxy-import: layout $(IMPORTER_VENV)/.installed
 integration: layout
 	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) python -m pytest tests/integration -p no:cacheprovider -n auto
 
-# End to end on the control node: each scenario (extensions/molecule/) starts and stops its own moto server.
+# End to end on the control node: each scenario (extensions/molecule/) starts and stops its own moto server. The
+# scenarios' scripts import tests/support (their tasks also set PYTHONPATH themselves, from where they run).
 molecule: layout
-	cd $(COLL) && molecule test --all
+	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) molecule test --all
 
 lint: ruff yamllint ansible-lint docs-lint
 
 # units last: its pytest summary closes the output.
 test: lint sanity molecule security integration units
 
+# The demo and the bench import the test support package (moto server, first sign-in) from the collection copy.
 demo: layout
-	python tools/demo.py
+	PYTHONPATH=$(COLLECTIONS) python tools/demo.py
 
 # Wall-clock figures for onboarding and promoting 10 and 100 users (not part of `make test`).
 bench: layout
-	python tools/bench.py --repeat 3 10 100
+	PYTHONPATH=$(COLLECTIONS) python tools/bench.py --repeat 3 10 100
 
 clean:
 	rm -rf build tests/output

@@ -3,7 +3,9 @@
 
 """`make bench`: onboarding N users with the onboard role against the same job done with amazon.aws's modules.
 
-    python tools/bench.py [--repeat R] [N ...]      (defaults: --repeat 3, N = 10 100)
+    PYTHONPATH=build/collections python tools/bench.py [--repeat R] [N ...]      (defaults: --repeat 3, N = 10 100)
+
+(`make bench` sets PYTHONPATH: the moto server and the first sign-in come from the test support package.)
 
 Everything runs in one moto server on loopback, started here. For each N the account is reset and bootstrapped
 (not timed); then, R times, in an order that alternates between repeats and with new user names each time:
@@ -38,9 +40,8 @@ import time
 import typing as t
 from statistics import median
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import iam_user_sim
-from moto_server import MotoServer
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
+from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BASELINE_PLAYBOOK = os.path.join(HERE, "bench", "amazon_aws_onboard.yml")
@@ -106,7 +107,7 @@ class Bench:
         self.check_onboarded(users)
         figures["unchanged rerun"] = self.run("mfa_onboarding.iam.onboard", onboard)
         for user in users:
-            iam_user_sim.register_mfa(self.iam, user)
+            register_mfa(self.iam, user)
         promote = {"promote_users": [{"name": u} for u in users]}
         figures["promote"] = self.run("mfa_onboarding.iam.promote", promote)
         figures["promote rerun"] = self.run("mfa_onboarding.iam.promote", promote)

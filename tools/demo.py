@@ -9,7 +9,9 @@
 4. promote both: alice gets her permissions, bob is refused because he has no MFA device yet,
 5. show what IAM now holds, and where the notes are.
 
-Each playbook's full output goes to build/demo/<step>.log; the walk-through shows the lines that matter.
+Each playbook's full output goes to build/demo/<step>.log; the walk-through shows the lines that matter. The moto
+server and the first sign-in come from the test support package (tests/support), which `make demo` puts on
+PYTHONPATH.
 """
 
 from __future__ import annotations
@@ -24,9 +26,8 @@ import sys
 import time
 import typing as t
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import iam_user_sim
-from moto_server import MotoServer
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
+from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import first_sign_in
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(HERE, "build", "demo")
@@ -95,7 +96,7 @@ class Demo:
 
     def sign_in_and_register_mfa(self, user: str) -> None:
         """What the user does in the console: a new password, then a virtual MFA device with two TOTP codes."""
-        serial = iam_user_sim.first_sign_in(self.iam, user, f"{user.capitalize()}-chose-this-0wn-passw0rd!")
+        serial = first_sign_in(self.iam, user, f"{user.capitalize()}-chose-this-0wn-passw0rd!")
         say(f"  {user} set a new password and enabled the MFA device {serial}")
 
     def status(self) -> list[list[str]]:

@@ -6,48 +6,18 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 import typing as t
 
 import boto3
-import botocore.client
 import pytest
 from ansible.module_utils import _internal as module_utils_internal
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 from moto import mock_aws
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools"))
-import iam_user_sim
-
-# Calls that only read; everything else the recorder counts as a write.
-_READ_PREFIXES = ("Get", "List", "Describe")
-
-
-class ApiCalls:
-    """Every API call made through botocore while the fixture is active, in order."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, t.Any]]] = []
-
-    def record(self, operation: str, params: dict[str, t.Any]) -> None:
-        self.calls.append((operation, dict(params)))
-
-    @property
-    def names(self) -> list[str]:
-        return [call[0] for call in self.calls]
-
-    def requests(self, operation: str) -> list[dict[str, t.Any]]:
-        """The parameters of every call of one operation, in order."""
-        return [params for name, params in self.calls if name == operation]
-
-    @property
-    def writes(self) -> list[str]:
-        return [name for name in self.names if not name.startswith(_READ_PREFIXES)]
-
-    def clear(self) -> None:
-        self.calls.clear()
+from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
+from ansible_collections.mfa_onboarding.iam.tests.support.recorder import Recorder
+from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
 
 
 @pytest.fixture
@@ -68,17 +38,9 @@ def iam(aws_env: None) -> t.Iterator[t.Any]:
 
 
 @pytest.fixture
-def api_calls(monkeypatch: pytest.MonkeyPatch) -> ApiCalls:
+def api_calls(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     """Records every botocore API call (the module's and the test's) from the moment it is requested."""
-    recorder = ApiCalls()
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(self: t.Any, operation_name: str, api_params: dict[str, t.Any]) -> t.Any:
-        recorder.record(operation_name, api_params)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-    return recorder
+    return Recorder().attach(monkeypatch)
 
 
 @pytest.fixture
@@ -140,25 +102,16 @@ def bootstrapped(iam: t.Any) -> Bootstrapped:
     group NotYetLoginUsers with the first attached; group Developers and policy AppReadOnly for promotions.
     Request `api_calls` after this fixture (or clear it) to leave these calls out of the record.
     """
-    from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import dump
-    from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import official_document
-    from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import render
-
-    first = iam.create_policy(
-        PolicyName="MFARequiredOnlyForTheFirstLogin", PolicyDocument=dump(render(official_document(), "first_login"))
-    )["Policy"]["Arn"]
-    current = iam.create_policy(
-        PolicyName="MFARequiredForCurrentUsers", PolicyDocument=dump(render(official_document(), "current_users"))
-    )["Policy"]["Arn"]
-    iam.create_group(GroupName="NotYetLoginUsers")
-    iam.attach_group_policy(GroupName="NotYetLoginUsers", PolicyArn=first)
-    iam.create_group(GroupName="Developers")
-    read_only = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": ["s3:ListAllMyBuckets"], "Resource": "*"}],
-    }
-    extra = iam.create_policy(PolicyName="AppReadOnly", PolicyDocument=json.dumps(read_only))["Policy"]["Arn"]
-    return Bootstrapped(first, current, "NotYetLoginUsers", "Developers", "AppReadOnly", extra)
+    iam_state.bootstrap_guards(iam)
+    iam_state.create_extras(iam)
+    return Bootstrapped(
+        iam_state.FIRST_LOGIN_ARN,
+        iam_state.CURRENT_USERS_ARN,
+        iam_state.ONBOARDING_GROUP,
+        iam_state.EXTRA_GROUP,
+        iam_state.EXTRA_POLICY,
+        iam_state.EXTRA_POLICY_ARN,
+    )
 
 
 @pytest.fixture
@@ -166,6 +119,6 @@ def enable_mfa(iam: t.Any) -> t.Callable[..., str]:
     """enable_mfa(user, device=None) -> serial number: register and enable a virtual MFA device for user."""
 
     def enable(user: str, device: str | None = None) -> str:
-        return iam_user_sim.register_mfa(iam, user, device)
+        return register_mfa(iam, user, device)
 
     return enable

@@ -20,11 +20,9 @@ import secrets
 import sys
 import typing as t
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
-# The collection's tools/ (the copy that molecule runs from holds it too), for the owner's MFA registration.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tools"))
-import iam_user_sim
-import scenario_lib as lib
+from ansible_collections.mfa_onboarding.iam.tests.support import scenario as lib
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import iam_client
+from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
 
 
 def new_password() -> str:
@@ -45,7 +43,7 @@ def sign_in(iam: t.Any, url: str, handover_dir: str, name: str) -> dict[str, obj
     if lib.stored_passwords(url).get(name) != password:
         raise RuntimeError(f"{name}: IAM does not hold the new password")
 
-    serial = iam_user_sim.register_mfa(iam, name)
+    serial = register_mfa(iam, name)
     return {"name": name, "password_changed": True, "mfa_device": serial}
 
 
@@ -56,7 +54,7 @@ def main() -> int:
     parser.add_argument("users", nargs="+")
     args = parser.parse_args()
     url = lib.moto_url(args.state_file)
-    iam = lib.iam_client(url)
+    iam = iam_client(url)
     done = []
     for name in args.users:
         try:

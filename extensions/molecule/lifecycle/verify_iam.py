@@ -16,8 +16,8 @@ import os
 import sys
 import typing as t
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
-import scenario_lib as lib
+from ansible_collections.mfa_onboarding.iam.tests.support import scenario as lib
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import iam_client
 
 USERS = ("alice", "bob", "carol")
 # name -> (groups, attached policies, MFA devices) expected at the end; carol was refused and left untouched.
@@ -142,7 +142,7 @@ def main() -> int:
     args = parser.parse_args()
     checks = lib.Checks("lifecycle")
     url = lib.moto_url(args.state_file)
-    iam = lib.iam_client(url)
+    iam = iam_client(url)
     check_policies(checks, iam)
     notes = read_notes(checks, args.handover_dir, args.snapshot)
     check_users(checks, iam, url, notes)

@@ -27,8 +27,8 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
-import scenario_lib as lib
+from ansible_collections.mfa_onboarding.iam.tests.support import scenario as lib
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import iam_client
 
 
 def keep_password(args: argparse.Namespace) -> int:
@@ -85,7 +85,7 @@ def check_mails(checks: lib.Checks, args: argparse.Namespace, stored: dict[str, 
 
 
 def check_iam(checks: lib.Checks, args: argparse.Namespace) -> None:
-    iam = lib.iam_client(lib.moto_url(args.state_file))
+    iam = iam_client(lib.moto_url(args.state_file))
     for item in args.expect:
         lib.check_onboarding(checks, iam, item.split("=", 1)[0])
 

@@ -15,9 +15,7 @@ import typing as t
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tools"))
-from moto_server import MotoServer  # noqa: E402 - tools/ is a folder of scripts, not a package
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 
 PLAY = """
 - name: Play of someone else, connection settings only in module_defaults

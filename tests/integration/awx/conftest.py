@@ -6,19 +6,14 @@
 from __future__ import annotations
 
 import os
-import sys
 import typing as t
 
 import pytest
 
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 DOCS = os.path.join(ROOT, "docs", "awx")
-# tools/ (moto_server, iam_user_sim) and the molecule scenarios' scenario_lib are folders of scripts, not packages.
-for _path in (os.path.join(ROOT, "tools"), os.path.join(ROOT, "extensions", "molecule", "shared")):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
-
-from moto_server import MotoServer  # noqa: E402
 
 
 @pytest.fixture

@@ -27,13 +27,14 @@ import typing as t
 import urllib.parse
 
 import ansible_runner
-import iam_user_sim
 import pytest
-import scenario_lib
 import yaml
 from conftest import DOCS
 from dateutil import rrule
-from moto_server import MotoServer
+
+from ansible_collections.mfa_onboarding.iam.tests.support import scenario
+from ansible_collections.mfa_onboarding.iam.tests.support import sign_in
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 
 SURVEY_TYPES = {"text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect"}
 
@@ -140,7 +141,7 @@ def leaks(secrets_by_label: dict[str, str], top: str, exclude: str | None = None
 
 def note_password(path: str) -> str:
     with open(path, encoding="utf-8") as handle:
-        password = scenario_lib.handover_fields(handle.read())["password"]
+        password = scenario.handover_fields(handle.read())["password"]
     assert password is not None, f"{path}: expected one 'Temporary password:' line"
     return password
 
@@ -209,7 +210,7 @@ def fact(events: list[dict[str, t.Any]], name: str) -> t.Any:
 
 def first_sign_in(iam: t.Any, name: str) -> None:
     """The owner sets a password of their own and enables a virtual MFA device (TOTP)."""
-    iam_user_sim.first_sign_in(iam, name, "Own-" + secrets.token_urlsafe(18) + "!a1")
+    sign_in.first_sign_in(iam, name, "Own-" + secrets.token_urlsafe(18) + "!a1")
 
 
 def groups_of(iam: t.Any, name: str) -> set[str]:
@@ -297,7 +298,7 @@ def test_lifecycle_as_awx_jobs(tmp_path: t.Any, moto: MotoServer, collections_ro
         (name, True, True) for name in users
     ]
 
-    passwords = scenario_lib.stored_passwords(moto.url)
+    passwords = scenario.stored_passwords(moto.url)
     notes = {name: note_password(os.path.join(handover, f"{name}.txt")) for name in users}
     assert notes == {name: passwords.get(name) for name in users}, "the notes do not hold the passwords in IAM"
     temporary = {f"{name}'s temporary password": password for name, password in passwords.items()}

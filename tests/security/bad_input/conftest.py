@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hmac
-import importlib.util
 import json
 import os
 import ssl
@@ -22,39 +21,23 @@ import uuid
 import warnings
 
 import boto3
-import botocore.client
 import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 from moto import mock_aws
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-COLLECTION_ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
-TOOLS = os.path.join(COLLECTION_ROOT, "tools")
-SMTP_SERVER = os.path.join(COLLECTION_ROOT, "extensions", "molecule", "mail", "smtp_server.py")
-if TOOLS not in sys.path:
-    sys.path.insert(0, TOOLS)
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import free_port
+from ansible_collections.mfa_onboarding.iam.tests.support.recorder import Recorder
+from ansible_collections.mfa_onboarding.iam.tests.support.smtp_server import make_certificate
 
-from moto_server import MotoServer  # noqa: E402
-from moto_server import free_port  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 # The tests whose runs make up the table.
 CASE_TESTS = ("test_module_case", "test_playbook_case")
 
 
 # The module runs: in-process, against moto in-process, every botocore call recorded.
-
-
-class ApiCalls:
-    """The names of every API call made through botocore while recording, in order."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self.active = False
-
-    def record(self, operation: str) -> None:
-        if self.active:
-            self.names.append(operation)
 
 
 @pytest.fixture
@@ -76,17 +59,9 @@ def iam(aws_env: None) -> t.Iterator[t.Any]:
 
 
 @pytest.fixture
-def api_calls(monkeypatch: pytest.MonkeyPatch) -> ApiCalls:
+def api_calls(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     """Records every botocore API call made while `api_calls.active` is true."""
-    recorder = ApiCalls()
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(self: t.Any, operation_name: str, api_params: dict[str, t.Any]) -> t.Any:
-        recorder.record(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-    return recorder
+    return Recorder(active=False).attach(monkeypatch)
 
 
 @pytest.fixture
@@ -132,12 +107,8 @@ def refusing_smtp(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Refusi
     from aiosmtpd.smtp import AuthResult
     from aiosmtpd.smtp import LoginPassword
 
-    # The certificate helper of the molecule mail scenario (self-signed, localhost and 127.0.0.1).
-    spec = importlib.util.spec_from_file_location("_molecule_smtp_server", SMTP_SERVER)
-    assert spec is not None and spec.loader is not None
-    smtp_server = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(smtp_server)
-    cert, key = smtp_server.make_certificate(str(tmp_path_factory.mktemp("smtp-tls")))
+    # The certificate helper of the SMTP server of the mail scenario (self-signed, localhost and 127.0.0.1).
+    cert, key = make_certificate(str(tmp_path_factory.mktemp("smtp-tls")))
 
     warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
     attempts: list[str] = []

@@ -29,16 +29,12 @@ import typing as t
 import pytest
 from botocore.exceptions import ClientError
 
-TOOLS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tools"))
-COLLECTION_ROOT = os.path.dirname(TOOLS)
-if TOOLS not in sys.path:
-    sys.path.insert(0, TOOLS)
+from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import free_port
+from ansible_collections.mfa_onboarding.iam.tests.support.recorder import writes
+from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
 
-from iam_user_sim import register_mfa  # noqa: E402
-from moto_server import MotoServer  # noqa: E402
-from moto_server import free_port  # noqa: E402
-
-from ansible_collections.mfa_onboarding.iam.tests.security.faults import iam_state  # noqa: E402
+COLLECTION_ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 
 # IAM state: set up, snapshot, compare.
 
@@ -121,11 +117,6 @@ def setup_account(iam: t.Any, kind: str) -> None:
         iam.add_user_to_group(UserName=name, GroupName="NotYetLoginUsers")
         iam.create_login_profile(UserName=name, Password=f"{name.title()}-Passw0rd!-long", PasswordResetRequired=True)
     register_mfa(iam, "rita")
-
-
-def writes(actions: t.Iterable[str]) -> list[str]:
-    """The write calls among actions (everything but Get*, List*, Describe*), as tools/moto_server.py counts them."""
-    return MotoServer.writes(list(actions))
 
 
 # The playbook runs: ansible-playbook against a moto server of this worker.

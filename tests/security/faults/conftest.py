@@ -1,9 +1,9 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Fixtures of the fault suites: the fault point around an in-process moto server, fake credentials, a module
-runner (in-process, as ansible would run the module: arguments in, one JSON document on stdout) and a clock that
-counts the client's retries instead of sleeping through their backoff."""
+"""Fixtures of the fault suites: the fault point (tests/support/faults.py) served on loopback in front of moto in
+this process, fake credentials, a module runner (in-process, as ansible would run the module: arguments in, one
+JSON document on stdout) and a clock that counts the client's retries instead of sleeping through their backoff."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
 
-from ansible_collections.mfa_onboarding.iam.tests.security.faults.fault_point import FaultPoint
-from ansible_collections.mfa_onboarding.iam.tests.security.faults.iam_state import client
+from ansible_collections.mfa_onboarding.iam.tests.support.faults import FaultPoint
+from ansible_collections.mfa_onboarding.iam.tests.support.iam_state import client
 
 
 @pytest.fixture

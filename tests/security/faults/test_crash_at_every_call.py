@@ -22,9 +22,12 @@ from botocore.exceptions import ClientError
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
 from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user
-from ansible_collections.mfa_onboarding.iam.tests.security.faults import iam_state
-from ansible_collections.mfa_onboarding.iam.tests.security.faults.fault_point import CRASH_CODE
-from ansible_collections.mfa_onboarding.iam.tests.security.faults.fault_point import FaultPoint
+from ansible_collections.mfa_onboarding.iam.tests.support import guards
+from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
+from ansible_collections.mfa_onboarding.iam.tests.support.faults import CRASH_CODE
+from ansible_collections.mfa_onboarding.iam.tests.support.faults import Fault
+from ansible_collections.mfa_onboarding.iam.tests.support.faults import FaultPoint
+from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
 
 USERS = [
     {"name": "ada", "tags": {"team": "data", "cost-center": "42"}},
@@ -62,7 +65,7 @@ def promotion_setup(iam: t.Any) -> None:
         iam.create_user(UserName=user["name"], Path=user.get("path", "/"), Tags=tags)
         iam.add_user_to_group(UserName=user["name"], GroupName=iam_state.ONBOARDING_GROUP)
         iam.create_login_profile(UserName=user["name"], Password=TEMPORARY_PASSWORD, PasswordResetRequired=True)
-        iam_state.register_mfa(iam, user["name"])
+        register_mfa(iam, user["name"])
 
 
 def sweep(
@@ -82,7 +85,7 @@ def sweep(
     assert not clean.get("failed"), clean
     writes = len(fault_point.writes_served)
     reference = iam_state.snapshot(iam)
-    assert iam_state.violations(reference) == []
+    assert guards.violations(reference) == []
     assert writes > 0
 
     failures = []
@@ -95,7 +98,7 @@ def sweep(
         fault_point.off()
         let_through = fault_point.writes_served
         state = iam_state.snapshot(iam)
-        problems = iam_state.violations(state)
+        problems = guards.violations(state)
         if len(let_through) != k:
             problems.append(f"{len(let_through)} writes reached moto, not {k}")
         if bool(interrupted.get("failed")) != (k < writes):
@@ -205,7 +208,7 @@ def _onboarded(iam: t.Any, name: str, *, mfa: bool) -> None:
     iam.add_user_to_group(UserName=name, GroupName=iam_state.ONBOARDING_GROUP)
     iam.create_login_profile(UserName=name, Password=TEMPORARY_PASSWORD, PasswordResetRequired=True)
     if mfa:
-        iam_state.register_mfa(iam, name)
+        register_mfa(iam, name)
 
 
 WRONG_ORDERS = {
@@ -276,7 +279,7 @@ def test_the_checker_catches_a_wrong_order(fault_point: FaultPoint, iam: t.Any, 
     iam_state.create_extras(iam)
     if setup is not None:
         _onboarded(iam, "eve", mfa=setup == "mfa")
-    assert iam_state.violations(iam_state.snapshot(iam)) == []
+    assert guards.violations(iam_state.snapshot(iam)) == []
 
     fault_point.crash_after(crash_after)
     for index, (operation, params) in enumerate(writes):
@@ -291,7 +294,7 @@ def test_the_checker_catches_a_wrong_order(fault_point: FaultPoint, iam: t.Any, 
     fault_point.off()
 
     assert fault_point.writes_served == [op.title().replace("_", "") for op, _params in writes[:crash_after]]
-    assert iam_state.violations(iam_state.snapshot(iam)) == [expected]
+    assert guards.violations(iam_state.snapshot(iam)) == [expected]
 
 
 def test_a_failed_read_of_one_user_does_not_lose_the_others(
@@ -303,12 +306,12 @@ def test_a_failed_read_of_one_user_does_not_lose_the_others(
     sees her login profile and does not create another)."""
     iam_state.bootstrap_guards(iam)
 
-    def decide(action: str, params: dict[str, str]) -> t.Any:
+    def decide(action: str, params: t.Mapping[str, str]) -> Fault | None:
         if action == "GetUser" and params.get("UserName") == "bob":
-            return (400, "Sender", CRASH_CODE, "Injected: the reads of bob fail")
+            return Fault(400, "Sender", CRASH_CODE, "Injected: the reads of bob fail")
         return None
 
-    monkeypatch.setattr(fault_point, "_decide", decide)
+    monkeypatch.setattr(fault_point, "decide", decide)
     result = run_module(iam_onboard_user, ONBOARD)
     fault_point.off()
 

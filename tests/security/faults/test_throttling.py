@@ -30,8 +30,10 @@ from botocore.exceptions import ClientError
 from ansible_collections.mfa_onboarding.iam.plugins.modules import account_password_policy
 from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user
 from ansible_collections.mfa_onboarding.iam.plugins.modules import mfa_onboarding_policy
-from ansible_collections.mfa_onboarding.iam.tests.security.faults import iam_state
-from ansible_collections.mfa_onboarding.iam.tests.security.faults.fault_point import FaultPoint
+from ansible_collections.mfa_onboarding.iam.tests.support import guards
+from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
+from ansible_collections.mfa_onboarding.iam.tests.support.faults import FaultPoint
+from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
 
 SEED = 20261128
 RATE = 0.3
@@ -90,7 +92,7 @@ def lifecycle(
     iam_state.create_extras(iam)
     results.append(run(iam_onboard_user, {"users": [{"name": name, "tags": {"team": "data"}} for name in USERS]}))
     for name in WITH_MFA:
-        iam_state.register_mfa(iam, name)
+        register_mfa(iam, name)
     promote = {
         "state": "promoted",
         "users": [{"name": name} for name in USERS],
@@ -133,7 +135,7 @@ def test_lifecycle_under_throttling_and_5xx(
     assert [promoted[name]["stage"] for name in USERS] == ["promoted", "promoted", "onboarding"]
     assert [promoted[name]["failed"] for name in USERS] == [False, False, True]
     assert "erin has no MFA device" in promoted["erin"]["msg"]
-    assert iam_state.violations(clean_state) == []
+    assert guards.violations(clean_state) == []
     assert sorted(clean_state["users"]) == USERS
 
     fault_point.clear()
@@ -175,8 +177,8 @@ def test_the_injector_faults_30_percent_of_requests_whatever_their_order() -> No
         for index in order:
             name = requests[index]["UserName"]
             seen[name] = seen.get(name, 0) + 1
-            fault = point._decide("GetUser", requests[index])
-            found[(name, seen[name])] = fault[2] if fault else None
+            fault = point.decide("GetUser", requests[index])
+            found[(name, seen[name])] = fault.code if fault else None
         return found
 
     forward = decisions(range(len(requests)))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import importlib.util
 import json
 import os
 import subprocess
@@ -26,13 +25,10 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
+
 REPO = Path(__file__).resolve().parents[3]
 POLICY_FILE = REPO / "files" / "operator-policy.json"
-
-_SPEC = importlib.util.spec_from_file_location("least_privilege_moto_server", REPO / "tools" / "moto_server.py")
-assert _SPEC is not None and _SPEC.loader is not None
-moto_server = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(moto_server)
 
 # The operator's CreateUser, CreateAccessKey and PutUserPolicy: the only unauthenticated requests.
 OPERATOR_SETUP_CALLS = 3
@@ -159,6 +155,6 @@ def _collections_path() -> None:
 @pytest.fixture
 def account(tmp_path: Path) -> t.Iterator[Account]:
     """A fresh moto server that enforces IAM after the operator's three setup calls."""
-    server = moto_server.MotoServer(extra_env={"INITIAL_NO_AUTH_ACTION_COUNT": str(OPERATOR_SETUP_CALLS)})
+    server = MotoServer(extra_env={"INITIAL_NO_AUTH_ACTION_COUNT": str(OPERATOR_SETUP_CALLS)})
     with server:
         yield Account(server, tmp_path)

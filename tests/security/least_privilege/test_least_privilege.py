@@ -26,15 +26,13 @@ import json
 import os
 import re
 import stat
-import sys
 import typing as t
 
 import botocore.exceptions
 import botocore.session
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tools"))
-import iam_user_sim
+from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
 
 FIRST_LOGIN = "MFARequiredOnlyForTheFirstLogin"
 CURRENT_USERS = "MFARequiredForCurrentUsers"
@@ -123,7 +121,7 @@ def onboarding_user(iam: t.Any, name: str) -> None:
 
 def enable_mfa(iam: t.Any, name: str) -> None:
     """What the user does at the first sign-in: a virtual MFA device with two consecutive codes."""
-    iam_user_sim.register_mfa(iam, name)
+    register_mfa(iam, name)
 
 
 def scene_onboarding_user(iam: t.Any) -> None:

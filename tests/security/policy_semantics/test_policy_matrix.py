@@ -1,7 +1,7 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What the two rendered policies let a user do, decided by the evaluator in iam_eval.py (moto cannot).
+"""What the two rendered policies let a user do, decided by the evaluator of tests/support/policy_eval.py (moto cannot).
 
 The documents are the product's own: ``render(official_document(), stage, mfa_device_scope)``. Request contexts:
 
@@ -18,13 +18,13 @@ import typing as t
 
 import botocore.session
 import pytest
-from iam_eval import Decision
-from iam_eval import Request
-from iam_eval import action_matches
-from iam_eval import evaluate
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import official_document
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import render
+from ansible_collections.mfa_onboarding.iam.tests.support.policy_eval import Decision
+from ansible_collections.mfa_onboarding.iam.tests.support.policy_eval import Request
+from ansible_collections.mfa_onboarding.iam.tests.support.policy_eval import action_matches
+from ansible_collections.mfa_onboarding.iam.tests.support.policy_eval import evaluate
 
 ALLOW = Decision.ALLOW
 EXPLICIT = Decision.EXPLICIT_DENY

@@ -14,11 +14,8 @@ import typing as t
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-SMTP_SCRIPT = os.path.join(ROOT, "extensions", "molecule", "mail", "smtp_server.py")
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-
-from moto_server import MotoServer  # noqa: E402
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
+from ansible_collections.mfa_onboarding.iam.tests.support.smtp_server import MODULE as SMTP_SERVER
 
 
 @pytest.fixture
@@ -29,7 +26,7 @@ def moto() -> t.Iterator[MotoServer]:
 
 
 class SmtpServer:
-    """The mail scenario's SMTP server (STARTTLS, then AUTH), run through its own script.
+    """The mail scenario's SMTP server (STARTTLS, then AUTH), run through its own command line.
 
     `start()` launches it in the background; `wait()` waits until it answers (so that it can start while
     something else runs). Messages land in `maildir`; the login is `login`, the password `password`.
@@ -46,7 +43,8 @@ class SmtpServer:
 
     def start(self) -> None:
         env = dict(os.environ, SCENARIO_SMTP_USERNAME=self.login, SCENARIO_SMTP_PASSWORD=self.password)
-        argv = [sys.executable, SMTP_SCRIPT, "start", "--state-file", self.state_file, "--maildir", self.maildir]
+        argv = [sys.executable, "-m", SMTP_SERVER, "start", "--state-file", self.state_file]
+        argv += ["--maildir", self.maildir]
         self._starting = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def wait(self) -> None:
@@ -62,7 +60,7 @@ class SmtpServer:
         if self._starting is not None and self._starting.poll() is None:
             self._starting.communicate(timeout=60)
         subprocess.run(
-            [sys.executable, SMTP_SCRIPT, "stop", "--state-file", self.state_file],
+            [sys.executable, "-m", SMTP_SERVER, "stop", "--state-file", self.state_file],
             capture_output=True,
             timeout=30,
             check=False,

@@ -37,14 +37,9 @@ import urllib.parse
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-for _path in (os.path.join(ROOT, "tools"), os.path.join(ROOT, "extensions", "molecule", "shared")):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
-
-import iam_user_sim  # noqa: E402
-import scenario_lib  # noqa: E402
-from moto_server import MotoServer  # noqa: E402
+from ansible_collections.mfa_onboarding.iam.tests.support import scenario
+from ansible_collections.mfa_onboarding.iam.tests.support import sign_in
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 
 # The scanner
 
@@ -253,7 +248,7 @@ def mails(maildir: str, owners: dict[str, str]) -> list[Handover]:
 
 
 def handover_password(item: Handover) -> str | None:
-    return scenario_lib.handover_fields(item.text)["password"]
+    return scenario.handover_fields(item.text)["password"]
 
 
 # The lifecycle
@@ -281,7 +276,7 @@ class Lifecycle:
             self.owner[value] = owner
 
     def collect_from_iam(self, step: str) -> None:
-        for user, password in scenario_lib.stored_passwords(self.moto.url).items():
+        for user, password in scenario.stored_passwords(self.moto.url).items():
             seen = self.issued.setdefault(user, [])
             if password not in seen:
                 seen.append(password)
@@ -314,9 +309,9 @@ def first_sign_in(moto: MotoServer, note: Handover) -> str:
     """The owner signs in with the note's password, chooses a new one and enables a virtual MFA device (TOTP)."""
     name = note.owner
     iam = moto.iam_client()
-    assert scenario_lib.stored_passwords(moto.url).get(name) == handover_password(note), f"{name}'s note is stale"
+    assert scenario.stored_passwords(moto.url).get(name) == handover_password(note), f"{name}'s note is stale"
     chosen = "Own-" + secrets.token_urlsafe(18) + "!a1"
-    iam_user_sim.first_sign_in(iam, name, chosen)
+    sign_in.first_sign_in(iam, name, chosen)
     return chosen
 
 
@@ -401,8 +396,8 @@ def test_no_secret_in_any_output_of_the_lifecycle(
         problems.append(f"handover: expected 2 notes for sec-bob (one a backup), 1 mail for sec-erin, found {owners}")
     for path in [handover_dir, *(item.place for item in items)]:
         wanted = "0o700" if path == handover_dir else "0o600"
-        if scenario_lib.mode(path) != wanted:
-            problems.append(f"{path}: mode {scenario_lib.mode(path)}, expected {wanted}")
+        if scenario.mode(path) != wanted:
+            problems.append(f"{path}: mode {scenario.mode(path)}, expected {wanted}")
     runs = life.ansible.runs
     for name, expected_text in (
         ("onboard, mail fails (real)", f"onboarding failed for {LATE_USER['name']}: delivery failed"),

@@ -5,19 +5,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
 import typing as t
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-_SPEC = importlib.util.spec_from_file_location("bench", os.path.join(ROOT, "tools", "bench.py"))
-assert _SPEC is not None and _SPEC.loader is not None
-bench = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(bench)
+from ansible_collections.mfa_onboarding.iam.tools import bench
 
 M = bench.Measurement
 

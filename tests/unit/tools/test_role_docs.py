@@ -5,16 +5,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 
 import pytest
 
+from ansible_collections.mfa_onboarding.iam.tools import role_docs
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-_SPEC = importlib.util.spec_from_file_location("role_docs", os.path.join(ROOT, "tools", "role_docs.py"))
-assert _SPEC is not None and _SPEC.loader is not None
-role_docs = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(role_docs)
 
 
 def test_readme_holds_the_current_role_reference() -> None:

@@ -8,48 +8,18 @@ from __future__ import annotations
 
 import typing as t
 
-import botocore.client
-import botocore.exceptions
 import pytest
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _iam
-
-
-class Faults:
-    """Makes the next `count` calls of `operation` fail with `code` before reaching moto."""
-
-    def __init__(self) -> None:
-        self.pending: dict[str, list[str]] = {}
-        self.raised: list[tuple[str, str]] = []
-
-    def add(self, operation: str, code: str, count: int = 1) -> None:
-        self.pending.setdefault(operation, []).extend([code] * count)
+from ansible_collections.mfa_onboarding.iam.tests.support.faults import FaultPoint
 
 
 @pytest.fixture
-def faults(iam: t.Any, monkeypatch: pytest.MonkeyPatch) -> Faults:
-    injected = Faults()
-    original = botocore.client.BaseClient._make_api_call
-
-    def faulty(self: t.Any, operation: str, params: dict[str, t.Any]) -> t.Any:
-        codes = injected.pending.get(operation)
-        if codes:
-            code = codes.pop(0)
-            injected.raised.append((operation, code))
-            status = 404 if code == "NoSuchEntity" else 400 if code == "Throttling" else 409
-            raise botocore.exceptions.ClientError(
-                {
-                    "Error": {"Code": code, "Message": f"injected {code}"},
-                    "ResponseMetadata": {"HTTPStatusCode": status},
-                },
-                operation,
-            )
-        return original(self, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", faulty)
-    return injected
+def faults(iam: t.Any, monkeypatch: pytest.MonkeyPatch) -> FaultPoint:
+    """The fault point on botocore, scripted per test: `faults.fail_next(operation, code, count)`."""
+    return FaultPoint().attach_botocore(monkeypatch)
 
 
 @pytest.fixture
@@ -68,10 +38,10 @@ def group(iam: t.Any) -> str:
 
 @pytest.mark.parametrize("code", ["Throttling", "EntityTemporarilyUnmodifiable"])
 def test_writes_are_retried_on_transient_errors(
-    iam: t.Any, faults: Faults, sleeps: list[float], group: str, code: str
+    iam: t.Any, faults: FaultPoint, sleeps: list[float], group: str, code: str
 ) -> None:
     iam.create_user(UserName="alice")
-    faults.add("AddUserToGroup", code, count=2)
+    faults.fail_next("AddUserToGroup", code, count=2)
 
     _iam.add_user_to_group(iam, "alice", group)
 
@@ -80,8 +50,8 @@ def test_writes_are_retried_on_transient_errors(
     assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="alice")["Groups"]] == [group]
 
 
-def test_reads_are_retried_on_throttling(iam: t.Any, faults: Faults, sleeps: list[float], group: str) -> None:
-    faults.add("GetGroup", "Throttling", count=3)
+def test_reads_are_retried_on_throttling(iam: t.Any, faults: FaultPoint, sleeps: list[float], group: str) -> None:
+    faults.fail_next("GetGroup", "Throttling", count=3)
 
     found = _iam.get_group(iam, group)
 
@@ -98,11 +68,11 @@ def test_reads_are_retried_on_throttling(iam: t.Any, faults: Faults, sleeps: lis
     ids=["AddUserToGroup", "CreateLoginProfile"],
 )
 def test_no_such_entity_right_after_create_is_retried(
-    iam: t.Any, faults: Faults, sleeps: list[float], group: str, call: t.Callable[[t.Any], t.Any], operation: str
+    iam: t.Any, faults: FaultPoint, sleeps: list[float], group: str, call: t.Callable[[t.Any], t.Any], operation: str
 ) -> None:
     # IAM is eventually consistent: the user just created may not be visible to the next call for a moment.
     _iam.create_user(iam, "alice", "/", [])
-    faults.add(operation, "NoSuchEntity")
+    faults.fail_next(operation, "NoSuchEntity")
 
     call(iam)
 
@@ -111,11 +81,11 @@ def test_no_such_entity_right_after_create_is_retried(
 
 
 def test_no_such_entity_is_not_retried_for_an_ordinary_write(
-    iam: t.Any, faults: Faults, sleeps: list[float], group: str
+    iam: t.Any, faults: FaultPoint, sleeps: list[float], group: str
 ) -> None:
     iam.create_user(UserName="alice")
     iam.add_user_to_group(UserName="alice", GroupName=group)
-    faults.add("RemoveUserFromGroup", "NoSuchEntity")
+    faults.fail_next("RemoveUserFromGroup", "NoSuchEntity")
 
     with pytest.raises(AnsibleIAMError) as error:
         _iam.remove_user_from_group(iam, "alice", group)
@@ -124,8 +94,8 @@ def test_no_such_entity_is_not_retried_for_an_ordinary_write(
     assert sleeps == []
 
 
-def test_other_errors_are_typed_and_not_retried(iam: t.Any, faults: Faults, sleeps: list[float]) -> None:
-    faults.add("CreateUser", "AccessDenied")
+def test_other_errors_are_typed_and_not_retried(iam: t.Any, faults: FaultPoint, sleeps: list[float]) -> None:
+    faults.fail_next("CreateUser", "AccessDenied")
 
     with pytest.raises(AnsibleIAMError) as error:
         _iam.create_user(iam, "alice", "/", [])
@@ -136,8 +106,8 @@ def test_other_errors_are_typed_and_not_retried(iam: t.Any, faults: Faults, slee
     assert iam.list_users()["Users"] == []
 
 
-def test_retries_give_up_after_the_limit(iam: t.Any, faults: Faults, sleeps: list[float], group: str) -> None:
-    faults.add("GetGroup", "Throttling", count=50)
+def test_retries_give_up_after_the_limit(iam: t.Any, faults: FaultPoint, sleeps: list[float], group: str) -> None:
+    faults.fail_next("GetGroup", "Throttling", count=50)
 
     with pytest.raises(AnsibleIAMError) as error:
         _iam.get_group(iam, group)

@@ -18,6 +18,10 @@ from botocore.exceptions import ClientError
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
 from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user
+from ansible_collections.mfa_onboarding.iam.tests.support.faults import FaultPoint
+from ansible_collections.mfa_onboarding.iam.tests.support.guards import guarded as is_guarded
+from ansible_collections.mfa_onboarding.iam.tests.support.recorder import READ_PREFIXES as READS
+from ansible_collections.mfa_onboarding.iam.tests.support.recorder import is_write
 
 Run = t.Callable[..., dict[str, t.Any]]
 
@@ -28,7 +32,6 @@ CURRENT = f"arn:aws:iam::{ACCOUNT}:policy/MFARequiredForCurrentUsers"
 APP = f"arn:aws:iam::{ACCOUNT}:policy/AppReadOnly"
 CONSOLE_URL = f"https://{ACCOUNT}.signin.aws.amazon.com/console"
 PROMOTE = {"state": "promoted", "groups": ["Developers"], "managed_policies": ["AppReadOnly"]}
-READS = ("Get", "List", "Describe")
 IAM_SYMBOLS = "!@#$%^&*()_+-=[]{}|'"
 # Ansible's no_log masking: a module that leaks a no_log value into its output shows one of these instead.
 MASKS = ("********", "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER")
@@ -84,13 +87,8 @@ def snapshot(iam: t.Any, name: str) -> dict[str, t.Any] | None:
     }
 
 
-def is_guarded(state: dict[str, t.Any]) -> bool:
-    """Invariant 1 for one user as IAM holds it."""
-    return GROUP in state["groups"] or CURRENT in state["policies"] or CURRENT in state["group_policies"]
-
-
 def writes_with_params(api_calls: t.Any) -> list[tuple[str, dict[str, t.Any]]]:
-    return [(name, params) for name, params in api_calls.calls if not name.startswith(READS)]
+    return [(name, params) for name, params in api_calls.calls if is_write(name)]
 
 
 def without_invocation(result: dict[str, t.Any]) -> str:
@@ -153,7 +151,7 @@ def guard_monitor(monkeypatch: pytest.MonkeyPatch, iam: t.Any) -> list[tuple[str
 
     def monitored(self: t.Any, operation: str, params: dict[str, t.Any]) -> t.Any:
         result = inner(self, operation, params)
-        if self is not iam and not operation.startswith(READS) and "UserName" in params:
+        if self is not iam and is_write(operation) and "UserName" in params:
             log.append((operation, params["UserName"], snapshot(iam, params["UserName"])))
         return result
 
@@ -161,31 +159,14 @@ def guard_monitor(monkeypatch: pytest.MonkeyPatch, iam: t.Any) -> list[tuple[str
     return log
 
 
-class Killer:
-    """Makes the n-th write call of a module fail with AccessDenied (never retried): a run killed there."""
-
-    def __init__(self) -> None:
-        self.at: int | None = None
-        self.seen = 0
-
-    def arm(self, at: int | None) -> None:
-        self.at, self.seen = at, 0
-
-
 @pytest.fixture
-def killer(monkeypatch: pytest.MonkeyPatch, iam: t.Any) -> Killer:
-    state = Killer()
-    inner = botocore.client.BaseClient._make_api_call
+def fault_point(monkeypatch: pytest.MonkeyPatch, iam: t.Any) -> FaultPoint:
+    """The fault point in front of the module's botocore calls (the tests' own client `iam` is exempt).
 
-    def maybe_fail(self: t.Any, operation: str, params: dict[str, t.Any]) -> t.Any:
-        if state.at is not None and self is not iam and not operation.startswith(READS):
-            state.seen += 1
-            if state.seen == state.at:
-                raise ClientError({"Error": {"Code": "AccessDenied", "Message": "injected"}}, operation)
-        return inner(self, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", maybe_fail)
-    return state
+    `fault_point.crash_after(k, code="AccessDenied")` is a run killed after its k-th write: that write's successor
+    fails with AccessDenied (never retried), and so does every later call.
+    """
+    return FaultPoint().attach_botocore(monkeypatch, exempt=[iam])
 
 
 @pytest.fixture
@@ -921,13 +902,13 @@ PROMOTION_END = {"groups": ["Developers"], "policies": sorted([APP, CURRENT]), "
 def test_onboarding_killed_at_any_write_is_safe_and_converges(
     bootstrapped: t.Any,
     api_calls: t.Any,
-    killer: Killer,
+    fault_point: FaultPoint,
     run_module: Run,
     iam: t.Any,
     kill_at: int,
 ) -> None:
     planned = ["CreateUser team", f"AddUserToGroup {GROUP}", "CreateLoginProfile"]
-    killer.arm(kill_at)
+    fault_point.crash_after(kill_at - 1, code="AccessDenied")
     killed = run_module(iam_onboard_user, {"name": "alice", "tags": {"team": "data"}})
 
     assert killed["failed"] is True
@@ -940,7 +921,7 @@ def test_onboarding_killed_at_any_write_is_safe_and_converges(
     left = None if state is None else (state["groups"], state["policies"], state["login_profile"] is not None)
     assert left == expected
 
-    killer.arm(None)
+    fault_point.off()
     resumed = run_module(iam_onboard_user, {"name": "alice", "tags": {"team": "data"}})
 
     assert resumed["changed"] is True
@@ -956,7 +937,7 @@ def test_onboarding_killed_at_any_write_is_safe_and_converges(
 def test_promotion_killed_at_any_write_is_safe_and_converges(
     bootstrapped: t.Any,
     api_calls: t.Any,
-    killer: Killer,
+    fault_point: FaultPoint,
     run_module: Run,
     iam: t.Any,
     enable_mfa: t.Callable[..., str],
@@ -965,7 +946,7 @@ def test_promotion_killed_at_any_write_is_safe_and_converges(
     planned = [f"AttachUserPolicy {CURRENT}", f"AttachUserPolicy {APP}", "AddUserToGroup Developers"]
     planned.append(f"RemoveUserFromGroup {GROUP}")
     make_user(iam, "alice", "ready", enable_mfa)
-    killer.arm(kill_at)
+    fault_point.crash_after(kill_at - 1, code="AccessDenied")
     killed = run_module(iam_onboard_user, dict(PROMOTE, name="alice"))
 
     assert killed["failed"] is True
@@ -981,7 +962,7 @@ def test_promotion_killed_at_any_write_is_safe_and_converges(
         4: (["Developers", GROUP], sorted([APP, CURRENT])),
     }[kill_at]
 
-    killer.arm(None)
+    fault_point.off()
     resumed = run_module(iam_onboard_user, dict(PROMOTE, name="alice"))
 
     assert resumed["actions"] == planned[kill_at - 1 :]

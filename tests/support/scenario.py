@@ -1,23 +1,20 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Helpers for the molecule scenarios' check scripts: the moto server, IAM state, handover texts, checks.
+"""What the molecule scenarios' check scripts and the suites that read handover notes share: the moto server named
+by a scenario's state file, the console passwords moto holds, handover texts, one user's IAM state, named checks.
 
 Nothing here prints a password: checks compare secrets and report only user names and what differed.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
 import stat
-import sys
 import typing as t
 import urllib.request
-
-import boto3
 
 ACCOUNT_ID = "123456789012"
 CONSOLE_URL = f"https://{ACCOUNT_ID}.signin.aws.amazon.com/console"
@@ -33,18 +30,9 @@ _USER_LINE = re.compile(r"^[ \t]*User name:[ \t]*(\S+)[ \t]*$", re.IGNORECASE | 
 
 
 def moto_url(state_file: str) -> str:
+    """The url of the moto server that `moto_server start --state-file` started."""
     with open(state_file, encoding="utf-8") as handle:
         return str(json.load(handle)["url"])
-
-
-def iam_client(url: str) -> t.Any:
-    return boto3.client(
-        "iam",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def stored_passwords(url: str) -> dict[str, str]:
@@ -148,21 +136,3 @@ class Checks:
             print(f"FAILED: {failure}")
         print(f"{self.title}: {self.passed} checks passed, {len(self.failed)} failed")
         return 1 if self.failed else 0
-
-
-def main() -> int:
-    """`python scenario_lib.py onboarding --state-file MOTO_STATE USER...`: each user is only onboarding."""
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("check", choices=["onboarding"])
-    parser.add_argument("--state-file", required=True)
-    parser.add_argument("users", nargs="+")
-    args = parser.parse_args()
-    checks = Checks("onboarding")
-    iam = iam_client(moto_url(args.state_file))
-    for name in args.users:
-        check_onboarding(checks, iam, name)
-    return checks.done()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

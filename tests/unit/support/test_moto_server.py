@@ -6,18 +6,13 @@ included) only when asked for, and never outside its private directory."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import typing as t
 
 import boto3
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-_SPEC = importlib.util.spec_from_file_location("moto_server", os.path.join(ROOT, "tools", "moto_server.py"))
-assert _SPEC is not None and _SPEC.loader is not None
-moto_server = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(moto_server)
+from ansible_collections.mfa_onboarding.iam.tests.support import moto_server
 
 
 def _create_user(server: t.Any) -> None:

@@ -1,11 +1,13 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""A real SMTP server on loopback for the mail scenario: STARTTLS required, then AUTH LOGIN/PLAIN required.
+"""A real SMTP server on loopback for the mail scenario and the secret scan: STARTTLS required, then AUTH
+LOGIN/PLAIN required.
 
     SCENARIO_SMTP_USERNAME=... SCENARIO_SMTP_PASSWORD=... \\
-      python smtp_server.py start --state-file DIR/smtp.json --maildir DIR/mail
-    python smtp_server.py stop --state-file DIR/smtp.json
+      python -m ansible_collections.mfa_onboarding.iam.tests.support.smtp_server start \\
+        --state-file DIR/smtp.json --maildir DIR/mail
+    python -m ansible_collections.mfa_onboarding.iam.tests.support.smtp_server stop --state-file DIR/smtp.json
 
 `start` makes a self-signed certificate (cryptography) for localhost and 127.0.0.1, starts the server on a free
 port in the background (aiosmtpd), waits until it offers STARTTLS and, only after STARTTLS, AUTH, then writes
@@ -25,7 +27,6 @@ import json
 import os
 import signal
 import smtplib
-import socket
 import ssl
 import subprocess
 import sys
@@ -35,14 +36,12 @@ import time
 import typing as t
 import warnings
 
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import free_port
+
 ENV_USERNAME = "SCENARIO_SMTP_USERNAME"
 ENV_PASSWORD = "SCENARIO_SMTP_PASSWORD"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# The server process runs this module (`python -m`), with the environment, and so the PYTHONPATH, of its starter.
+MODULE = "ansible_collections.mfa_onboarding.iam.tests.support.smtp_server"
 
 
 def make_certificate(directory: str) -> tuple[str, str]:
@@ -185,7 +184,7 @@ def _running(pid: int) -> bool:
             state = handle.read().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return False
-    return state != "Z" and b"serve" in argv and any(arg.endswith(b"smtp_server.py") for arg in argv)
+    return state != "Z" and b"serve" in argv and MODULE.encode() in argv
 
 
 def start(args: argparse.Namespace) -> int:
@@ -198,7 +197,7 @@ def start(args: argparse.Namespace) -> int:
     port = free_port()
     log_path = os.path.join(state_dir, "smtp.log")
     with open(log_path, "wb") as log:
-        command = [sys.executable, os.path.abspath(__file__), "serve", "--port", str(port), "--maildir", args.maildir]
+        command = [sys.executable, "-m", MODULE, "serve", "--port", str(port), "--maildir", args.maildir]
         process = subprocess.Popen(
             [*command, "--cert", cert, "--key", key],
             stdin=subprocess.DEVNULL,

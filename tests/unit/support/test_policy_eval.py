@@ -8,12 +8,13 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from iam_eval import Decision
-from iam_eval import Request
-from iam_eval import UnsupportedPolicy
-from iam_eval import action_matches
-from iam_eval import evaluate
-from iam_eval import resource_matches
+
+from ansible_collections.mfa_onboarding.iam.tests.support.policy_eval import Decision
+from ansible_collections.mfa_onboarding.iam.tests.support.policy_eval import Request
+from ansible_collections.mfa_onboarding.iam.tests.support.policy_eval import UnsupportedPolicy
+from ansible_collections.mfa_onboarding.iam.tests.support.policy_eval import action_matches
+from ansible_collections.mfa_onboarding.iam.tests.support.policy_eval import evaluate
+from ansible_collections.mfa_onboarding.iam.tests.support.policy_eval import resource_matches
 
 ALLOW = Decision.ALLOW
 EXPLICIT = Decision.EXPLICIT_DENY

@@ -9,8 +9,9 @@ it is deleted when the server stops.
 
 As a command, it starts a server that outlives the command and stops it again later, for molecule scenarios:
 
-    python tools/moto_server.py start --state-file DIR/moto.json [--record] [--timeout 30]
-    python tools/moto_server.py stop --state-file DIR/moto.json
+    python -m ansible_collections.mfa_onboarding.iam.tests.support.moto_server start --state-file DIR/moto.json \
+        [--record] [--timeout 30]
+    python -m ansible_collections.mfa_onboarding.iam.tests.support.moto_server stop --state-file DIR/moto.json
 
 `start` waits until the server answers, writes its url, port and pid into the state file (mode 0600) and prints
 them as JSON; it reuses a server that the state file names and that still answers. Request recording is off
@@ -37,8 +38,7 @@ import urllib.request
 
 import boto3
 
-# Actions that only read; the rest are writes.
-READ_PREFIXES = ("Get", "List", "Describe")
+from ansible_collections.mfa_onboarding.iam.tests.support import recorder
 
 
 def free_port() -> int:
@@ -162,7 +162,8 @@ class MotoServer:
 
     @staticmethod
     def writes(actions: list[str]) -> list[str]:
-        return [action for action in actions if not action.startswith(READ_PREFIXES)]
+        """The writes among actions (`recorder.is_write`)."""
+        return recorder.writes(actions)
 
     def env(self) -> dict[str, str]:
         """Environment for boto3/amazon.aws clients talking to this server (fake credentials, no profile)."""
@@ -178,13 +179,20 @@ class MotoServer:
 
     def iam_client(self) -> t.Any:
         """A boto3 IAM client for this server, with the same fake credentials and region as `env()`."""
-        return boto3.client(
-            "iam",
-            endpoint_url=self.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        return iam_client(self.url)
+
+
+def iam_client(url: str, **options: t.Any) -> t.Any:
+    """A boto3 IAM client for the moto server at `url` (fake credentials, us-east-1); `options` go to
+    boto3.client (e.g. `config`)."""
+    return boto3.client(
+        "iam",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        **options,
+    )
 
 
 def answers(url: str) -> bool:

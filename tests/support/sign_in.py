@@ -1,7 +1,7 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What a new IAM user does at the first sign-in, simulated with boto3 for the demo and the tests.
+"""What a new IAM user does at the first sign-in, simulated with boto3 for the demo, the scenarios and the tests.
 
 moto has no ChangePassword, so UpdateLoginProfile stands in for it; the virtual MFA device is enabled with two
 consecutive TOTP codes computed with pyotp from the device's seed (moto accepts any codes; AWS would not).
