@@ -7,7 +7,7 @@
 2. onboard two users, alice and bob, with their temporary passwords handed over as files,
 3. alice signs in, sets her own password and registers an MFA device (simulated with boto3 and pyotp),
 4. promote both: alice gets her permissions, bob is refused because he has no MFA device yet,
-5. show what IAM now holds, and where the notes are.
+5. show where every user stands (the status playbook), and where the notes are.
 
 Each playbook's full output goes to build/demo/<step>.log; the walk-through shows the lines that matter. The moto
 server and the first sign-in come from the test support package (tests/support), which `make demo` puts on
@@ -32,8 +32,6 @@ from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import first_s
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(HERE, "build", "demo")
 NOTES = os.path.join(WORK, "notes")
-GROUP = "NotYetLoginUsers"
-CURRENT_USERS = "MFARequiredForCurrentUsers"
 
 _RECAP = re.compile(r"^localhost\s*:.*\bchanged=(\d+).*\bfailed=(\d+)", re.MULTILINE)
 _MESSAGE = re.compile(r'^\s*"msg": "(.*)"$', re.MULTILINE)
@@ -98,29 +96,6 @@ class Demo:
         """What the user does in the console: a new password, then a virtual MFA device with two TOTP codes."""
         serial = first_sign_in(self.iam, user, f"{user.capitalize()}-chose-this-0wn-passw0rd!")
         say(f"  {user} set a new password and enabled the MFA device {serial}")
-
-    def status(self) -> list[list[str]]:
-        rows = []
-        for user in sorted(u["UserName"] for u in self.iam.list_users()["Users"]):
-            groups = sorted(g["GroupName"] for g in self.iam.list_groups_for_user(UserName=user)["Groups"])
-            policies = sorted(
-                p["PolicyName"] for p in self.iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]
-            )
-            devices = self.iam.list_mfa_devices(UserName=user)["MFADevices"]
-            if GROUP in groups:
-                stage = "ready" if devices else "onboarding"
-            else:
-                stage = "promoted" if CURRENT_USERS in policies else "outside the regime"
-            rows.append([user, stage, str(len(devices)), ", ".join(groups) or "-", ", ".join(policies) or "-"])
-        return rows
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(f"  {line}" for line in lines)
-
 
 def main() -> int:
     started = time.monotonic()
@@ -198,13 +173,26 @@ def main() -> int:
             say("demo: the promotion should have refused bob")
             return 1
 
-        step(5, "What IAM holds now", "Read back from IAM with boto3.")
-        say(table(["user", "stage", "MFA devices", "groups", "policies"], demo.status()))
+        step(
+            5,
+            "Where every user stands",
+            """
+            The status playbook reads the account (it only reads: files/auditor-policy.json is all it needs) and
+            shows one line per user, grouped by stage, with the findings an auditor checks. It writes the same
+            report as Markdown; with status_fail_on it would fail on chosen findings (a compliance gate).""",
+        )
+        _changed, failed = demo.playbook(
+            "5-status", "mfa_onboarding.iam.status", {"status_report_path": os.path.join(WORK, "status.md")}
+        )
+        if failed:
+            say("demo: the status playbook failed")
+            return 1
     say()
     say(f"  The handover notes are in {NOTES} (mode {oct(os.stat(NOTES).st_mode & 0o777)[2:]}):")
     for note in sorted(os.listdir(NOTES)):
         path = os.path.join(NOTES, note)
         say(f"    {note}  (mode {oct(os.stat(path).st_mode & 0o777)[2:]})")
+    say(f"  The status report: {os.path.join(WORK, 'status.md')}")
     say(f"  Full playbook output: {WORK}/*.log")
     say("  Next for bob: once he has registered MFA, run the promote playbook again (or rerun onboard with")
     say("  onboard_reset_password=true if his note was lost).")

@@ -327,7 +327,7 @@ regime:
         guards:
           description:
             - Whether the group holds a customer-managed or inline policy with the deny-unless-MFA statement (the
-              shape M(mfa_onboarding.iam.mfa_onboarding_policy) recognises). A group that does not guards nobody:
+              shape M(mfa_onboarding.iam.mfa_onboarding_policy) recognises). A group that does not guards nobody;
               its members' console passwords are reported as V(unguarded_console_password), and a warning says so.
           type: bool
           sample: true

@@ -4,7 +4,9 @@
 """Which API actions only read, and a recorder of every call made through botocore.
 
 The classification is the one every suite counts with: an action whose name starts with Get, List or Describe
-only reads; every other action (Create*, Add*, Update*, Tag*, ...) is a write.
+only reads, and so does GenerateCredentialReport (IAM's access level for it is Read: it builds the report that
+GetCredentialReport returns, and changes no user, group or policy); every other action (Create*, Add*, Update*,
+Tag*, ...) is a write.
 
 The recorder wraps botocore's `BaseClient._make_api_call`, the one place every client call passes through (a
 module's and a test's alike), and keeps each call's operation name and parameters, in order:
@@ -26,14 +28,16 @@ if t.TYPE_CHECKING:
     import pytest
 
 READ_PREFIXES = ("Get", "List", "Describe")
+# Reads whose names do not say so.
+READ_ACTIONS = frozenset({"GenerateCredentialReport"})
 
 ApiCall = t.Callable[[t.Any, str, t.Dict[str, t.Any]], t.Any]
 
 
 def is_write(action: str) -> bool:
     """Whether an API action (CreateUser, GetUser, ...) may change something: every action but Get*, List*,
-    Describe*."""
-    return not action.startswith(READ_PREFIXES)
+    Describe* and the READ_ACTIONS."""
+    return not action.startswith(READ_PREFIXES) and action not in READ_ACTIONS
 
 
 def writes(actions: t.Iterable[str]) -> list[str]:

@@ -16,6 +16,8 @@ import stat
 import typing as t
 import urllib.request
 
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import read_user
+
 ACCOUNT_ID = "123456789012"
 CONSOLE_URL = f"https://{ACCOUNT_ID}.signin.aws.amazon.com/console"
 FIRST_LOGIN_POLICY = "MFARequiredOnlyForTheFirstLogin"
@@ -67,21 +69,18 @@ class UserState(t.NamedTuple):
 
 
 def user_state(iam: t.Any, name: str) -> UserState:
-    user = iam.get_user(UserName=name)["User"]
-    try:
-        iam.get_login_profile(UserName=name)
-        login_profile = True
-    except iam.exceptions.NoSuchEntityException:
-        login_profile = False
-    tags = {tag["Key"]: tag["Value"] for tag in iam.list_user_tags(UserName=name)["Tags"]}
+    """One user as the collection's reader of IAM state sees it (_observe.read_user, inline policies included)."""
+    user = read_user(iam, name, inline=True)
+    if not user.exists:
+        raise LookupError(f"user {name} does not exist")
     return UserState(
-        groups={g["GroupName"] for g in iam.list_groups_for_user(UserName=name)["Groups"]},
-        attached={p["PolicyName"] for p in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]},
-        inline=set(iam.list_user_policies(UserName=name)["PolicyNames"]),
-        mfa_serials=[d["SerialNumber"] for d in iam.list_mfa_devices(UserName=name)["MFADevices"]],
-        login_profile=login_profile,
-        path=user["Path"],
-        tags=tags,
+        groups=set(user.groups or ()),
+        attached={arn.rsplit("/", 1)[-1] for arn in user.managed_policies or ()},
+        inline=set(user.inline_policies or ()),
+        mfa_serials=[device.serial_number for device in user.mfa_devices or ()],
+        login_profile=bool(user.console_password),
+        path=str(user.path),
+        tags=dict(user.tags),
     )
 
 

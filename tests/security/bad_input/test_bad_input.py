@@ -29,6 +29,8 @@ import typing as t
 import pytest
 from botocore.exceptions import ClientError
 
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe_account import LIVE_ALL
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe_account import read_account
 from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import free_port
 from ansible_collections.mfa_onboarding.iam.tests.support.recorder import writes
@@ -39,33 +41,24 @@ COLLECTION_ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(
 # IAM state: set up, snapshot, compare.
 
 
-def _login_profile(iam: t.Any, user: str) -> bool:
-    try:
-        iam.get_login_profile(UserName=user)
-    except ClientError as e:
-        if e.response["Error"]["Code"] == "NoSuchEntity":
-            return False
-        raise
-    return True
-
-
 def snapshot(iam: t.Any) -> dict[str, t.Any]:
-    """Everything in the account that the collection could touch, comparable with ==."""
-    users = {}
-    for user in iam.list_users()["Users"]:
-        name = user["UserName"]
-        users[name] = {
-            "path": user["Path"],
-            "groups": sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=name)["Groups"]),
-            "policies": sorted(
-                p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]
-            ),
-            "inline": sorted(iam.list_user_policies(UserName=name)["PolicyNames"]),
-            "console_password": _login_profile(iam, name),
-            "mfa": sorted(d["SerialNumber"] for d in iam.list_mfa_devices(UserName=name)["MFADevices"]),
-            "access_keys": sorted(k["AccessKeyId"] for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]),
-            "tags": sorted((tag["Key"], tag["Value"]) for tag in iam.list_user_tags(UserName=name)["Tags"]),
+    """Everything in the account that the collection could touch, comparable with ==. The users come from the
+    collection's one reader of IAM state (every user read live); policy versions and the password policy beside."""
+    account = read_account(iam, iam_state.ONBOARDING_GROUP, iam_state.CURRENT_USERS, live=LIVE_ALL)
+    users = {
+        user.name: {
+            "path": user.path,
+            "groups": sorted(user.groups or ()),
+            "policies": sorted(user.managed_policies or ()),
+            "inline": sorted(user.inline_policies or ()),
+            "console_password": bool(user.console_password),
+            "mfa": sorted(device.serial_number for device in user.mfa_devices or ()),
+            "access_keys": sorted(key.access_key_id for key in user.access_keys or ()),
+            "tags": sorted(user.tags),
         }
+        for user in account.users
+        if user.exists
+    }
     groups = {
         g["GroupName"]: sorted(
             p["PolicyArn"] for p in iam.list_attached_group_policies(GroupName=g["GroupName"])["AttachedPolicies"]

@@ -31,8 +31,10 @@ from ansible_collections.mfa_onboarding.iam.tests.support.recorder import writes
         ("AttachUserPolicy", True),
         ("EnableMFADevice", True),
         ("DeleteUser", True),
-        # Only the three prefixes read: an action that merely starts with the same letters is a write.
-        ("GenerateCredentialReport", True),
+        # IAM's access level for it is Read: it builds the report GetCredentialReport returns.
+        ("GenerateCredentialReport", False),
+        # Only the three prefixes (and that one) read: an action that merely starts with the same letters is a write.
+        ("GenerateServiceLastAccessedDetails", True),
         ("Listen", False),
         ("getUser", True),
     ],
