@@ -97,6 +97,7 @@ class Demo:
         serial = first_sign_in(self.iam, user, f"{user.capitalize()}-chose-this-0wn-passw0rd!")
         say(f"  {user} set a new password and enabled the MFA device {serial}")
 
+
 def main() -> int:
     started = time.monotonic()
     shutil.rmtree(WORK, ignore_errors=True)

@@ -203,6 +203,7 @@ class Case:
     expected: str = VALIDATION
     writes: tuple[str, ...] = ()  # the write calls expected, in order
     absent: tuple[str, ...] = ()  # none may be in the message
+    no_calls: bool = False  # refused before any API call at all, reads included
 
 
 @dataclasses.dataclass
@@ -372,6 +373,36 @@ MODULE_CASES = [
         ("mfa_device_scope must be one of: any, own, got: mine",),
         module="mfa_onboarding_policy",
         args={"stage": "first_login", "mfa_device_scope": "mine"},
+    ),
+    ModuleCase(
+        "info-name-invalid",
+        "status of a user name with a space",
+        "bootstrapped",
+        ("names[1]: the user name 'bad name' may contain only ASCII letters",),
+        expected="refused before any API call",
+        no_calls=True,
+        module="iam_onboard_user_info",
+        args={"names": ["olga", "bad name"]},
+    ),
+    ModuleCase(
+        "info-names-same-but-case",
+        "status of two names that differ only in case",
+        "bootstrapped",
+        ("names[1]: user Olga is listed more than once (IAM user names are case-insensitive)",),
+        expected="refused before any API call",
+        no_calls=True,
+        module="iam_onboard_user_info",
+        args={"names": ["olga", "Olga"]},
+    ),
+    ModuleCase(
+        "info-stale-negative",
+        "status with stale_after_days -1",
+        "bootstrapped",
+        ("stale_after_days: must be a whole number of days, 0 or more, got -1",),
+        expected="refused before any API call",
+        no_calls=True,
+        module="iam_onboard_user_info",
+        args={"stale_after_days": -1},
     ),
 ]
 
@@ -554,6 +585,60 @@ PLAYBOOK_CASES = [
     ),
 ]
 
+STATUS_CASES = [
+    PlaybookCase(
+        "status-fail-on-unknown",
+        "status_fail_on with an unknown finding",
+        "bootstrapped",
+        ("status_fail_on must be one or more of", "unguarded_console_password", "got: unguarded_password"),
+        expected="refused before any API call",
+        no_calls=True,
+        playbook="status",
+        extra_vars={"status_fail_on": ["stale_onboarding", "unguarded_password"]},
+    ),
+    PlaybookCase(
+        "status-report-extension",
+        "status_report_path with the extension .txt",
+        "bootstrapped",
+        ("status_report_path: '{tmp}/report.txt' has extension '.txt'", "give a file ending in .md, .csv, .json"),
+        expected="refused before any API call",
+        no_calls=True,
+        playbook="status",
+        extra_vars=lambda ctx: {"status_report_path": f"{ctx.tmp}/report.txt"},
+    ),
+    PlaybookCase(
+        "status-report-no-extension",
+        "status_report_path without an extension",
+        "bootstrapped",
+        ("status_report_path: '{tmp}/report' has no extension",),
+        expected="refused before any API call",
+        no_calls=True,
+        playbook="status",
+        extra_vars=lambda ctx: {"status_report_path": f"{ctx.tmp}/report"},
+    ),
+    PlaybookCase(
+        "status-report-dir-missing",
+        "status_report_path in a directory that does not exist",
+        "bootstrapped",
+        ("status_report_path: the directory {tmp}/no-such-dir does not exist",),
+        expected="refused before any API call",
+        no_calls=True,
+        playbook="status",
+        extra_vars=lambda ctx: {"status_report_path": f"{ctx.tmp}/no-such-dir/report.md"},
+    ),
+    PlaybookCase(
+        "status-report-dir-is-a-file",
+        "status_report_path below a regular file",
+        "bootstrapped",
+        ("status_report_path: the directory {tmp}/a-file is not a directory",),
+        expected="refused before any API call",
+        no_calls=True,
+        playbook="status",
+        extra_vars=lambda ctx: {"status_report_path": f"{ctx.tmp}/a-file/report.csv"},
+    ),
+]
+PLAYBOOK_CASES += STATUS_CASES
+
 ALL_CASES = [*MODULE_CASES, *PLAYBOOK_CASES]
 
 
@@ -582,9 +667,14 @@ def test_cases_are_enough() -> None:
 @pytest.mark.parametrize("case", MODULE_CASES, ids=[case.id for case in MODULE_CASES])
 def test_module_case(case: ModuleCase, iam: t.Any, api_calls: t.Any, run_module: t.Any, table: t.Any) -> None:
     from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user
+    from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user_info
     from ansible_collections.mfa_onboarding.iam.plugins.modules import mfa_onboarding_policy
 
-    module = {"iam_onboard_user": iam_onboard_user, "mfa_onboarding_policy": mfa_onboarding_policy}[case.module]
+    module = {
+        "iam_onboard_user": iam_onboard_user,
+        "iam_onboard_user_info": iam_onboard_user_info,
+        "mfa_onboarding_policy": mfa_onboarding_policy,
+    }[case.module]
     args = dict(case.args)
     if args.get("document") == "WILDCARD":
         args["document"] = wildcard_document()
@@ -604,6 +694,8 @@ def test_module_case(case: ModuleCase, iam: t.Any, api_calls: t.Any, run_module:
         assert result.get("failed"), result
         check_message(case, message, {})
         assert made == list(case.writes), api_calls.names
+        if case.no_calls:
+            assert api_calls.names == [], api_calls.names
         assert not result.get("changed"), result
         assert snapshot(iam) == before
 
@@ -664,7 +756,8 @@ def test_playbook_case(
     moto_server.reset_recording()
 
     run = run_playbook(case.playbook, extra_vars, playbook_env(case, moto_server, ctx), str(tmp_path))
-    made = writes(moto_server.actions())
+    actions = moto_server.actions()
+    made = writes(actions)
     after = snapshot(iam)
 
     values = {"tmp": ctx.tmp, "closed_port": ctx.closed_port, "smtp_port": ctx.smtp.port if ctx.smtp else None}
@@ -675,6 +768,8 @@ def test_playbook_case(
         assert run.rc != 0, run.stdout
         check_message(case, run.message, values)
         assert made == list(case.writes), f"write calls {made}; output:\n{run.stdout[-3000:]}"
+        if case.no_calls:
+            assert actions == [], f"API calls {actions}; output:\n{run.stdout[-3000:]}"
         # Nothing already there is lost (or changed); the users the run may create are checked on their own.
         kept = dict(after, users={k: v for k, v in after["users"].items() if k not in case.new_users})
         assert kept == before
