@@ -128,7 +128,7 @@ demo: layout
 
 # Wall-clock figures for onboarding and promoting 10 and 100 users (not part of `make test`).
 bench: layout
-	PYTHONPATH=$(COLLECTIONS) python tools/bench.py --repeat 3 10 100
+	PYTHONPATH=$(COLLECTIONS) python tools/bench.py --repeat 3 10 100 --status 1000 --pending 50
 
 clean:
 	rm -rf build tests/output

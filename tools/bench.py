@@ -23,14 +23,23 @@ writes. After each onboarding run the users are read back to check that both way
 group membership, console password). The table shows medians over the repeats (and the range); the figures
 per user are the run's calls divided by N, account-level reads included.
 
-The targets of issue 7 are checked at the end (at N = 100, ours takes at most 0.1x amazon.aws's wall time; a new
-user costs at most 3 writes and 3 reads, account-level reads included; an unchanged rerun writes nothing); the
-exit status is 1 when one is missed.
+With --status N (make bench: 1,000 users, --pending 50 of them onboarding, the rest promoted with a virtual MFA
+device), the account is then reset and filled with those users (boto3, not timed), and the status job is timed:
+ours, `ansible-playbook mfa_onboarding.iam.status` writing a JSON report (read back: the stages must count the
+users), R times; amazon.aws's, tools/bench/amazon_aws_status.yml (`iam_user_info` for every user, then
+`iam_mfa_device_info` for each user in a loop; its count of users without MFA is read back),
+--status-baseline-repeat times (default 1: at 1,000 users one run takes minutes). Same server, same run.
+
+The targets are checked at the end (at N = 100, ours takes at most 0.1x amazon.aws's onboarding time; a new user
+costs at most 3 writes and 3 reads, account-level reads included; an unchanged rerun writes nothing; the status job
+makes at most about 150 calls for 50 onboarding users, no write, and at 1,000 users takes at most 0.1x
+amazon.aws's time); the exit status is 1 when one is missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -45,6 +54,11 @@ from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import registe
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BASELINE_PLAYBOOK = os.path.join(HERE, "bench", "amazon_aws_onboard.yml")
+STATUS_BASELINE_PLAYBOOK = os.path.join(HERE, "bench", "amazon_aws_status.yml")
+CURRENT_USERS_ARN = "arn:aws:iam::123456789012:policy/MFARequiredForCurrentUsers"  # moto's default account
+STATUS_TARGET_RATIO = 0.1
+STATUS_TARGET_CALLS = 150  # for 1,000 users of whom 50 are onboarding (DESIGN section 2)
+STATUS_TARGET_COUNT = 1000  # the ratio target is for this many users
 GROUP = "NotYetLoginUsers"
 TARGET_RATIO = 0.1
 TARGET_COUNT = 100  # the ratio target is for this many users
@@ -67,6 +81,10 @@ class Bench:
 
     def run(self, playbook: str, extra_vars: dict[str, t.Any]) -> Measurement:
         """One ansible-playbook run, timed and counted; fails loudly if the play failed."""
+        return self.run_with_output(playbook, extra_vars)[0]
+
+    def run_with_output(self, playbook: str, extra_vars: dict[str, t.Any]) -> tuple[Measurement, str]:
+        """One ansible-playbook run, timed and counted, and its output; fails loudly if the play failed."""
         vars_file = os.path.join(self.vars_dir, "vars.json")
         with open(vars_file, "w", encoding="utf-8") as handle:
             json.dump(extra_vars, handle)
@@ -84,7 +102,7 @@ class Bench:
             raise SystemExit(f"bench: {playbook} failed:\n{process.stdout[-3000:]}\n{process.stderr[-2000:]}")
         actions = self.server.actions()
         writes = len(MotoServer.writes(actions))
-        return Measurement(seconds, len(actions) - writes, writes)
+        return Measurement(seconds, len(actions) - writes, writes), process.stdout
 
     def fresh_account(self) -> None:
         self.server.reset()
@@ -119,6 +137,99 @@ class Bench:
         self.check_onboarded(users)
         figures["unchanged rerun"] = self.run(BASELINE_PLAYBOOK, extra_vars)
         return figures
+
+
+class StatusBench:
+    """The status job on one account of `count` users, `pending` of them onboarding and the rest promoted (each
+    with a console password and a virtual MFA device): ours (the status playbook, with a JSON report, which is read
+    back) beside amazon.aws's iam_user_info plus iam_mfa_device_info for each user (its count of users without MFA
+    is read back)."""
+
+    def __init__(self, bench: Bench, count: int, pending: int) -> None:
+        self.bench = bench
+        self.count = count
+        self.pending = pending
+
+    def setup(self) -> None:
+        """A bootstrapped account with the users (boto3 in a few threads; not timed)."""
+        self.bench.fresh_account()
+        iam = self.bench.iam
+
+        def make(index: int) -> None:
+            name = f"s-user{index:04d}"
+            iam.create_user(UserName=name)
+            if index < self.pending:
+                iam.add_user_to_group(UserName=name, GroupName=GROUP)
+            iam.create_login_profile(UserName=name, Password=f"Bench-Passw0rd!{index:04d}", PasswordResetRequired=False)
+            if index >= self.pending:
+                register_mfa(iam, name)
+                iam.attach_user_policy(UserName=name, PolicyArn=CURRENT_USERS_ARN)
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(make, range(self.count)))
+
+    def ours(self) -> Measurement:
+        report = os.path.join(self.bench.vars_dir, "status.json")
+        measurement = self.bench.run("mfa_onboarding.iam.status", {"status_report_path": report})
+        with open(report, encoding="utf-8") as handle:
+            stages = json.load(handle)["summary"]["stages"]
+        expected = {"onboarding": self.pending, "promoted": self.count - self.pending}
+        if {stage: stages.get(stage) for stage in expected} != expected:
+            raise SystemExit(f"bench: the status report counts {stages}, expected {expected}")
+        return measurement
+
+    def theirs(self) -> Measurement:
+        measurement, stdout = self.bench.run_with_output(STATUS_BASELINE_PLAYBOOK, {})
+        expected = f"{self.count} users, {self.pending} without an MFA device"
+        if expected not in stdout:
+            raise SystemExit(f"bench: the amazon.aws status run did not report '{expected}':\n{stdout[-2000:]}")
+        return measurement
+
+
+def measure_status(
+    bench: Bench, count: int, pending: int, repeats: int, baseline_repeats: int
+) -> dict[str, list[Measurement]]:
+    status = StatusBench(bench, count, pending)
+    status.setup()
+    results: dict[str, list[Measurement]] = {OURS: [], THEIRS: []}
+    for repeat in range(max(repeats, baseline_repeats)):
+        order = (OURS, THEIRS) if repeat % 2 == 0 else (THEIRS, OURS)
+        for who in order:
+            if who == OURS and repeat < repeats:
+                results[OURS].append(status.ours())
+            elif who == THEIRS and repeat < baseline_repeats:
+                results[THEIRS].append(status.theirs())
+        print(f"status of {count} users ({pending} onboarding), repeat {repeat + 1}", flush=True)
+    return results
+
+
+def status_table(count: int, pending: int, results: dict[str, list[Measurement]]) -> list[str]:
+    ours, theirs = results[OURS], results[THEIRS]
+    ratio = median([m.seconds for m in ours]) / median([m.seconds for m in theirs])
+    calls = median([m.reads + m.writes for m in ours]), median([m.reads + m.writes for m in theirs])
+    return [
+        "| users | onboarding | ours, s | amazon.aws, s | ours / amazon.aws | calls, ours | calls, amazon.aws |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| {count} | {pending} | {seconds([m.seconds for m in ours])} | {seconds([m.seconds for m in theirs])}"
+        f" | {ratio:.3f} | {calls[0]:.0f} | {calls[1]:.0f} |",
+        f"\nStatus: medians of {len(ours)} runs of ours and {len(theirs)} of amazon.aws's, on the same server.",
+    ]
+
+
+def status_targets(count: int, pending: int, results: dict[str, list[Measurement]]) -> list[tuple[str, bool]]:
+    ratio = median([m.seconds for m in results[OURS]]) / median([m.seconds for m in results[THEIRS]])
+    worst = max(m.reads + m.writes for m in results[OURS])
+    writes = max(m.writes for m in results[OURS])
+    # About 150 for 50 onboarding members: 2 live reads per member, and the rest for the account-wide pages.
+    budget = STATUS_TARGET_CALLS - 2 * 50 + 2 * pending
+    checks = [
+        (f"status N={count}: {worst} calls for {pending} onboarding users, at most {budget:.0f}", worst <= budget),
+        (f"status N={count}: {writes} writes, none allowed", writes == 0),
+    ]
+    if count >= STATUS_TARGET_COUNT:
+        checks.insert(0, (f"status N={count}: ours / amazon.aws = {ratio:.3f}, at most {STATUS_TARGET_RATIO}",
+                          ratio <= STATUS_TARGET_RATIO))  # fmt: skip
+    return checks
 
 
 def seconds(values: list[float]) -> str:
@@ -203,18 +314,33 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("counts", nargs="*", type=int, default=[10, 100], metavar="N")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (default 3)")
+    parser.add_argument("--status", type=int, default=0, metavar="N", help="also time the status job on N users")
+    parser.add_argument("--pending", type=int, default=50, help="of them onboarding (default 50)")
+    parser.add_argument(
+        "--status-baseline-repeat", type=int, default=1, help="runs of the amazon.aws status baseline (default 1)"
+    )
     args = parser.parse_args(argv)
+    if args.status and not 0 < args.pending <= args.status:
+        parser.error(f"--pending must be from 1 to --status ({args.status}), got {args.pending}")
     started = time.monotonic()
     all_results = {}
+    status_results = None
     with MotoServer() as server, tempfile.TemporaryDirectory(prefix="bench-") as vars_dir:
         bench = Bench(server, vars_dir)
         for count in args.counts:
             all_results[count] = measure(bench, count, args.repeat)
+        if args.status:
+            status_results = measure_status(bench, args.status, args.pending, args.repeat, args.status_baseline_repeat)
     print()
     print("\n".join(table(all_results, args.repeat)))
+    checks = targets(all_results)
+    if status_results is not None:
+        print()
+        print("\n".join(status_table(args.status, args.pending, status_results)))
+        checks += status_targets(args.status, args.pending, status_results)
     print()
     met = True
-    for text, ok in targets(all_results):
+    for text, ok in checks:
         print(f"{'met   ' if ok else 'MISSED'} {text}")
         met = met and ok
     print(f"\nbench: {time.monotonic() - started:.0f} s in all")

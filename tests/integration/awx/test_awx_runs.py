@@ -1,16 +1,18 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The three playbooks run as AWX runs its job templates, against a moto server.
+"""The four playbooks run as AWX runs its job templates, against a moto server.
 
 `ansible_runner.run` with a private data directory: the project holds docs/awx/project/*.yml, env/envvars the
 variables that AWX's Amazon Web Services credential injects (plus the region and the moto endpoint) and
 ANSIBLE_COLLECTIONS_PATH, env/extravars the job template's extra vars merged with the survey's answers (defaults
 unless answered) from docs/awx/job_templates.yml; no env/passwords, no env/ssh_key. Bootstrap, onboard two users
 with file delivery, one user's MFA (boto3 and pyotp), then promote with the hourly schedule's extra data: one
-promoted, one refused, and the job fails as designed. IAM holds the expected state, and no temporary password
-(read from moto's backend state and from the notes) appears in any file the runs leave in the private data
-directory (job events, stdout, command, fact cache) in any common encoding.
+promoted, one refused, and the job fails as designed; then the status job with the daily schedule's extra data,
+its summary handed to AWX (set_stats), and its compliance gate failing on a console password nothing guards. IAM
+holds the expected state, and no temporary password (read from moto's backend state and from the notes) appears in
+any file the runs leave in the private data directory (job events, stdout, command, fact cache) in any common
+encoding.
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ def survey_problems(spec: t.Any) -> list[str]:
             problems.append(f"{where}: the default of an integer question must be an integer")
         elif kind == "multiplechoice" and (not choices or default not in choices):
             problems.append(f"{where}: the default {default!r} is not one of the choices {choices}")
+        elif kind == "multiselect" and (not choices or not set(str(default).split("\n")) <= set(choices)):
+            problems.append(f"{where}: the default {default!r} is not one or more of the choices {choices}")
         if kind in ("text", "textarea", "password", "integer") and ("min" in question or "max" in question):
             size = len(default) if isinstance(default, str) else default
             low, high = question.get("min", size), question.get("max", size)
@@ -96,13 +100,17 @@ def survey_problems(spec: t.Any) -> list[str]:
 
 
 def extra_vars(job_template: dict[str, t.Any], answers: dict[str, t.Any]) -> dict[str, t.Any]:
-    """What AWX passes as extra vars: the template's extra vars, then the survey's defaults and answers."""
+    """What AWX passes as extra vars: the template's extra vars, then the survey's defaults and answers. A
+    multiselect question's default is one choice per line; AWX passes it (and an answer) as a list."""
     merged = copy.deepcopy(job_template.get("extra_vars") or {})
     for question in job_template["survey_spec"]["spec"]:
         if question["variable"] in answers:
             merged[question["variable"]] = answers[question["variable"]]
         elif question.get("default") not in (None, ""):
-            merged[question["variable"]] = question["default"]
+            default = question["default"]
+            if question["type"] == "multiselect":
+                default = [line for line in str(default).split("\n") if line]
+            merged[question["variable"]] = default
     return merged
 
 
@@ -208,6 +216,18 @@ def fact(events: list[dict[str, t.Any]], name: str) -> t.Any:
     return values[-1]
 
 
+def artifact_data(events: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    """What the job handed to AWX with set_stats (the artifacts a workflow's next node receives)."""
+    stats = [event for event in events if event.get("event") == "playbook_on_stats"]
+    assert stats, "no playbook_on_stats event"
+    return t.cast("dict[str, t.Any]", stats[-1]["event_data"].get("artifact_data") or {})
+
+
+def status_fail_on_choices(job_template: dict[str, t.Any]) -> list[str]:
+    (question,) = [q for q in job_template["survey_spec"]["spec"] if q["variable"] == "status_fail_on"]
+    return list(question["choices"])
+
+
 def first_sign_in(iam: t.Any, name: str) -> None:
     """The owner sets a password of their own and enables a virtual MFA device (TOTP)."""
     sign_in.first_sign_in(iam, name, "Own-" + secrets.token_urlsafe(18) + "!a1")
@@ -232,19 +252,27 @@ def test_survey_specs_and_schedule_are_valid() -> None:
         if job_template["credentials"] != [docs["credential"]["name"]]:
             problems.append(f"{job_template['name']}: does not use the AWS credential")
     assert docs["credential"]["credential_type"] == "Amazon Web Services"
-    assert sorted(jt["playbook"] for jt in docs["job_templates"]) == ["bootstrap.yml", "onboard.yml", "promote.yml"]
-    (schedule,) = docs["schedules"]
+    assert sorted(jt["playbook"] for jt in docs["job_templates"]) == [
+        "bootstrap.yml",
+        "onboard.yml",
+        "promote.yml",
+        "status.yml",
+    ]
     names = {jt["name"]: jt for jt in docs["job_templates"]}
-    if schedule["unified_job_template"] != template(docs, "promote.yml")["name"]:
-        problems.append("the schedule does not launch the promote job template")
-    variables = {q["variable"] for q in names[schedule["unified_job_template"]]["survey_spec"]["spec"]}
-    if not set(schedule["extra_data"]) <= variables:
-        problems.append(f"the schedule answers questions the survey lacks: {set(schedule['extra_data']) - variables}")
-    # AWX parses the rrule with dateutil: hourly from DTSTART on.
-    occurrences = rrule.rrulestr(schedule["rrule"].replace(" RRULE:", "\nRRULE:"), forceset=True)
-    first, second = occurrences[0], occurrences[1]
-    if first.tzinfo is None or second - first != datetime.timedelta(hours=1):
-        problems.append(f"the rrule does not run hourly in a named time zone: {first}, {second}")
+    # An hourly promote and a daily status; AWX parses each rrule with dateutil, from DTSTART on.
+    expected = {"promote.yml": datetime.timedelta(hours=1), "status.yml": datetime.timedelta(days=1)}
+    assert sorted(names[s["unified_job_template"]]["playbook"] for s in docs["schedules"]) == sorted(expected)
+    for schedule in docs["schedules"]:
+        job_template = names[schedule["unified_job_template"]]
+        variables = {q["variable"] for q in job_template["survey_spec"]["spec"]}
+        if not set(schedule["extra_data"]) <= variables:
+            problems.append(
+                f"{schedule['name']} answers questions the survey lacks: {set(schedule['extra_data']) - variables}"
+            )
+        occurrences = rrule.rrulestr(schedule["rrule"].replace(" RRULE:", "\nRRULE:"), forceset=True)
+        first, second = occurrences[0], occurrences[1]
+        if first.tzinfo is None or second - first != expected[job_template["playbook"]]:
+            problems.append(f"{schedule['name']}: the rrule does not repeat as expected: {first}, {second}")
     assert not problems, "\n".join(problems)
 
 
@@ -306,8 +334,8 @@ def test_lifecycle_as_awx_jobs(tmp_path: t.Any, moto: MotoServer, collections_ro
         assert groups_of(iam, name) == {"NotYetLoginUsers"} and attached(iam, name) == set()
 
     first_sign_in(iam, mfa_user)
-    schedule = docs["schedules"][0]
     promote_template = template(docs, "promote.yml")
+    schedule = next(s for s in docs["schedules"] if s["unified_job_template"] == promote_template["name"])
     requested = yaml.safe_load(extra_vars(promote_template, schedule["extra_data"])["survey_promote_users"])
     for group in sorted({g for item in requested for g in item.get("groups", [])}):
         iam.create_group(GroupName=group)
@@ -324,6 +352,24 @@ def test_lifecycle_as_awx_jobs(tmp_path: t.Any, moto: MotoServer, collections_ro
     assert attached(iam, mfa_user) == {"MFARequiredForCurrentUsers"}
     assert groups_of(iam, waiting_user) == {"NotYetLoginUsers"} and attached(iam, waiting_user) == set()
     assert iam.list_mfa_devices(UserName=waiting_user)["MFADevices"] == []
+
+    # The daily status job, as its schedule launches it: where everyone stands, the summary handed to AWX.
+    status_template = template(docs, "status.yml")
+    daily = next(s for s in docs["schedules"] if s["unified_job_template"] == status_template["name"])
+    status = jobs.run("status.yml", extra_vars(status_template, daily["extra_data"]))
+    assert (status.status, status.rc) == ("successful", 0), jobs.stdout(status)
+    summary = artifact_data(jobs.events(status))["mfa_onboarding_status"]
+    assert (summary["users"], summary["stages"]["promoted"], summary["stages"]["onboarding"]) == (2, 1, 1)
+    assert set(summary["findings"]) == set(status_fail_on_choices(status_template))
+    assert not any(summary["findings"].values()), summary
+    # A console password that nothing guards fails the job by design, naming the user and the finding; the
+    # summary still reaches AWX first, for a workflow to act on.
+    iam.create_user(UserName="mallory")
+    iam.create_login_profile(UserName="mallory", Password="Mallory-" + secrets.token_urlsafe(12) + "!1")
+    gate = jobs.run("status.yml", extra_vars(status_template, daily["extra_data"]))
+    assert (gate.status, gate.rc) == ("failed", 2), jobs.stdout(gate)
+    assert "status_fail_on: mallory: unguarded_console_password" in jobs.stdout(gate)
+    assert artifact_data(jobs.events(gate))["mfa_onboarding_status"]["findings"]["unguarded_console_password"] == 1
 
     # No temporary password anywhere the jobs left files (job events, stdout, command, fact cache).
     for result in jobs.runs:

@@ -20,7 +20,7 @@ def test_bench_of_three_users(capsys: pytest.CaptureFixture[str], monkeypatch: p
     assert "ANSIBLE_COLLECTIONS_PATH" in os.environ, "set ANSIBLE_COLLECTIONS_PATH (the Makefile does)"
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
 
-    status = bench.main(["--repeat", "1", "3"])
+    status = bench.main(["--repeat", "1", "3", "--status", "6", "--pending", "2"])
 
     out = capsys.readouterr().out
     assert status == 0, out
@@ -37,6 +37,12 @@ def test_bench_of_three_users(capsys: pytest.CaptureFixture[str], monkeypatch: p
     assert rows["promote rerun"][6] == "0.00", rows["promote rerun"]
     assert rows["promote"][3:5] == ["-", "-"], rows["promote"]
     assert "MISSED" not in out and "met    N=3: 9 writes for 3 new users, at most 3 each" in out, out
+    # The status job on 6 users, 2 onboarding: 6 account-wide calls and 2 per onboarding user, against amazon.aws's
+    # ListUsers, 2 calls per user and one task per user.
+    (status_row,) = [line for line in out.splitlines() if line.startswith("| 6 | 2 | ")]
+    cells = [cell.strip() for cell in status_row.strip("|").split("|")]
+    assert (cells[5], cells[6]) == ("10", str(1 + 2 * 6 + 6)), status_row
+    assert "met    status N=6: 0 writes, none allowed" in out, out
 
 
 def test_bench_fails_when_the_baseline_does_not_do_the_job(monkeypatch: pytest.MonkeyPatch, tmp_path: t.Any) -> None:

@@ -590,7 +590,7 @@ STATUS_CASES = [
         "status-fail-on-unknown",
         "status_fail_on with an unknown finding",
         "bootstrapped",
-        ("status_fail_on must be one or more of", "unguarded_console_password", "got: unguarded_password"),
+        ("status_fail_on must be one or more of", "unguarded_console_password", "Got no match for: unguarded_password"),
         expected="refused before any API call",
         no_calls=True,
         playbook="status",

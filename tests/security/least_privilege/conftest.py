@@ -29,6 +29,7 @@ from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import Mot
 
 REPO = Path(__file__).resolve().parents[3]
 POLICY_FILE = REPO / "files" / "operator-policy.json"
+AUDITOR_POLICY_FILE = REPO / "files" / "auditor-policy.json"
 
 # The operator's CreateUser, CreateAccessKey and PutUserPolicy: the only unauthenticated requests.
 OPERATOR_SETUP_CALLS = 3
@@ -140,6 +141,12 @@ class Account:
 @pytest.fixture(scope="session")
 def operator_policy() -> dict[str, t.Any]:
     with open(POLICY_FILE, encoding="utf-8") as handle:
+        return t.cast("dict[str, t.Any]", json.load(handle))
+
+
+@pytest.fixture(scope="session")
+def auditor_policy() -> dict[str, t.Any]:
+    with open(AUDITOR_POLICY_FILE, encoding="utf-8") as handle:
         return t.cast("dict[str, t.Any]", json.load(handle))
 
 

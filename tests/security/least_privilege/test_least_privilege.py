@@ -42,7 +42,17 @@ ACCOUNT_ID = "123456789012"  # moto's default account
 # Actions that AWS answers for every principal: called by the roles, yet never in the policy.
 PERMISSION_FREE = {"sts:GetCallerIdentity"}
 # IAM actions that take no resource: the only ones the policy grants on "*".
-RESOURCE_STAR = {"iam:GetAccountPasswordPolicy", "iam:UpdateAccountPasswordPolicy", "iam:ListPolicies"}
+RESOURCE_STAR = {
+    "iam:GetAccountPasswordPolicy",
+    "iam:UpdateAccountPasswordPolicy",
+    "iam:ListPolicies",
+    # the status job's account-wide reads
+    "iam:GetAccountAuthorizationDetails",
+    "iam:ListUsers",
+    "iam:GenerateCredentialReport",
+    "iam:GetCredentialReport",
+    "iam:ListVirtualMFADevices",
+}
 ARN = re.compile(r"^arn:aws:iam::\*:(policy|group|user)/[A-Za-z0-9+=,.@_*/-]+$")
 DENIED = re.compile(r"is not authorized to perform: ([A-Za-z0-9]+:[A-Za-z0-9]+)")
 
@@ -135,6 +145,25 @@ def scene_ready_user(iam: t.Any) -> None:
     enable_mfa(iam, "dave")
 
 
+def scene_statuses(iam: t.Any) -> None:
+    """Users in every stage the status job reports: carol onboarding, dave ready, erin promoted with an access key,
+    frank outside the regime with a password and an access key."""
+    scene_ready_user(iam)
+    onboarding_user(iam, "carol")
+    iam.create_user(UserName="erin")
+    iam.create_login_profile(UserName="erin", Password="Her-own-Passw0rd!", PasswordResetRequired=False)
+    enable_mfa(iam, "erin")
+    iam.attach_user_policy(UserName="erin", PolicyArn=_arn("policy", CURRENT_USERS))
+    iam.create_access_key(UserName="erin")
+    iam.create_user(UserName="frank")
+    iam.create_login_profile(UserName="frank", Password="His-own-Passw0rd!", PasswordResetRequired=False)
+    iam.create_access_key(UserName="frank")
+
+
+STATUS_ACCOUNT = {"status_scope": "account"}
+STATUS_NAMED = {"status_users": ["dave", "erin", "frank", "ghost"]}
+
+
 @dataclasses.dataclass(frozen=True)
 class Scenario:
     """The cheapest run that reaches `reaches`: a scene set by root, then one playbook as the operator."""
@@ -197,6 +226,24 @@ SCENARIOS = {
         "promote",
         {"promote_users": [{"name": "dave"}]},
         ("iam:AttachUserPolicy", "iam:RemoveUserFromGroup"),
+    ),
+    "status-account": Scenario(
+        scene_statuses,
+        "status",
+        STATUS_ACCOUNT,
+        (
+            "iam:GetAccountAuthorizationDetails",
+            "iam:ListUsers",
+            "iam:GenerateCredentialReport",
+            "iam:GetCredentialReport",
+            "iam:ListVirtualMFADevices",
+        ),
+    ),
+    "status-named": Scenario(
+        scene_statuses,
+        "status",
+        STATUS_NAMED,
+        ("iam:ListUserPolicies", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"),
     ),
 }
 ACTION_CASES = [(action, name) for name, scenario in SCENARIOS.items() for action in scenario.reaches]
@@ -286,6 +333,11 @@ def test_the_whole_lifecycle_needs_exactly_the_operator_policy(
         ok=False,
     )
     assert "promotion refused for bob" in promoted.output, promoted.describe()
+    # The operator also runs the status job (the auditor's policy, files/auditor-policy.json, is a subset).
+    with account.as_root() as iam:
+        iam.create_access_key(UserName="alice")
+    run("status", STATUS_ACCOUNT)
+    run("status", {"status_users": ["alice", "bob"]})
 
     with account.as_root() as iam:
         alice_groups = {g["GroupName"] for g in iam.list_groups_for_user(UserName="alice")["Groups"]}
@@ -333,6 +385,100 @@ def test_without_one_action_the_run_fails_naming_it(
     reduced = without(operator_policy, action)
     assert sorted(actions_of(reduced)) == sorted(set(actions_of(operator_policy)) - {action})
     account.create_operator(reduced)
+    with account.as_root() as iam:
+        scenario.scene(iam)
+    result = account.playbook(scenario.playbook, scenario.extra_vars)
+    assert result.rc != 0, result.describe()
+    assert set(DENIED.findall(result.output)) == {action}, result.describe()
+
+
+# The auditor: files/auditor-policy.json is all the status job needs, and no more; it writes nothing.
+
+AUDITOR_SCENARIOS = {
+    "status-account": Scenario(
+        scene_statuses,
+        "status",
+        STATUS_ACCOUNT,
+        (
+            "iam:GetAccountAuthorizationDetails",
+            "iam:ListUsers",
+            "iam:GenerateCredentialReport",
+            "iam:GetCredentialReport",
+            "iam:ListVirtualMFADevices",
+            "iam:GetLoginProfile",
+            "iam:ListMFADevices",
+        ),
+    ),
+    "status-named": Scenario(
+        scene_statuses,
+        "status",
+        STATUS_NAMED,
+        (
+            "iam:GetUser",
+            "iam:ListGroupsForUser",
+            "iam:ListAttachedUserPolicies",
+            "iam:ListUserPolicies",
+            "iam:ListAccessKeys",
+            "iam:GetAccessKeyLastUsed",
+        ),
+    ),
+}
+AUDITOR_CASES = [(action, name) for name, scenario in AUDITOR_SCENARIOS.items() for action in scenario.reaches]
+# Read-only: an auditor's policy grants no action whose name says it changes something.
+WRITE_VERBS = re.compile(
+    r"^iam:(Create|Delete|Update|Put|Attach|Detach|Add|Remove|Tag|Untag|Enable|Deactivate|Set|Change|Upload|Reset"
+    r"|Resync)"
+)
+
+
+def test_the_auditor_policy_reads_only_and_is_a_subset_of_the_operators(
+    auditor_policy: dict[str, t.Any], operator_policy: dict[str, t.Any]
+) -> None:
+    actions = actions_of(auditor_policy)
+    assert len(set(actions)) == len(actions)
+    for statement in auditor_policy["Statement"]:
+        assert set(statement) == {"Sid", "Effect", "Action", "Resource"} and statement["Effect"] == "Allow", statement
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if "*" in resources:
+            assert set(statement["Action"]) <= RESOURCE_STAR, statement
+        else:
+            assert all(ARN.match(r) for r in resources), statement
+    for action in actions:
+        assert qualified(action.split(":", 1)[1]) == action, f"{action} is not an IAM operation"
+        assert not WRITE_VERBS.match(action), f"{action} changes something"
+    assert set(actions) <= set(actions_of(operator_policy)), "the operator cannot run the status job"
+    covered = [action for action, _name in AUDITOR_CASES]
+    assert len(set(covered)) == len(covered) and set(covered) == set(actions)
+
+
+def test_the_status_job_needs_exactly_the_auditor_policy(account: t.Any, auditor_policy: dict[str, t.Any]) -> None:
+    account.create_operator(auditor_policy)
+    with account.as_root() as iam:
+        scene_statuses(iam)
+    runs = []
+    for extra_vars in (STATUS_ACCOUNT, STATUS_NAMED):
+        result = account.playbook("status", extra_vars)
+        runs.append(result)
+        assert result.rc == 0 and not DENIED.search(result.output), result.describe()
+    named = runs[1].output
+    assert "ghost" in named and "no such user" in named, runs[1].describe()
+    recorded = {qualified(action) for result in runs for action in result.actions}
+    granted = set(actions_of(auditor_policy))
+    assert recorded - PERMISSION_FREE == granted, (
+        f"called but not granted: {sorted(recorded - PERMISSION_FREE - granted)}; "
+        f"granted but never called: {sorted(granted - recorded)}"
+    )
+    print(f"\nstatus job as the auditor: {len(granted)} actions granted, {len(recorded)} called")
+    for label, result in zip(("account", "named"), runs):
+        print(f"  status {label:<8} exit {result.rc}  {result.seconds:4.1f} s  {len(result.actions):3d} calls")
+
+
+@pytest.mark.parametrize(("action", "name"), AUDITOR_CASES, ids=[f"{a}@{n}" for a, n in AUDITOR_CASES])
+def test_without_one_action_the_status_job_fails_naming_it(
+    account: t.Any, auditor_policy: dict[str, t.Any], action: str, name: str
+) -> None:
+    scenario = AUDITOR_SCENARIOS[name]
+    account.create_operator(without(auditor_policy, action))
     with account.as_root() as iam:
         scenario.scene(iam)
     result = account.playbook(scenario.playbook, scenario.extra_vars)

@@ -72,3 +72,43 @@ def test_table_rows_hold_medians_ratios_and_calls_per_user() -> None:
     assert onboard == "| 100 | onboard | 3.0 (2.0-4.0) | 50.0 (40.0-60.0) | 0.060 | 1.03 | 3.00 | 5.00 | 4.00 |"
     assert promote == "| 100 | promote | 2.0 (2.0-2.0) | - | - | 5.00 | 2.00 | - | - |"
     assert lines[-1] == "\nMedians of 3 runs each (range in brackets); one moto server, 2-core machine."
+
+
+def status_results(ours_seconds: float = 5.0, ours_calls: int = 106, writes: int = 0) -> dict[str, t.Any]:
+    return {
+        bench.OURS: [M(ours_seconds, ours_calls - writes, writes)] * 3,
+        bench.THEIRS: [M(320.0, 3001, 0)],
+    }
+
+
+def test_status_targets_met_and_the_table() -> None:
+    checks = bench.status_targets(1000, 50, status_results())
+    assert all(ok for _text, ok in checks), checks
+    assert [text for text, _ok in checks] == [
+        "status N=1000: ours / amazon.aws = 0.016, at most 0.1",
+        "status N=1000: 106 calls for 50 onboarding users, at most 150",
+        "status N=1000: 0 writes, none allowed",
+    ]
+    lines = bench.status_table(1000, 50, status_results())
+    assert lines[2] == "| 1000 | 50 | 5.0 (5.0-5.0) | 320.0 | 0.016 | 106 | 3001 |"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"ours_seconds": 40.0}, "status N=1000: ours / amazon.aws = 0.125, at most 0.1"),
+        ({"ours_calls": 151}, "status N=1000: 151 calls for 50 onboarding users, at most 150"),
+        ({"writes": 1}, "status N=1000: 1 writes, none allowed"),
+    ],
+)
+def test_a_missed_status_target_is_named(change: dict[str, t.Any], expected: str) -> None:
+    missed_checks = [text for text, ok in bench.status_targets(1000, 50, status_results(**change)) if not ok]
+    assert missed_checks == [expected]
+
+
+def test_the_status_ratio_is_a_target_at_1000_users_only() -> None:
+    small = bench.status_targets(6, 2, status_results(ours_seconds=300.0, ours_calls=10))
+    assert [text for text, _ok in small] == [
+        "status N=6: 10 calls for 2 onboarding users, at most 54",
+        "status N=6: 0 writes, none allowed",
+    ]
