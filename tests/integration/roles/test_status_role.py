@@ -18,6 +18,7 @@ import sys
 import typing as t
 
 import pytest
+import yaml
 
 from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
@@ -184,3 +185,14 @@ def test_a_directory_the_operator_cannot_write_is_refused_before_any_call(
     assert run.message == f"status_report_path: the directory {locked} cannot be written", run.stdout[-3000:]
     assert run.actions == []
     assert not (locked / "report.md").exists()
+
+
+def test_the_example_variables_report_and_gate(server: MotoServer, account: t.Any, tmp_path: t.Any) -> None:
+    """examples/status-vars.yml as the README runs it: the report in the working directory, and the gate."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    with open(os.path.join(root, "examples", "status-vars.yml"), encoding="utf-8") as handle:
+        example = yaml.safe_load(handle)
+    run = status(server, tmp_path, example)
+    assert run.rc != 0
+    assert run.message == "status_fail_on: mallory: unguarded_console_password"
+    assert (tmp_path / "iam-status.md").read_text(encoding="utf-8").startswith("# MFA onboarding status")
