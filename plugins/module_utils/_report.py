@@ -168,15 +168,24 @@ def markdown(result: dict[str, t.Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+# A spreadsheet takes a cell that starts with one of these for a formula. IAM user names may start with = + - @,
+# and tag values (the profile) may hold them too: such a cell gets a leading apostrophe (OWASP's advice).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_value(user: dict[str, t.Any], field: str) -> t.Any:
     value = user.get(field)
     if field == "mfa_devices":
-        return " ".join(f"{d.get('serial_number')}:{d.get('kind')}" for d in value or [])
-    if isinstance(value, (list, tuple)):
-        return " ".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else value
+        value = " ".join(f"{d.get('serial_number')}:{d.get('kind')}" for d in value or [])
+    elif isinstance(value, (list, tuple)):
+        value = " ".join(str(v) for v in value)
+    elif isinstance(value, bool):
+        value = "true" if value else "false"
+    elif value is None:
+        value = ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        value = "'" + value
+    return value
 
 
 def csv_text(result: dict[str, t.Any]) -> str:

@@ -187,3 +187,21 @@ def test_violations_name_each_user_and_finding_asked_for() -> None:
     ]
     assert _report.violations(RESULT, []) == []
     assert _report.violations(RESULT, ["grants_before_mfa"]) == []
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_defused() -> None:
+    """IAM user names may start with = + - @ (and tag values may too): someone allowed to create users must not
+    plant a formula in the auditor's spreadsheet."""
+    hostile = {
+        "users": [
+            user("=1+2", "unmanaged", profile="@SUM", groups=["-x"]),
+            user("+bob", "unmanaged"),
+            user("plain", "unmanaged", profile="a=b"),
+        ]
+    }
+    rows = list(csv.DictReader(io.StringIO(str(_report.render(hostile, "r.csv")))))
+    assert [(r["name"], r["profile"], r["groups"]) for r in rows] == [
+        ("'+bob", "", ""),
+        ("'=1+2", "'@SUM", "'-x"),
+        ("plain", "a=b", ""),
+    ]
