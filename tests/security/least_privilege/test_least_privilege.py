@@ -161,6 +161,14 @@ def scene_statuses(iam: t.Any) -> None:
 
 
 STATUS_ACCOUNT = {"status_scope": "account"}
+# The status job's account-wide reads (the operator reaches its per-user reads through onboarding already).
+STATUS_ACCOUNT_READS = (
+    "iam:GetAccountAuthorizationDetails",
+    "iam:ListUsers",
+    "iam:GenerateCredentialReport",
+    "iam:GetCredentialReport",
+    "iam:ListVirtualMFADevices",
+)
 STATUS_NAMED = {"status_users": ["dave", "erin", "frank", "ghost"]}
 
 
@@ -231,13 +239,7 @@ SCENARIOS = {
         scene_statuses,
         "status",
         STATUS_ACCOUNT,
-        (
-            "iam:GetAccountAuthorizationDetails",
-            "iam:ListUsers",
-            "iam:GenerateCredentialReport",
-            "iam:GetCredentialReport",
-            "iam:ListVirtualMFADevices",
-        ),
+        STATUS_ACCOUNT_READS,
     ),
     "status-named": Scenario(
         scene_statuses,
@@ -399,15 +401,7 @@ AUDITOR_SCENARIOS = {
         scene_statuses,
         "status",
         STATUS_ACCOUNT,
-        (
-            "iam:GetAccountAuthorizationDetails",
-            "iam:ListUsers",
-            "iam:GenerateCredentialReport",
-            "iam:GetCredentialReport",
-            "iam:ListVirtualMFADevices",
-            "iam:GetLoginProfile",
-            "iam:ListMFADevices",
-        ),
+        (*STATUS_ACCOUNT_READS, "iam:GetLoginProfile", "iam:ListMFADevices"),
     ),
     "status-named": Scenario(
         scene_statuses,
