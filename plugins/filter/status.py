@@ -36,6 +36,20 @@ def report_format(path: str, option: str = "report path") -> str:
         raise AnsibleFilterError(str(e)) from None
 
 
+def report_path_problem(path: str, option: str = "report path") -> str:
+    """What is wrong with a report file's name (its extension), or an empty text: for a fail task's message."""
+    try:
+        _report.report_format(path, option)
+    except _report.ReportError as e:
+        return str(e)
+    return ""
+
+
 class FilterModule:
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
-        return {"status_report": status_report, "status_violations": status_violations, "report_format": report_format}
+        return {
+            "status_report": status_report,
+            "status_violations": status_violations,
+            "report_format": report_format,
+            "report_path_problem": report_path_problem,
+        }

@@ -22,7 +22,12 @@ RESULT = {
 
 
 def test_the_plugin_offers_the_three_filters() -> None:
-    assert set(FilterModule().filters()) == {"status_report", "status_violations", "report_format"}
+    assert set(FilterModule().filters()) == {
+        "status_report",
+        "status_violations",
+        "report_format",
+        "report_path_problem",
+    }
 
 
 def test_status_report_lines_by_default() -> None:
@@ -55,3 +60,10 @@ def test_report_format_names_the_option() -> None:
 def test_status_violations() -> None:
     assert status.status_violations(RESULT, ["stale_onboarding"]) == ["bob: stale_onboarding"]
     assert status.status_violations(RESULT, None) == []  # type: ignore[arg-type]
+
+
+def test_report_path_problem() -> None:
+    assert status.report_path_problem("/srv/r.md", "status_report_path") == ""
+    assert status.report_path_problem("r.txt", "status_report_path") == (
+        "status_report_path: 'r.txt' has extension '.txt'; give a file ending in .md, .csv, .json"
+    )
