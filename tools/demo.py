@@ -180,7 +180,9 @@ def main() -> int:
             """
             The status playbook reads the account (it only reads: files/auditor-policy.json is all it needs) and
             shows one line per user, grouped by stage, with the findings an auditor checks. It writes the same
-            report as Markdown; with status_fail_on it would fail on chosen findings (a compliance gate).""",
+            report as Markdown; with status_fail_on it would fail on chosen findings (a compliance gate).
+            moto dates every credential report 2015-02-02 and never records a sign-in; on AWS the report is at
+            most a few hours old, and the onboarding group's members are read live either way.""",
         )
         _changed, failed = demo.playbook(
             "5-status", "mfa_onboarding.iam.status", {"status_report_path": os.path.join(WORK, "status.md")}
