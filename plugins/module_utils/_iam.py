@@ -126,6 +126,20 @@ def list_attached_group_policies(client: t.Any, name: str) -> list[str]:
     return [p["PolicyArn"] for p in _all(client, "list_attached_group_policies", "AttachedPolicies", GroupName=name)]
 
 
+@IAMErrorHandler.common_error_handler("list group policies")
+@retry
+def list_group_policies(client: t.Any, name: str) -> list[str]:
+    """The names of the group's inline policies."""
+    return list(_all(client, "list_group_policies", "PolicyNames", GroupName=name))
+
+
+@IAMErrorHandler.common_error_handler("get group policy")
+@retry
+def get_group_policy(client: t.Any, name: str, policy_name: str) -> t.Any:
+    """An inline policy's document of the group (boto3 decodes it; a string where it did not)."""
+    return client.get_group_policy(GroupName=name, PolicyName=policy_name)["PolicyDocument"]
+
+
 # Users
 
 

@@ -16,10 +16,12 @@ import typing as t
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import carries_mfa_deny
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import ADD_TO_GROUP
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import ATTACH_POLICY
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import CREATE_LOGIN_PROFILE
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import CREATE_USER
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import HANDOVER
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import REMOVE_FROM_GROUP
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import TAG_USER
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import UNTAG_USER
@@ -40,6 +42,8 @@ STAGES = (ONBOARDING, READY, PROMOTED, EXPIRED, DISABLED, UNMANAGED, ABSENT)
 # The collection's marks on a user, as IAM tags.
 TAG_PREFIX = "mfa-onboarding:"
 HANDOVER_TAG = TAG_PREFIX + "handover"  # pending | delivered (invariant 6)
+PENDING = "pending"  # set before a temporary password exists
+DELIVERED = "delivered"  # set only once the handover succeeded
 PROFILE_TAG = TAG_PREFIX + "profile"  # the promotion profile's name
 EXPIRED_TAG = TAG_PREFIX + "expired"  # when its unused temporary password was deleted
 DISABLED_TAG = TAG_PREFIX + "disabled"  # when its credentials were removed or deactivated
@@ -53,7 +57,7 @@ class Observed(t.NamedTuple):
     """What IAM says about one user. Group names, policy ARNs, MFA device serial numbers, tags as sorted pairs.
 
     group_policies holds the ARNs attached to the user's groups; it is read only where it decides the stage
-    (see needs_group_policies).
+    (see needs_group_policies). signed_in: IAM has recorded a use of the console password (PasswordLastUsed).
     """
 
     exists: bool
@@ -63,6 +67,7 @@ class Observed(t.NamedTuple):
     mfa_devices: tuple[str, ...] = ()
     tags: tuple[tuple[str, str], ...] = ()
     group_policies: tuple[str, ...] = ()
+    signed_in: bool = False
 
 
 class Regime(t.NamedTuple):
@@ -142,6 +147,8 @@ def promotion_target_problem(group: str, regime_group: str) -> str | None:
 
 
 def _tag_steps(current: dict[str, str], desired: dict[str, str] | None, purge: bool) -> list[Step]:
+    """TagUser for what differs, UntagUser (with purge) for what desired does not name; the collection's own marks
+    (mfa-onboarding:*) are never purged."""
     if desired is None:
         return []
     steps = []
@@ -149,10 +156,22 @@ def _tag_steps(current: dict[str, str], desired: dict[str, str] | None, purge: b
     if changed:
         steps.append(Step(TAG_USER, changed))
     if purge:
-        extra = sorted(k for k in current if k not in desired)
+        extra = sorted(k for k in current if k not in desired and not k.startswith(TAG_PREFIX))
         if extra:
             steps.append(Step(UNTAG_USER, extra))
     return steps
+
+
+def handover_mark(observed: Observed) -> str | None:
+    """The user's handover mark (pending, delivered), or None."""
+    return dict(observed.tags).get(HANDOVER_TAG)
+
+
+def handover_steps(password_step: str, handover: str | None) -> list[Step]:
+    """The password step, then, with a channel (handover names its target), the handover and the cleared mark."""
+    if handover is None:
+        return [Step(password_step)]
+    return [Step(password_step), Step(HANDOVER, handover), Step(TAG_USER, {HANDOVER_TAG: DELIVERED})]
 
 
 def plan_onboarding(
@@ -163,16 +182,26 @@ def plan_onboarding(
     reset_password: bool = False,
     *,
     name: str | None = None,
+    handover: str | None = None,
 ) -> Plan:
     """Steps that put the user into the onboarding state. The guard always comes first.
+
+    handover describes the channel a new temporary password goes through (for example `by file to /notes/a.txt`);
+    None when the module returns it to its caller. With a channel, the user is marked pending before its password
+    exists (in CreateUser's tags for a new user), the password is handed over, and only then is the mark set to
+    delivered (invariant 6). A user still marked pending, without MFA and never signed in, gets a fresh password:
+    its earlier one was never handed over.
 
     reset_password issues a fresh temporary password to a user that has one but no MFA device yet (for a
     handover that failed); a user that has registered MFA has signed in already and keeps its password.
     """
     current = stage(observed, regime)
     if current == ABSENT:
-        return Plan([Step(CREATE_USER, dict(tags or {})), Step(ADD_TO_GROUP, regime.onboarding_group),
-                     Step(CREATE_LOGIN_PROFILE)], [])  # fmt: skip
+        created = dict(tags or {})
+        if handover is not None:
+            created[HANDOVER_TAG] = PENDING
+        return Plan([Step(CREATE_USER, created), Step(ADD_TO_GROUP, regime.onboarding_group),
+                     *handover_steps(CREATE_LOGIN_PROFILE, handover)], [])  # fmt: skip
     if current == PROMOTED:
         return Plan([], ["is already promoted; onboarding changes nothing (no demotion)"])
     if current == DISABLED:
@@ -187,14 +216,31 @@ def plan_onboarding(
                 f"existed outside the onboarding regime and keeps {', '.join(sorted(others))}; without MFA the "
                 "onboarding group's policy denies what they grant, but they were not removed"
             )
-    steps.extend(_tag_steps(dict(observed.tags), tags, purge_tags))
-    # Last, so that a failure of any other step never loses a temporary password that was already set.
+    pending = handover_mark(observed) == PENDING
+    password_step = None
     if not observed.has_login_profile:
-        steps.append(Step(CREATE_LOGIN_PROFILE))
-    elif reset_password and observed.mfa_devices:
+        password_step = CREATE_LOGIN_PROFILE
+    elif (reset_password or pending) and observed.mfa_devices:
         notes.append("has registered an MFA device, so it has signed in already; its password was not reset")
-    elif reset_password:
-        steps.append(Step(UPDATE_LOGIN_PROFILE))
+    elif pending and not reset_password and observed.signed_in:
+        notes.append(
+            f"is marked {HANDOVER_TAG}={PENDING} but has signed in already; its password was not reset (use "
+            "reset_password to issue a fresh one)"
+        )
+    elif pending and handover is None and not reset_password:
+        notes.append(
+            f"is marked {HANDOVER_TAG}={PENDING}: its temporary password was never handed over; a run with a "
+            "handover channel (file or mail) issues a fresh one"
+        )
+    elif reset_password or pending:
+        password_step = UPDATE_LOGIN_PROFILE
+    desired = None if tags is None else dict(tags)
+    if password_step and handover is not None and not pending:
+        desired = dict(desired or {}, **{HANDOVER_TAG: PENDING})
+    steps.extend(_tag_steps(dict(observed.tags), desired, purge_tags))
+    # Last, so that a failure of any other step never loses a temporary password that was already set.
+    if password_step:
+        steps.extend(handover_steps(password_step, handover))
     return Plan(steps, notes)
 
 
@@ -268,3 +314,30 @@ def policy_arn_candidates(reference: str, partition: str, account_id: str) -> li
 
 def user_arn(partition: str, account_id: str, path: str, name: str) -> str:
     return f"arn:{partition}:iam::{account_id}:user{path}{name}"
+
+
+def guard_problems(
+    group: str, group_documents: t.Mapping[str, t.Any], policy: str, policy_document: t.Any
+) -> list[str]:
+    """Invariant 7: why the guards a run was given do not guard, or [] when they do. group_documents maps each
+    policy of the onboarding group (an ARN, or `inline policy NAME`) to its default version's document (None when
+    it could not be read); policy_document is the current-users policy's default version."""
+    problems = []
+    beyond = [label for label, document in group_documents.items() if not carries_mfa_deny(document)]
+    if len(beyond) == len(group_documents):
+        problems.append(
+            f"onboarding_group: the group {group} holds no policy with the MFA deny statement (Deny, NotAction, "
+            "BoolIfExists aws:MultiFactorAuthPresent false), so it guards nobody; run the "
+            "mfa_onboarding.iam.bootstrap role, or name the group it created"
+        )
+    elif beyond:
+        problems.append(
+            f"onboarding_group: the group {group} also holds {', '.join(sorted(beyond))}, without the MFA deny "
+            "statement: a user in it would hold more than the guard before MFA"
+        )
+    if not carries_mfa_deny(policy_document):
+        problems.append(
+            f"current_users_policy: {policy} does not carry the MFA deny statement in its default version, so it "
+            "requires no MFA; name the policy the mfa_onboarding.iam.bootstrap role created"
+        )
+    return problems

@@ -9,8 +9,10 @@ says what a state means and what else must be read.
 from __future__ import annotations
 
 import datetime
+import json
 import threading
 import typing as t
+import urllib.parse
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -126,6 +128,7 @@ def observed(record: UserRecord, group_policies: t.Iterable[str] = ()) -> lc.Obs
         mfa_devices=tuple(d.serial_number for d in record.mfa_devices or ()),
         tags=record.tags,
         group_policies=tuple(sorted(set(group_policies))),
+        signed_in=record.password_last_used is not None,
     )
 
 
@@ -149,17 +152,33 @@ class Account:
         self.console_url = lc.console_url(self.partition, self.account_id)
         current = lc.policy_arn_candidates(current_users_policy, self.partition, self.account_id)[0]
         # Needed in both states: without it a promoted user would look like one outside the regime.
-        if _iam.get_policy(client, current) is None:
+        policy = _iam.get_policy(client, current)
+        if policy is None:
             raise AccountError(
                 f"current_users_policy: {current} does not exist; run the mfa_onboarding.iam.bootstrap role first, "
                 "or give the policy's ARN if it has a path"
             )
         self.regime = lc.Regime(onboarding_group, current)
+        self._group_policies: dict[str, tuple[str, ...]] = {}
+        self._lock = threading.Lock()
+        self._verify_guards(client, group["GroupName"], policy)
         self.password_settings = None
         if lc.PASSWORD_POLICY in lc.account_reads(state):
             self.password_settings = from_api(_iam.get_account_password_policy(client))
-        self._group_policies: dict[str, tuple[str, ...]] = {}
-        self._lock = threading.Lock()
+
+    def _verify_guards(self, client: t.Any, group: str, policy: dict[str, t.Any]) -> None:
+        """Invariant 7, before any write: the guards are read, not trusted by name (a few reads per run)."""
+        attached = tuple(_iam.list_attached_group_policies(client, group))
+        self._group_policies[self.regime.onboarding_group] = attached
+        documents: dict[str, t.Any] = {}
+        for arn in attached:
+            found = policy if arn == policy["Arn"] else _iam.get_policy(client, arn)
+            documents[arn] = None if found is None else _policy_document(client, found)
+        for name in _iam.list_group_policies(client, group):
+            documents[f"inline policy {name}"] = _as_document(_iam.get_group_policy(client, group, name))
+        problems = lc.guard_problems(group, documents, policy["Arn"], _policy_document(client, policy))
+        if problems:
+            raise AccountError("; ".join(problems) + "; nothing was changed")
 
     def resolve_grants(self, client: t.Any, groups: t.Sequence[str], references: t.Sequence[str]) -> dict[str, str]:
         """{policy reference: ARN}, after checking that every group and policy exists; raises AccountError naming
@@ -192,6 +211,21 @@ class Account:
         with self._lock:
             self._group_policies[group] = arns
         return arns
+
+
+def _as_document(value: t.Any) -> t.Any:
+    """A policy document as IAM returned it: a dict (boto3 decoded it) or URL-encoded JSON; None when unreadable."""
+    if isinstance(value, str):
+        try:
+            return json.loads(urllib.parse.unquote(value))
+        except ValueError:
+            return None
+    return value
+
+
+def _policy_document(client: t.Any, policy: dict[str, t.Any]) -> t.Any:
+    """A managed policy's default version's document (GetPolicyVersion)."""
+    return _as_document(_iam.get_policy_document(client, policy["Arn"], policy["DefaultVersionId"]))
 
 
 def observe_user(client: t.Any, name: str, account: Account) -> tuple[UserRecord, lc.Observed]:

@@ -202,6 +202,14 @@ def is_mfa_deny(statement: dict[str, t.Any]) -> bool:
     return False
 
 
+def carries_mfa_deny(document: t.Any) -> bool:
+    """Whether a policy document holds the deny-unless-MFA statement (is_mfa_deny): what makes a policy a guard."""
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    return any(isinstance(s, dict) and is_mfa_deny(s) for s in statements or ())
+
+
 def _action_pattern(pattern: str) -> re.Pattern[str]:
     """IAM action matching: case-insensitive, '*' and '?' are the only wildcards."""
     parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)

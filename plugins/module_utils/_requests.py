@@ -25,6 +25,7 @@ PER_USER_OPTIONS = (
     "reset_password",
     "groups",
     "managed_policies",
+    "email",
 )
 
 
@@ -60,6 +61,11 @@ def validate_requests(requests: list[dict[str, t.Any]], params: dict[str, t.Any]
             raise ValidationError(f"{option}: user {name} is listed more than once")
         seen.add(name)
         validate_path(request["path"], f"path of user {name}")
+        if lc.HANDOVER_TAG in (request["tags"] or {}):
+            raise ValidationError(
+                f"tags of user {name}: {lc.HANDOVER_TAG} is the collection's handover mark; it is set by the "
+                "handover, never by hand"
+            )
         for group in request["groups"] or []:
             validate_name("group", group, f"groups of user {name}")
             problem = lc.promotion_target_problem(group, params["onboarding_group"])

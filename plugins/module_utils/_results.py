@@ -73,21 +73,41 @@ def diff_view(observed: lc.Observed, regime: lc.Regime) -> dict[str, t.Any]:
     }
 
 
-def summary_line(result: dict[str, t.Any]) -> str:
-    """One line for the roles' per-user summary, e.g. `alice: onboarding, new temporary password, changed`."""
+def describe_via(via: dict[str, t.Any] | None) -> str | None:
+    """`by file to /n/alice.txt` for a handover_via result."""
+    return f"by {via['channel']} to {via['to']}" if via else None
+
+
+def summary_line(result: dict[str, t.Any], check_mode: bool = False) -> str:
+    """One line for the roles' per-user summary, e.g. `alice: onboarding, new temporary password, changed`, or
+    `alice: onboarding, a new temporary password would be issued and handed over by file to /n/alice.txt, changed`
+    in check mode."""
     if result["failed"]:
         text = f"{'refused' if result.get('refused') else 'failed'}: {result['msg']}"
     else:
         text = str(result["stage"])
-        if "temporary_password" in result:
+        via = describe_via(result.get("handover_via"))
+        if check_mode and result.get("password_issued"):
+            text += ", a new temporary password would be issued" + (f" and handed over {via}" if via else "")
+        elif via and result.get("password_issued"):
+            text += f", new temporary password handed over {via}"
+        elif "temporary_password" in result:
             text += ", new temporary password"
     return f"{result['name']}: {text}" + (", changed" if result["changed"] else "")
 
 
-def failure(name: str, message: str, actions: t.Sequence[str], stage: str | None, refused: bool) -> dict[str, t.Any]:
+def failure(
+    name: str,
+    message: str,
+    actions: t.Sequence[str],
+    stage: str | None,
+    refused: bool,
+    handover: str | None = None,
+) -> dict[str, t.Any]:
     """A user that failed: the writes made before the failure, the stage it is in (None when it could not be
-    read), and whether the lifecycle refused the transition (false for an error such as a failed API call)."""
-    return {
+    read), whether the lifecycle refused the transition (false for an error such as a failed API call), and its
+    handover mark when the run reached it."""
+    result = {
         "name": name,
         "changed": bool(actions),
         "actions": list(actions),
@@ -96,10 +116,13 @@ def failure(name: str, message: str, actions: t.Sequence[str], stage: str | None
         "refused": refused,
         "msg": message,
     }
+    if handover is not None:
+        result["handover"] = handover
+    return result
 
 
 def module_output(
-    results: list[dict[str, t.Any]], single: bool, diff: bool
+    results: list[dict[str, t.Any]], single: bool, diff: bool, check_mode: bool = False
 ) -> tuple[str | None, list[str], dict[str, t.Any]]:
     """(failure message or None, warnings, keyword arguments of exit_json/fail_json) for the module's two shapes.
 
@@ -117,7 +140,7 @@ def module_output(
         kept = {k: v for k, v in result.items() if k not in ("name", "failed", "refused", "msg")}
         return None, warnings, dict(kept, **extra)
     for result in results:
-        result["summary"] = summary_line(result)
+        result["summary"] = summary_line(result, check_mode)
     output: dict[str, t.Any] = {"changed": any(r["changed"] for r in results), "users": results}
     if diff:
         output["diff"] = diffs
@@ -127,33 +150,37 @@ def module_output(
     return None, warnings, output
 
 
-def onboard_role_results(
-    users: list[dict[str, t.Any]], deliveries: list[dict[str, t.Any]], delivery: str, handover_dir: str
-) -> list[dict[str, t.Any]]:
-    """The onboard role's `onboard_results`: per user of the module's `users`, joined with the result of its
-    handover task (`deliveries`, the registered loop results, whose `item` is the user's result), never a password.
+def onboard_role_results(batches: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+    """The onboard role's `onboard_results`, from the registered results of its module runs (one per batch of
+    users; each one's `item` is the batch): one item per user, in input order, never a password. A batch whose
+    run failed as a whole (a guard refused, a template that does not render) gives each of its users that error.
     """
-    by_name = {d["item"]["name"]: d for d in deliveries if isinstance(d.get("item"), dict)}
     out = []
-    for user in users:
-        handed = by_name.get(user["name"])
-        delivered = handed is not None and not handed.get("failed")
-        if user.get("failed"):
-            error = user.get("msg")
-        elif handed is not None and not delivered:
-            error = f"delivery failed: {handed.get('msg') or 'unknown error'}"
-        else:
-            error = None
-        out.append(
-            {
-                "name": user["name"],
-                "stage": user.get("stage"),
-                "changed": user["changed"],
-                "password_issued": "temporary_password" in user,
-                "delivery": delivery,
-                "delivered": delivered,
-                "note": f"{handover_dir}/{user['name']}.txt" if delivered and delivery == "file" else None,
-                "error": error,
-            }
-        )
+    for batch in batches:
+        users = batch.get("users")
+        if not isinstance(users, list):
+            error = batch.get("msg") or "iam_onboard_user failed"
+            for item in batch.get("item") or []:
+                name = item.get("name") if isinstance(item, dict) else str(item)
+                out.append(_role_result({"name": name, "changed": False, "failed": True, "msg": error}))
+            continue
+        out.extend(_role_result(user) for user in users)
     return out
+
+
+def _role_result(user: dict[str, t.Any]) -> dict[str, t.Any]:
+    via = user.get("handover_via") or {}
+    handover = user.get("handover") or "none"
+    summary = user.get("summary") or f"{user['name']}: failed: {user.get('msg')}"
+    return {
+        "name": user["name"],
+        "stage": user.get("stage"),
+        "changed": bool(user.get("changed")),
+        "password_issued": bool(user.get("password_issued")),
+        "handover": handover,
+        "delivery": via.get("channel"),
+        "delivered": bool(via) and handover == "delivered" and not user.get("failed"),
+        "note": via.get("to") if via.get("channel") == "file" and handover == "delivered" else None,
+        "error": user.get("msg") if user.get("failed") else None,
+        "summary": summary,
+    }

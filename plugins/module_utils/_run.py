@@ -12,6 +12,7 @@ import typing as t
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _handover
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _results
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _steps
@@ -32,11 +33,19 @@ class UserFailed(Exception):
     the user was observed; refused tells a transition the lifecycle does not allow from an error.
     """
 
-    def __init__(self, message: str, actions: t.Iterable[str] = (), stage: str | None = None, refused: bool = False):
+    def __init__(
+        self,
+        message: str,
+        actions: t.Iterable[str] = (),
+        stage: str | None = None,
+        refused: bool = False,
+        handover: str | None = None,
+    ):
         super().__init__(message)
         self.actions = list(actions)
         self.stage = stage
         self.refused = refused
+        self.handover = handover
 
 
 def in_pool(items: t.Sequence[T], work: t.Callable[[T], R], concurrency: int) -> list[R]:
@@ -46,33 +55,57 @@ def in_pool(items: t.Sequence[T], work: t.Callable[[T], R], concurrency: int) ->
 
 
 def plan_user(
-    request: dict[str, t.Any], state: str, observed: lc.Observed, regime: lc.Regime, grants: dict[str, str]
+    request: dict[str, t.Any],
+    state: str,
+    observed: lc.Observed,
+    regime: lc.Regime,
+    grants: dict[str, str],
+    handover: str | None = None,
 ) -> lc.Plan:
-    """The core's plan for one user in the requested state."""
+    """The core's plan for one user in the requested state; handover describes where a new temporary password
+    goes (None: to the caller)."""
     name = request["name"]
     if state == lc.ONBOARDING:
         return lc.plan_onboarding(
-            observed, regime, request["tags"], request["purge_tags"], request["reset_password"], name=name
+            observed,
+            regime,
+            request["tags"],
+            request["purge_tags"],
+            request["reset_password"],
+            name=name,
+            handover=handover,
         )
     policies = [grants[p] for p in request["managed_policies"] or []]
     return lc.plan_promotion(name, observed, regime, request["groups"] or [], policies)
 
 
 def handle_user(
-    client: t.Any, request: dict[str, t.Any], state: str, account: Account, grants: dict[str, str], check_mode: bool
+    client: t.Any,
+    request: dict[str, t.Any],
+    state: str,
+    account: Account,
+    grants: dict[str, str],
+    check_mode: bool,
+    handover: _handover.Handover | None = None,
 ) -> dict[str, t.Any]:
     """Read, plan and (unless check mode) execute for one user. Returns its result; raises UserFailed."""
     name = request["name"]
     regime = account.regime
+    handover = handover or _handover.Handover(_handover.NoChannel())
+    channel = handover.channel
     try:
         record, observed = observe_user(client, name, account)
     except AnsibleIAMError as e:
         # One user's failed read must not cost the others their results (and their temporary passwords).
         raise UserFailed(f"user {name}: {e.message}: {e.exception}") from None
-    plan = plan_user(request, state, observed, regime, grants)
+    warnings = []
+    if not check_mode and lc.handover_mark(observed) == lc.DELIVERED and _recover(channel, name):
+        warnings.append(f"user {name}: the note an interrupted run had written is now in place")
+    via = None if channel.kind == _handover.NONE else channel.describe(name, request.get("email"))
+    plan = plan_user(request, state, observed, regime, grants, via)
     if plan.refusal:
         raise UserFailed(plan.refusal, stage=lc.stage(observed, regime), refused=True)
-    warnings = [f"user {name} {note}" for note in plan.notes]
+    warnings.extend(f"user {name} {note}" for note in plan.notes)
     if state == lc.ONBOARDING:
         warnings.extend(onboarding_checks(request, record, observed, plan, account))
     after = _steps.apply_steps(observed, plan.steps)
@@ -82,13 +115,32 @@ def handle_user(
             path=request["path"] or "/",
             new_password=lambda: request["password"] or generate_password(account.password_settings),
             password_reset_required=request["password_reset_required"],
+            hand_over=lambda password: channel.deliver(
+                name, request.get("email"), handover.subject, handover.message(name, account.console_url, password)
+            ),
         )
         done: list[_steps.Step] = []
         try:
             outcome = _steps.execute(client, name, plan.steps, context, done)
+            if _steps.Step(_steps.HANDOVER, via) in plan.steps:
+                channel.commit(name)
         except AnsibleIAMError as e:
-            reached = lc.stage(_steps.apply_steps(observed, done), regime)
-            raise UserFailed(f"user {name}: {e.message}: {e.exception}", map(_steps.label, done), reached) from None
+            reached = _steps.apply_steps(observed, done)
+            raise UserFailed(
+                f"user {name}: {e.message}: {e.exception}{_pending_note(reached)}",
+                map(_steps.label, done),
+                lc.stage(reached, regime),
+                handover=mark_of(reached),
+            ) from None
+        except _handover.HandoverError as e:
+            reached = _steps.apply_steps(observed, done)
+            raise UserFailed(
+                f"user {name}: the handover {via} failed: {e}{_pending_note(reached)}",
+                map(_steps.label, done),
+                lc.stage(reached, regime),
+                handover=mark_of(reached),
+            ) from None
+    issued = lc.sets_password(plan.steps)
     reset = _steps.Step(_steps.UPDATE_LOGIN_PROFILE) in plan.steps
     result = _results.user_result(record, request, account, outcome, after, reset)
     diff = {"before": _results.diff_view(observed, regime), "after": _results.diff_view(after, regime)}
@@ -99,6 +151,11 @@ def handle_user(
         changed=bool(plan.steps),
         stage=lc.stage(after, regime),
         actions=[_steps.label(s) for s in plan.steps],
+        handover=mark_of(after),
+        password_issued=issued,
+        handover_via={"channel": channel.kind, "to": channel.target(name, request.get("email"))}
+        if via and issued
+        else None,
         warnings=warnings,
         diff=diff,
         failed=False,
@@ -106,9 +163,32 @@ def handle_user(
         msg=None,
     )
     # An explicit password is not echoed: the caller knows it, and Ansible would mask it in the result anyway.
-    if outcome.password is not None and not request["password"]:
+    # With a channel, the password never leaves this process but through the channel (invariant 3).
+    if outcome.password is not None and not request["password"] and channel.kind == _handover.NONE:
         result["temporary_password"] = outcome.password
     return result
+
+
+def mark_of(observed: lc.Observed) -> str:
+    """The per-user result's handover: the user's mark (pending, delivered), or none."""
+    mark = lc.handover_mark(observed)
+    return mark if mark in (lc.PENDING, lc.DELIVERED) else _handover.NONE
+
+
+def _pending_note(reached: lc.Observed) -> str:
+    if lc.handover_mark(reached) != lc.PENDING:
+        return ""
+    return (
+        f"; the user stays marked {lc.HANDOVER_TAG}={lc.PENDING}, and the next onboard run with a handover "
+        "channel issues it a fresh temporary password"
+    )
+
+
+def _recover(channel: t.Any, name: str) -> bool:
+    try:
+        return bool(channel.recover(name))
+    except _handover.HandoverError as e:
+        raise UserFailed(f"user {name}: {e}") from None
 
 
 def onboarding_checks(
@@ -134,10 +214,18 @@ def onboarding_checks(
     return warnings
 
 
-def run(client: t.Any, params: dict[str, t.Any], requests: list[dict[str, t.Any]], check_mode: bool) -> list[dict]:
-    """Per-user results in input order, each with failed and msg. Account-level problems (a guard or a grant that
-    does not exist) raise _observe.AccountError before any write."""
+def run(
+    client: t.Any,
+    params: dict[str, t.Any],
+    requests: list[dict[str, t.Any]],
+    check_mode: bool,
+    handover: _handover.Handover | None = None,
+) -> list[dict]:
+    """Per-user results in input order, each with failed and msg. Account-level problems (a guard that does not
+    exist or does not guard, a grant that does not exist, a handover channel that cannot work) raise
+    _observe.AccountError or _handover.HandoverConfigError before any write."""
     state = params["state"]
+    handover = handover or _handover.Handover(_handover.NoChannel())
     account = Account(client, params["onboarding_group"], params["current_users_policy"], state)
     grants: dict[str, str] = {}
     if lc.GRANTS in lc.account_reads(state):
@@ -145,11 +233,16 @@ def run(client: t.Any, params: dict[str, t.Any], requests: list[dict[str, t.Any]
         grants = account.resolve_grants(
             client, groups, sorted({p for r in requests for p in r["managed_policies"] or []})
         )
+    if state == lc.ONBOARDING:
+        handover.channel.prepare(check_mode)
 
     def one(request: dict[str, t.Any]) -> dict[str, t.Any]:
         try:
-            return handle_user(client, request, state, account, grants, check_mode)
+            return handle_user(client, request, state, account, grants, check_mode, handover)
         except UserFailed as e:
-            return _results.failure(request["name"], str(e), e.actions, e.stage, e.refused)
+            return _results.failure(request["name"], str(e), e.actions, e.stage, e.refused, e.handover)
 
-    return in_pool(requests, one, params["concurrency"])
+    try:
+        return in_pool(requests, one, params["concurrency"])
+    finally:
+        handover.channel.close()

@@ -24,7 +24,7 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe_accoun
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe_account import USERS
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe_account import VIRTUAL_MFA_DEVICES
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe_account import AccountRecord
-from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import is_mfa_deny
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import carries_mfa_deny
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import ValidationError
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_name
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_policy_reference
@@ -222,13 +222,6 @@ def enrollment_documents(account: AccountRecord) -> tuple[t.Any, ...] | None:
     return found or None
 
 
-def _carries_mfa_deny(document: t.Any) -> bool:
-    statements = document.get("Statement") if isinstance(document, dict) else None
-    if isinstance(statements, dict):
-        statements = [statements]
-    return any(isinstance(s, dict) and is_mfa_deny(s) for s in statements or ())
-
-
 class GuardCheck(t.NamedTuple):
     """Whether the regime's guards are what their names promise (invariant 7), from the documents the account
     read returned: the onboarding group holds a policy with the deny-unless-MFA statement, the current-users policy
@@ -244,17 +237,17 @@ def check_guards(account: AccountRecord) -> GuardCheck:
     guarding, beyond = False, []
     for arn in group.managed_policies if group else ():
         policy = account.policies.get(arn)
-        if policy is not None and _carries_mfa_deny(policy.document):
+        if policy is not None and carries_mfa_deny(policy.document):
             guarding = True
         else:
             beyond.append(arn)
     for name, document in (group.inline_policies if group else {}).items():
-        if _carries_mfa_deny(document):
+        if carries_mfa_deny(document):
             guarding = True
         else:
             beyond.append(f"inline policy {name}")
     current = account.policies.get(account.regime.current_users_policy or "")
-    return GuardCheck(guarding, tuple(beyond), current is not None and _carries_mfa_deny(current.document))
+    return GuardCheck(guarding, tuple(beyond), current is not None and carries_mfa_deny(current.document))
 
 
 def trusted_regime(regime: lc.Regime, guards: GuardCheck) -> lc.Regime:

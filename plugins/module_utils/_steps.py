@@ -29,6 +29,8 @@ ATTACH_POLICY = "AttachUserPolicy"
 REMOVE_FROM_GROUP = "RemoveUserFromGroup"
 TAG_USER = "TagUser"
 UNTAG_USER = "UntagUser"
+# Not an IAM call: the temporary password just set goes to its channel (a note, a mail); target describes where.
+HANDOVER = "Handover"
 
 
 class Step(t.NamedTuple):
@@ -44,6 +46,8 @@ class Context(t.NamedTuple):
     path: str
     new_password: t.Callable[[], str]
     password_reset_required: bool
+    # Hands the password over (raises _handover.HandoverError); only called for a planned Handover step.
+    hand_over: t.Callable[[str], None] | None = None
 
 
 class Outcome:
@@ -94,6 +98,12 @@ def _update_login_profile(client: t.Any, name: str, target: t.Any, context: Cont
     password = context.new_password()
     _iam.update_login_profile(client, name, password, context.password_reset_required)
     outcome.password = password
+
+
+def _hand_over(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    if context.hand_over is None or outcome.password is None:  # planned only right after a password step
+        raise AssertionError(f"user {name}: a handover was planned without a password to hand over")
+    context.hand_over(outcome.password)
 
 
 def _tag_user(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
@@ -169,6 +179,7 @@ TABLE: dict[str, Kind] = {
     UPDATE_LOGIN_PROFILE: Kind(_update_login_profile, _unchanged, _bare),
     TAG_USER: Kind(_tag_user, _tagged, _keys),
     UNTAG_USER: Kind(_untag_user, _untagged, _keys),
+    HANDOVER: Kind(_hand_over, _unchanged, _named),
 }
 
 

@@ -84,6 +84,10 @@ options:
         elements: str
         aliases: [policies]
         version_added: 0.1.0
+      email:
+        description: Overrides O(email) for this user.
+        type: str
+        version_added: 0.3.0
   concurrency:
     description:
       - With O(users), how many users are handled at the same time, from 1 to 10.
@@ -167,9 +171,108 @@ options:
     type: bool
     default: false
     version_added: 0.1.0
+  email:
+    description:
+      - The user's e-mail address, for O(handover=mail). Exactly one plain address C(local-part@domain.tld); a
+        second recipient, a display name, a line break or a missing domain is refused before any write.
+    type: str
+    version_added: 0.3.0
+  handover:
+    description:
+      - How a new temporary password reaches its owner, inside this module run (the password never enters an
+        Ansible result or variable).
+      - V(file) writes a note per user into O(handover_dir). V(mail) sends one mail per user to its O(email).
+      - With V(file) or V(mail), the user is marked with the tag C(mfa-onboarding:handover=pending) before its
+        password exists, and the mark becomes V(delivered) only once the handover succeeded. Every run gives a
+        fresh password to exactly the users still marked pending that have no MFA device and have never signed
+        in, so a killed run, a broken mail server or a full disk loses nobody's access.
+      - V(none) returns the password to the caller in RV(temporary_password); the caller must then use
+        C(no_log=true) and hand it over itself. Users are not marked, and a user marked pending is left as it is.
+    type: str
+    choices: [none, file, mail]
+    default: none
+    version_added: 0.3.0
+  handover_dir:
+    description:
+      - For O(handover=file), the directory of the notes, on the host that runs the module. Created with mode 0700
+        if it is missing (its parent must exist).
+      - An existing directory is used only if it is a real directory (not a symbolic link), owned by the user
+        running the module, and closed to group and others; its mode is never changed.
+      - Each note is C(<name>.txt), mode 0600, written to a temporary file and renamed into place once the user's
+        mark says delivered; a note it replaces is kept beside it as C(<name>.txt.<timestamp>~).
+    type: path
+    version_added: 0.3.0
+  message_template:
+    description:
+      - The Jinja2 template of the note or the mail body, rendered in a sandbox. It sees C(item.name),
+        C(item.console_url) and C(item.temporary_password); any other name is an error.
+      - A relative path is searched like M(ansible.builtin.template) does (the role's or playbook's C(templates)
+        directory). When not set, the collection's own message is used.
+      - Before any write it is rendered for every user with a dummy password; a template that fails, or whose
+        message does not show the password, refuses the run.
+    type: path
+    version_added: 0.3.0
+  mail_host:
+    description: For O(handover=mail), the SMTP server.
+    type: str
+    default: localhost
+    version_added: 0.3.0
+  mail_port:
+    description: The SMTP port (587 for STARTTLS, 465 for implicit TLS).
+    type: int
+    default: 587
+    version_added: 0.3.0
+  mail_from:
+    description: The sender address, one plain address. Required with O(handover=mail).
+    type: str
+    version_added: 0.3.0
+  mail_username:
+    description: The SMTP login; no login when not set.
+    type: str
+    version_added: 0.3.0
+  mail_password:
+    description: The SMTP password.
+    type: str
+    version_added: 0.3.0
+  mail_starttls:
+    description:
+      - V(true) connects in plain text and requires STARTTLS before anything else is said; a server that does not
+        offer it is refused. V(false) uses TLS from the first byte (implicit TLS, usually port 465).
+      - Either way the server's certificate and host name are verified, against the system's trust store or
+        O(mail_ca_file).
+    type: bool
+    default: true
+    version_added: 0.3.0
+  mail_plaintext:
+    description:
+      - Send without any TLS. Anyone on the network path can read the passwords; only for a relay on the same
+        host. A warning says so on every run.
+    type: bool
+    default: false
+    version_added: 0.3.0
+  mail_ca_file:
+    description:
+      - A PEM file of the certificate authorities to trust for the SMTP server, instead of the system's store
+        (for a private CA).
+    type: path
+    version_added: 0.3.0
+  mail_subject:
+    description: The subject of the mails.
+    type: str
+    default: Your AWS account is ready
+    version_added: 0.3.0
 notes:
-  - RV(temporary_password) is returned only by the run that created the console password. Use C(no_log=true) on
-    the task, and hand the password over without registering it in a variable that outlives the handover.
+  - With O(handover=none), RV(temporary_password) is returned only by the run that created the console password.
+    Use C(no_log=true) on the task, and hand the password over without registering it in a variable that outlives
+    the handover. With V(file) or V(mail) it is never returned.
+  - With O(handover=mail), one SMTP session is opened before any write (so a certificate that is not trusted or a
+    login that fails refuses the run), and each worker thread then uses one session for all its users.
+  - "The handover of a user is confirmed by its mark: a mail accepted by the server just before a run is killed,
+    with the mark still pending, is followed by a fresh password on the next run (the first one no longer works)."
+  - The guards are verified before the first write, for both states (a few reads per run). The onboarding group
+    must hold a policy whose default version has the deny-unless-MFA statement that
+    M(mfa_onboarding.iam.mfa_onboarding_policy) writes, and only such policies; the current-users policy's default
+    version must have it too. Anything else is refused by name, whatever its name.
   - moto, the local AWS stand-in, does not record C(PasswordResetRequired); AWS does.
 seealso:
   - module: mfa_onboarding.iam.mfa_onboarding_policy
@@ -177,14 +280,15 @@ seealso:
 attributes:
   check_mode:
     support: full
-    details: Predicts every step per user, including that a new temporary password would be issued.
+    details: Predicts every step per user, including that a new temporary password would be issued and where it
+      would be handed over. Nothing is written, no note and no mail; the directory and the SMTP server are checked.
   diff_mode:
     support: full
     details: Before and after per user (stage, groups, policies, console password, tags), without secrets.
   idempotent:
     support: partial
     details: A rerun with the same arguments changes nothing, except with O(reset_password=true), which issues a
-      fresh temporary password on every run by design.
+      fresh temporary password on every run by design, and for users whose handover is still pending.
 extends_documentation_fragment:
   - mfa_onboarding.iam._attributes
   - mfa_onboarding.iam._attributes.action_group
@@ -211,14 +315,27 @@ EXAMPLES = r"""
     managed_policies:
       - ReadOnlyAccess
 
-- name: Onboard several users in one run, eight at a time
+- name: Onboard several users in one run, eight at a time, a note for each in a directory only its owner can read
   mfa_onboarding.iam.iam_onboard_user:
     concurrency: 8
+    handover: file
+    handover_dir: /srv/onboarding/notes
     users:
       - name: bob
       - name: carol
         path: /contractors/
-  no_log: true
+
+- name: Onboard users and mail each its temporary password over STARTTLS, trusting a private CA
+  mfa_onboarding.iam.iam_onboard_user:
+    handover: mail
+    mail_host: smtp.example.org
+    mail_from: it@example.org
+    mail_username: onboarding
+    mail_password: "{{ vault_smtp_password }}"
+    mail_ca_file: /etc/pki/example-ca.pem
+    users:
+      - name: dave
+        email: dave@example.org
 
 - name: Promote several users; the module fails at the end naming those without MFA
   mfa_onboarding.iam.iam_onboard_user:
@@ -303,16 +420,45 @@ console_url:
 temporary_password:
   description:
     - The generated console password. Only in the run that set it (created it, or reset it with
-      O(reset_password)), never in check mode, and never when O(password) was given (the caller knows it).
-  returned: when the run set the console password to a generated one
+      O(reset_password)), never in check mode, never when O(password) was given (the caller knows it), and never
+      with O(handover=file) or O(handover=mail).
+  returned: when the run set the console password to a generated one, with O(handover=none)
   type: str
   sample: "(not shown)"
+handover:
+  description:
+    - The user's handover mark after the run, V(delivered), V(pending) (its handover failed or has not happened;
+      the next run with a channel issues a fresh password) or V(none) (not marked, for example with
+      O(handover=none)).
+  returned: with O(name)
+  type: str
+  sample: delivered
+password_issued:
+  description: Whether the run set (or, in check mode, would set) a new temporary password.
+  returned: with O(name)
+  type: bool
+  sample: true
+handover_via:
+  description: Where this run's new temporary password went (or, in check mode, would go); null when none was issued
+    or with O(handover=none).
+  returned: with O(name)
+  type: dict
+  contains:
+    channel:
+      description: V(file) or V(mail).
+      type: str
+      sample: file
+    to:
+      description: The note's path or the mail address.
+      type: str
+      sample: /srv/onboarding/notes/bob.txt
 actions:
   description: The write calls made (or, in check mode, that would be made), in order.
   returned: with O(name)
   type: list
   elements: str
-  sample: ["CreateUser", "AddUserToGroup NotYetLoginUsers", "CreateLoginProfile"]
+  sample: ["CreateUser mfa-onboarding:handover", "AddUserToGroup NotYetLoginUsers", "CreateLoginProfile",
+           "Handover by file to /srv/onboarding/notes/bob.txt", "TagUser mfa-onboarding:handover"]
 users:
   description:
     - With O(users), one result per user in input order, each with the keys above plus C(name), C(changed),
@@ -336,6 +482,9 @@ from ansible.module_utils.common.warnings import warn
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._handover import HandoverConfigError
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._handover import check_users
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._handover import from_params
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import AccountError
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._requests import user_requests
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._requests import validate_requests
@@ -354,6 +503,7 @@ def main():
         reset_password=dict(type="bool", no_log=False),
         groups=dict(type="list", elements="str"),
         managed_policies=dict(type="list", elements="str", aliases=["policies"]),
+        email=dict(type="str"),
     )
     argument_spec = dict(
         name=dict(type="str"),
@@ -370,6 +520,19 @@ def main():
         path=dict(type="str"),
         tags=dict(type="dict"),
         purge_tags=dict(type="bool", default=False),
+        email=dict(type="str"),
+        handover=dict(type="str", default="none", choices=["none", "file", "mail"]),
+        handover_dir=dict(type="path"),
+        message_template=dict(type="path"),
+        mail_host=dict(type="str", default="localhost"),
+        mail_port=dict(type="int", default=587),
+        mail_from=dict(type="str"),
+        mail_username=dict(type="str"),
+        mail_password=dict(type="str", no_log=True),
+        mail_starttls=dict(type="bool", default=True),
+        mail_plaintext=dict(type="bool", default=False),
+        mail_ca_file=dict(type="path"),
+        mail_subject=dict(type="str", default="Your AWS account is ready"),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -377,21 +540,26 @@ def main():
         mutually_exclusive=[("name", "users")],
         required_one_of=[("name", "users")],
     )
+    params = module.params
     try:
-        requests = user_requests(module.params)
-        validate_requests(requests, module.params)
-    except ValidationError as e:
+        requests = user_requests(params)
+        validate_requests(requests, params)
+        handover = from_params(params if params["state"] == "onboarding" else {})
+        check_users(handover, [(r["name"], r["email"]) for r in requests])
+    except (ValidationError, HandoverConfigError) as e:
         module.fail_json(msg=str(e))
+    if handover.kind == "mail" and params["mail_plaintext"]:
+        warn(f"mail_plaintext: the temporary passwords go to {params['mail_host']}:{params['mail_port']} without TLS")
 
     client = module.client("iam")
     try:
-        results = run(client, module.params, requests, module.check_mode)
-    except AccountError as e:
+        results = run(client, params, requests, module.check_mode, handover)
+    except (AccountError, HandoverConfigError) as e:
         module.fail_json(msg=str(e))
     except AnsibleIAMError as e:
         module.fail_json_aws_error(e)
 
-    failure, warnings, output = module_output(results, module.params["users"] is None, module._diff)
+    failure, warnings, output = module_output(results, params["users"] is None, module._diff, module.check_mode)
     for warning in warnings:
         # Not module.warn(): amazon.aws's AnsibleAWSModule.warn makes ansible-core 2.19 print a deprecation.
         warn(warning)
