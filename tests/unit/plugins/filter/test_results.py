@@ -1,7 +1,7 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""onboard_results: the onboard role's per-user results, joined with the handover loop's, without passwords."""
+"""onboard_results: the onboard role's per-user results, flattened from its batches of module runs."""
 
 from __future__ import annotations
 
@@ -13,46 +13,88 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.mfa_onboarding.iam.plugins.filter.results import onboard_results
 
 SECRET = "Temp-Passw0rd-never-shown!"
-USERS = [
-    {"name": "alice", "stage": "onboarding", "changed": True, "failed": False, "temporary_password": SECRET},
-    {"name": "bob", "stage": "onboarding", "changed": True, "failed": False, "temporary_password": SECRET + "b"},
-    {"name": "carol", "stage": "onboarding", "changed": False, "failed": False},
-    {"name": "dave", "stage": None, "changed": False, "failed": True, "msg": "user dave: Failed to get user"},
+NOTE = {"channel": "file", "to": "/srv/notes/alice.txt"}
+FIRST = [
+    {
+        "name": "alice",
+        "stage": "onboarding",
+        "changed": True,
+        "failed": False,
+        "handover": "delivered",
+        "password_issued": True,
+        "handover_via": NOTE,
+        "summary": "alice: onboarding, new temporary password handed over by file to /srv/notes/alice.txt, changed",
+    },
+    {
+        "name": "bob",
+        "stage": "onboarding",
+        "changed": True,
+        "failed": True,
+        "handover": "pending",
+        "msg": "user bob: the handover by file to /srv/notes/bob.txt failed: disk full",
+        "summary": "bob: failed: user bob: the handover ... failed",
+    },
+    {
+        "name": "carol",
+        "stage": "onboarding",
+        "changed": False,
+        "failed": False,
+        "handover": "delivered",
+        "password_issued": False,
+        "handover_via": None,
+        "summary": "carol: onboarding",
+    },
 ]
-DELIVERIES = [
-    {"item": USERS[0], "failed": False, "changed": True},
-    {"item": USERS[1], "failed": True, "msg": "Authentication failed"},
+BATCHES = [
+    {"item": [{"name": "alice"}, {"name": "bob"}, {"name": "carol"}], "users": FIRST, "changed": True},
+    # A second batch that failed as a whole (for example a guard that does not guard): no per-user results.
+    {"item": [{"name": "dave"}, {"name": "erin"}], "failed": True, "msg": "onboarding_group: the group X ..."},
 ]
 
 
-def test_each_user_with_its_handover() -> None:
-    results = onboard_results(USERS, DELIVERIES, "file", "/srv/notes")
-    assert [r["name"] for r in results] == ["alice", "bob", "carol", "dave"]
-    alice, bob, carol, dave = results
+def test_each_user_of_every_batch_in_input_order() -> None:
+    results = onboard_results(BATCHES)
+    assert [r["name"] for r in results] == ["alice", "bob", "carol", "dave", "erin"]
+    alice, bob, carol, dave, erin = results
     assert alice == {
         "name": "alice",
         "stage": "onboarding",
         "changed": True,
         "password_issued": True,
+        "handover": "delivered",
         "delivery": "file",
         "delivered": True,
         "note": "/srv/notes/alice.txt",
         "error": None,
+        "summary": FIRST[0]["summary"],
     }
-    assert (bob["delivered"], bob["note"], bob["error"]) == (False, None, "delivery failed: Authentication failed")
-    assert (carol["password_issued"], carol["delivered"], carol["error"]) == (False, False, None)
-    assert (dave["stage"], dave["error"]) == (None, "user dave: Failed to get user")
+    assert (bob["handover"], bob["delivered"], bob["note"]) == ("pending", False, None)
+    assert bob["error"].startswith("user bob: the handover")
+    # Already delivered by an earlier run: nothing issued, nothing delivered now.
+    assert (carol["password_issued"], carol["delivered"], carol["delivery"], carol["error"]) == (
+        False,
+        False,
+        None,
+        None,
+    )
+    for user in (dave, erin):
+        assert user["error"] == "onboarding_group: the group X ..."
+        assert user["changed"] is False and user["delivered"] is False
+        assert user["summary"] == f"{user['name']}: failed: onboarding_group: the group X ..."
 
 
-def test_no_password_in_the_results() -> None:
-    assert SECRET not in json.dumps(onboard_results(USERS, DELIVERIES, "mail", ""))
+def test_mail_delivery_has_no_note() -> None:
+    mailed = dict(FIRST[0], handover_via={"channel": "mail", "to": "alice@example.org"})
+    (alice,) = onboard_results([{"item": [{"name": "alice"}], "users": [mailed]}])
+    assert (alice["delivery"], alice["delivered"], alice["note"]) == ("mail", True, None)
 
 
-def test_mail_delivery_has_no_note_and_no_deliveries_means_none_delivered() -> None:
-    assert onboard_results(USERS, DELIVERIES, "mail", "")[0]["note"] is None
-    assert [r["delivered"] for r in onboard_results(USERS, None, "none", "")] == [False] * 4
+def test_no_password_even_if_a_result_held_one() -> None:
+    leaky = [dict(FIRST[0], temporary_password=SECRET)]
+    assert SECRET not in json.dumps(onboard_results([{"item": [], "users": leaky}]))
 
 
-def test_refuses_what_is_not_the_module_users() -> None:
-    with pytest.raises(AnsibleFilterError):
-        onboard_results({"users": USERS}, [], "file", "/x")  # type: ignore[arg-type]
+@pytest.mark.parametrize("value", [{"users": FIRST}, [FIRST], "results"])
+def test_refuses_what_is_not_the_registered_loop_results(value: object) -> None:
+    with pytest.raises(AnsibleFilterError, match="registered results"):
+        onboard_results(value)  # type: ignore[arg-type]

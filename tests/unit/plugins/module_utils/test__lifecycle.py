@@ -757,3 +757,134 @@ def test_promotion_target_problem() -> None:
     assert lc.promotion_target_problem("Developers", GROUP) is None
     problem = lc.promotion_target_problem(GROUP, GROUP)
     assert problem == f"{GROUP} is the onboarding group; promotion removes the user from it"
+
+
+# Invariant 6: no lost handover. The mark is pending before a password exists, delivered only after the handover.
+
+VIA = "by file to /notes/alice.txt"
+MARK = "mfa-onboarding:handover"
+PENDING = Observed(exists=True, groups=(GROUP,), has_login_profile=True, tags=((MARK, "pending"),))
+DELIVERED = Observed(exists=True, groups=(GROUP,), has_login_profile=True, tags=((MARK, "delivered"),))
+HANDED_OVER = [Step("Handover", VIA), Step("TagUser", {MARK: "delivered"})]
+
+
+def test_plan_onboarding_with_a_channel_marks_before_the_password_and_clears_after_the_handover() -> None:
+    plan = lc.plan_onboarding(ABSENT, REGIME, {"team": "data"}, handover=VIA)
+    assert plan.steps == [
+        Step("CreateUser", {"team": "data", MARK: "pending"}),
+        Step("AddUserToGroup", GROUP),
+        Step("CreateLoginProfile"),
+        *HANDED_OVER,
+    ]
+
+
+def test_plan_onboarding_without_a_channel_marks_nothing() -> None:
+    assert lc.plan_onboarding(ABSENT, REGIME, handover=None).steps == [
+        Step("CreateUser", {}),
+        Step("AddUserToGroup", GROUP),
+        Step("CreateLoginProfile"),
+    ]
+
+
+def test_a_pending_user_gets_a_fresh_password_and_its_handover() -> None:
+    assert lc.plan_onboarding(PENDING, REGIME, handover=VIA).steps == [Step("UpdateLoginProfile"), *HANDED_OVER]
+
+
+def test_a_delivered_user_gets_nothing() -> None:
+    assert lc.plan_onboarding(DELIVERED, REGIME, handover=VIA) == Plan([], [])
+
+
+def test_a_delivered_user_reset_on_request_is_marked_pending_first() -> None:
+    assert lc.plan_onboarding(DELIVERED, REGIME, reset_password=True, handover=VIA).steps == [
+        Step("TagUser", {MARK: "pending"}),
+        Step("UpdateLoginProfile"),
+        *HANDED_OVER,
+    ]
+
+
+def test_an_adopted_user_without_a_password_is_guarded_marked_then_given_one() -> None:
+    assert lc.plan_onboarding(UNMANAGED, REGIME, handover=VIA).steps == [
+        Step("AddUserToGroup", GROUP),
+        Step("TagUser", {MARK: "pending"}),
+        Step("CreateLoginProfile"),
+        *HANDED_OVER,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "why"),
+    [
+        (PENDING._replace(mfa_devices=MFA), "has registered an MFA device"),
+        (PENDING._replace(signed_in=True), "has signed in already"),
+    ],
+)
+def test_a_pending_user_that_signed_in_or_has_mfa_keeps_its_password(start: Observed, why: str) -> None:
+    plan = lc.plan_onboarding(start, REGIME, handover=VIA)
+    assert plan.steps == []
+    assert why in plan.notes[0]
+
+
+def test_a_pending_user_is_left_to_a_channel_when_the_caller_takes_the_password() -> None:
+    plan = lc.plan_onboarding(PENDING, REGIME, handover=None)
+    assert plan.steps == []
+    assert "never handed over" in plan.notes[0]
+
+
+def test_purging_tags_never_removes_the_collections_marks() -> None:
+    start = DELIVERED._replace(tags=((MARK, "delivered"), ("mfa-onboarding:profile", "dev"), ("old", "1")))
+    assert lc.plan_onboarding(start, REGIME, {"team": "data"}, purge_tags=True, handover=VIA).steps == [
+        Step("TagUser", {"team": "data"}),
+        Step("UntagUser", ["old"]),
+    ]
+
+
+def test_a_run_killed_after_any_step_of_a_handover_reissues_exactly_when_it_was_not_confirmed() -> None:
+    """After every prefix of the new-user plan: a password in IAM is marked (pending or delivered); the rerun
+    issues a fresh one exactly when the mark is still pending, and converges to the same end state."""
+    steps = lc.plan_onboarding(ABSENT, REGIME, handover=VIA).steps
+    end = apply_steps(ABSENT, steps)
+    reissued = []
+    for length in range(len(steps) + 1):
+        killed = apply_steps(ABSENT, steps[:length])
+        if killed.has_login_profile:
+            assert lc.handover_mark(killed) in ("pending", "delivered"), length
+        rerun = lc.plan_onboarding(killed, REGIME, handover=VIA).steps
+        if Step("UpdateLoginProfile") in rerun:
+            reissued.append(length)
+        assert apply_steps(killed, rerun) == end, length
+    # Killed after CreateLoginProfile or after the handover but before the mark: the password is not confirmed.
+    assert reissued == [3, 4]
+
+
+# Invariant 7: guards verified by their documents, not trusted by name.
+
+GUARD = {"Statement": [{"Effect": "Deny", "NotAction": ["iam:ChangePassword"], "Resource": "*",
+                        "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]}  # fmt: skip
+POWER = {"Statement": [{"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"}]}
+FIRST_LOGIN = f"arn:aws:iam::{ACCOUNT}:policy/MFARequiredOnlyForTheFirstLogin"
+POWER_USER = "arn:aws:iam::aws:policy/PowerUserAccess"
+
+
+def test_guard_problems_none_for_the_bootstrapped_guards() -> None:
+    assert lc.guard_problems(GROUP, {FIRST_LOGIN: GUARD}, CURRENT, GUARD) == []
+
+
+@pytest.mark.parametrize(
+    ("documents", "policy_document", "fragments"),
+    [
+        ({POWER_USER: POWER}, GUARD, ["group Developers holds no policy with the MFA deny statement"]),
+        ({}, GUARD, ["group Developers holds no policy with the MFA deny statement"]),
+        ({FIRST_LOGIN: GUARD, POWER_USER: POWER}, GUARD, [f"also holds {POWER_USER}"]),
+        ({FIRST_LOGIN: GUARD, "inline policy extra": POWER}, GUARD, ["also holds inline policy extra"]),
+        ({FIRST_LOGIN: GUARD, POWER_USER: None}, GUARD, [f"also holds {POWER_USER}"]),
+        ({FIRST_LOGIN: GUARD}, POWER, [f"current_users_policy: {CURRENT} does not carry the MFA deny"]),
+        ({POWER_USER: POWER}, None, ["onboarding_group:", "current_users_policy:"]),
+    ],
+)
+def test_guard_problems_name_what_does_not_guard(
+    documents: dict[str, t.Any], policy_document: t.Any, fragments: list[str]
+) -> None:
+    problems = lc.guard_problems("Developers", documents, CURRENT, policy_document)
+    assert len(problems) == len(fragments)
+    for problem, fragment in zip(problems, fragments):
+        assert fragment in problem

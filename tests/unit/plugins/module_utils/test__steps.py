@@ -39,6 +39,7 @@ TARGETS: dict[str, t.Any] = {
     "UpdateLoginProfile": None,
     "TagUser": {"k": "v"},
     "UntagUser": ["old"],
+    "Handover": "by file to /notes/alice.txt",
 }
 # Every state the planners start from.
 STARTS = [
@@ -54,7 +55,7 @@ STARTS = [
 
 def test_the_table_has_a_row_for_every_kind_and_nothing_else() -> None:
     assert sorted(_steps.TABLE) == KINDS
-    assert len(KINDS) == 8
+    assert len(KINDS) == 9
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -72,8 +73,11 @@ def test_every_kind_a_planner_returns_is_in_the_table() -> None:
     planned = set()
     for start in STARTS:
         for reset in (False, True):
-            plan = lc.plan_onboarding(start, REGIME, {"team": "data"}, purge_tags=True, reset_password=reset)
-            planned.update(step.action for step in plan.steps)
+            for handover in (None, "by mail to alice@example.org"):
+                plan = lc.plan_onboarding(
+                    start, REGIME, {"team": "data"}, purge_tags=True, reset_password=reset, handover=handover
+                )
+                planned.update(step.action for step in plan.steps)
         plan = lc.plan_promotion("alice", start, REGIME, ["Developers"], ["arn:aws:iam::aws:policy/ReadOnlyAccess"])
         planned.update(step.action for step in plan.steps)
     assert planned <= set(_steps.TABLE)
@@ -92,6 +96,7 @@ def test_every_kind_a_planner_returns_is_in_the_table() -> None:
         (Step("UpdateLoginProfile"), "UpdateLoginProfile"),
         (Step("TagUser", {"b": "1", "a": "2"}), "TagUser a, b"),
         (Step("UntagUser", ["x", "a"]), "UntagUser x, a"),
+        (Step("Handover", "by file to /n/a.txt"), "Handover by file to /n/a.txt"),
     ],
 )
 def test_labels(step: Step, label: str) -> None:
@@ -178,3 +183,25 @@ def test_execute_stops_at_the_first_failure_and_says_what_was_done(wrappers: lis
 
     assert [call for call, _args in wrappers] == ["attach_user_policy", "add_user_to_group"]
     assert done == steps[:1]
+
+
+def test_the_handover_gets_the_password_just_set_and_a_failure_stops_before_the_mark(wrappers: list[t.Any]) -> None:
+    handed: list[str] = []
+    steps = lc.plan_onboarding(Observed(False), REGIME, handover="by file to /n/alice.txt").steps
+    done: list[Step] = []
+    _steps.execute(Client(), "alice", steps, context()._replace(hand_over=handed.append), done)
+    assert handed == ["first-Passw0rd!"]
+    assert [call for call, _args in wrappers][-1] == "tag_user"
+    assert wrappers[-1][1] == ("alice", [{"Key": "mfa-onboarding:handover", "Value": "delivered"}])
+
+    def broken(password: str) -> None:
+        raise OSError("disk full")
+
+    wrappers.clear()
+    done = []
+    with pytest.raises(OSError):
+        _steps.execute(Client(), "bob", steps, context()._replace(hand_over=broken), done)
+    # The mark written with the user stays pending: delivered is never written for a failed handover.
+    assert [call for call, _args in wrappers] == ["create_user", "add_user_to_group", "create_login_profile"]
+    assert wrappers[0][1][2] == [{"Key": "mfa-onboarding:handover", "Value": "pending"}]
+    assert [step.action for step in done] == ["CreateUser", "AddUserToGroup", "CreateLoginProfile"]

@@ -44,9 +44,13 @@ STRICT_POLICY = {
     "AllowUsersToChangePassword": True,
 }
 # The calls of one unchanged user: the account reads, then the user's.
-ONBOARDING_ACCOUNT_READS = ["GetGroup", "GetPolicy", "GetAccountPasswordPolicy"]
+# Invariant 7, once per run: the onboarding group's policies (the first-login policy, then its default version; no
+# inline policy), then the current-users policy's default version.
+GUARD_READS = ["ListAttachedGroupPolicies", "GetPolicy", "GetPolicyVersion", "ListGroupPolicies", "GetPolicyVersion"]
+ONBOARDING_ACCOUNT_READS = ["GetGroup", "GetPolicy", *GUARD_READS, "GetAccountPasswordPolicy"]
 USER_READS = ["GetUser", "GetLoginProfile", "ListMFADevices", "ListGroupsForUser", "ListAttachedUserPolicies"]
-PROMOTION_ACCOUNT_READS = ["GetGroup", "GetPolicy", "GetGroup", "GetPolicy"]  # + Developers, AppReadOnly
+# + Developers, AppReadOnly
+PROMOTION_ACCOUNT_READS = ["GetGroup", "GetPolicy", *GUARD_READS, "GetGroup", "GetPolicy"]
 
 # Botocore's own call, captured before any fixture patches it: the tests' inspections go through it unrecorded.
 _UNRECORDED_CALL = botocore.client.BaseClient._make_api_call
@@ -1159,6 +1163,7 @@ def test_aws_managed_policies_by_name(
     # Customer-managed first, then AWS-managed; no paging through the AWS-managed list.
     assert [params["PolicyArn"] for params in api_calls.requests("GetPolicy")] == [
         CURRENT,
+        f"arn:aws:iam::{ACCOUNT}:policy/MFARequiredOnlyForTheFirstLogin",  # the onboarding group's guard (invariant 7)
         f"arn:aws:iam::{ACCOUNT}:policy/ReadOnlyAccess",
         "arn:aws:iam::aws:policy/ReadOnlyAccess",
         f"arn:aws:iam::{ACCOUNT}:policy/job-function/ViewOnlyAccess",
@@ -1213,7 +1218,7 @@ def test_bulk_onboarding_in_input_order_with_one_failure(
         assert (snapshot(iam, name) is None) is (name == "xavier")
     # Account-level reads once per run; 1 read and 3 writes per new user.
     assert api_calls.names.count("GetGroup") == 1
-    assert api_calls.names.count("GetPolicy") == 1
+    assert api_calls.names.count("GetPolicy") == 2  # the current-users policy, and the group's guard
     assert api_calls.names.count("GetAccountPasswordPolicy") == 1
     assert api_calls.writes.count("CreateUser") == 5
     assert len(api_calls.names) == len(ONBOARDING_ACCOUNT_READS) + 6 + 5 * 3
@@ -1357,7 +1362,7 @@ def test_call_budget_of_new_and_unchanged_users(
 
     reads = [name for name in api_calls.names if name.startswith(READS)]
     for account_read in ONBOARDING_ACCOUNT_READS:
-        assert reads.count(account_read) == 1, account_read
+        assert reads.count(account_read) == ONBOARDING_ACCOUNT_READS.count(account_read), account_read
     per_user_reads = len(reads) - len(ONBOARDING_ACCOUNT_READS)
     assert per_user_reads <= 3 * count
     assert sorted(api_calls.writes) == sorted(ONBOARDING_WRITES * count)
@@ -1401,11 +1406,12 @@ def test_api_call_counts_per_user(
 
     with capsys.disabled():
         print("\nAPI calls (total, writes):", figures)
+    # Each run reads the guards once (invariant 7: five reads, GUARD_READS).
     assert figures == {
-        "onboard new user": (7, 3),
-        "onboard unchanged rerun": (8, 0),
-        "promote (1 group, 1 policy)": (13, 4),
-        "promote unchanged rerun": (9, 0),
+        "onboard new user": (12, 3),
+        "onboard unchanged rerun": (13, 0),
+        "promote (1 group, 1 policy)": (18, 4),
+        "promote unchanged rerun": (14, 0),
     }
 
 
