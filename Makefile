@@ -84,13 +84,16 @@ sanity: layout
 	@cp tools/get_pip_offline.py $(TEST_HOME)/.ansible/test/cache/get_pip_24_2.py
 	cd $(COLL) && HOME=$(TEST_HOME) ansible-test sanity --venv --python 3.11 --color no
 
+# pytest as the test targets run it: botocore's data files parsed once per process (tests/support/botocore_models.py).
+PYTEST := python -m pytest -p no:cacheprovider -p ansible_collections.mfa_onboarding.iam.tests.support.botocore_models
+
 units: layout
-	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) python -m pytest tests/unit -p no:cacheprovider -n auto
+	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) $(PYTEST) tests/unit -n auto
 
 # The security invariants, tried rather than assumed (DESIGN.md section 1): faults at every call, throttling,
 # bad input, secret scans, least privilege, policy semantics. Each suite starts its own servers on loopback.
 security: layout
-	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) python -m pytest tests/security -p no:cacheprovider -n auto
+	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) $(PYTEST) tests/security -n auto
 
 # The module and role documentation, as antsibull-docs reads it (catches bad M()/O() references). antsibull-docs
 # copies amazon.aws with `git ls-files` when git says it sits in a work tree, and .venv sits in this (ignored) one:
@@ -110,7 +113,7 @@ galaxy-import: layout $(IMPORTER_VENV)/.installed
 
 # How the collection fits its ecosystem: the action group with amazon.aws, AWX-style runs, the execution environment.
 integration: layout
-	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) python -m pytest tests/integration -p no:cacheprovider -n auto
+	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) $(PYTEST) tests/integration -n auto
 
 # End to end on the control node: each scenario (extensions/molecule/) starts and stops its own moto server. The
 # scenarios' scripts import tests/support (their tasks also set PYTHONPATH themselves, from where they run).
