@@ -1,12 +1,18 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""A moto server with IAM enforcement, a root that sets the scene and an operator that runs the playbooks.
+"""moto with IAM enforcement, a root that sets the scene and a principal (operator, auditor) that runs the code.
 
-The server starts with INITIAL_NO_AUTH_ACTION_COUNT=3: the first three requests (CreateUser, CreateAccessKey and
-PutUserPolicy of the operator) go through unauthenticated, every later one must be signed by a known access key
-and allowed by that key's policies. Root work after that (setting up a scene, enabling an MFA device) runs inside
-`account.as_root()`, which lifts the enforcement through POST /moto-api/reset-auth and restores it afterwards.
+Two ways in, one enforcement (moto's: every request signed by a known access key and allowed by its policies):
+
+- `account`, for the playbook runs: a moto server started with INITIAL_NO_AUTH_ACTION_COUNT=3, so that the first
+  three requests (CreateUser, CreateAccessKey and PutUserPolicy of the operator) go through unauthenticated. Root
+  work after that (setting up a scene, enabling an MFA device) runs inside `account.as_root()`, which lifts the
+  enforcement through POST /moto-api/reset-auth and restores it afterwards.
+- `enforced`, for the module runs: moto in this process (`mock_aws`), the module run in-process as ansible would
+  run it (tests/support/module_runner.py), every botocore call recorded. Root work runs inside
+  `enforced.as_root()` (moto's disable_iam_authentication), the principal's run inside its
+  enable_iam_authentication. No server and no ansible-playbook: a run costs a fraction of a second.
 """
 
 from __future__ import annotations
@@ -23,9 +29,15 @@ import typing as t
 import urllib.request
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
+from moto.core.authorization import disable_iam_authentication
+from moto.core.authorization import enable_iam_authentication
 
+from ansible_collections.mfa_onboarding.iam.tests.support.module_runner import run_module
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
+from ansible_collections.mfa_onboarding.iam.tests.support.recorder import Recorder
 
 REPO = Path(__file__).resolve().parents[3]
 POLICY_FILE = REPO / "files" / "operator-policy.json"
@@ -165,3 +177,74 @@ def account(tmp_path: Path) -> t.Iterator[Account]:
     server = MotoServer(extra_env={"INITIAL_NO_AUTH_ACTION_COUNT": str(OPERATOR_SETUP_CALLS)})
     with server:
         yield Account(server, tmp_path)
+
+
+# Module runs in-process, against moto in-process.
+
+
+@dataclasses.dataclass
+class ModuleRun:
+    """One module run: its result, and the API actions it made (denied ones included), in order."""
+
+    module: str
+    args: dict[str, t.Any]
+    result: dict[str, t.Any]
+    actions: list[str]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.result.get("failed"))
+
+    def describe(self) -> str:
+        shown = {k: v for k, v in self.args.items() if k not in ("access_key", "secret_key")}
+        return f"{self.module} {json.dumps(shown)}\nactions: {self.actions}\n{json.dumps(self.result, indent=1)}"
+
+
+class Enforced:
+    """moto in this process with IAM enforced: root sets scenes, principals run modules."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.root = boto3.client(
+            "iam", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
+        self._recorder = recorder
+
+    @contextlib.contextmanager
+    def as_root(self) -> t.Iterator[t.Any]:
+        """Root calls without enforcement."""
+        with disable_iam_authentication():
+            yield self.root
+
+    def principal(self, name: str, policy: dict[str, t.Any]) -> dict[str, str]:
+        """A user holding `policy` (made moto-evaluable) inline; its credentials as module arguments."""
+        with self.as_root() as iam:
+            iam.create_user(UserName=name)
+            key = iam.create_access_key(UserName=name)["AccessKey"]
+            iam.put_user_policy(UserName=name, PolicyName=f"{name}-policy", PolicyDocument=json.dumps(for_moto(policy)))
+        return {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"], "region": "us-east-1"}
+
+    def run(
+        self, credentials: dict[str, str], module: str, args: dict[str, t.Any], *, check_mode: bool = False
+    ) -> ModuleRun:
+        """The module run as the principal of `credentials`, with every request authenticated and authorised."""
+        self._recorder.clear()
+        with enable_iam_authentication():
+            self._recorder.active = True
+            try:
+                result = run_module(module, dict(args, **credentials), check_mode=check_mode)
+            finally:
+                self._recorder.active = False
+        return ModuleRun(module, args, result, list(self._recorder.names))
+
+
+@pytest.fixture
+def enforced(monkeypatch: pytest.MonkeyPatch) -> t.Iterator[Enforced]:
+    """A fresh in-process moto account; no credentials or endpoint of the machine's own are used."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    recorder = Recorder(active=False).attach(monkeypatch)
+    with mock_aws():
+        yield Enforced(recorder)

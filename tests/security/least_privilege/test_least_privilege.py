@@ -1,19 +1,29 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Least privilege for the operator: files/operator-policy.json is all the three roles need, and no more.
+"""Least privilege for the operator: files/operator-policy.json is all the four roles need, and no more; the same
+for the auditor's files/auditor-policy.json and the status job.
 
-Under moto's IAM enforcement (INITIAL_NO_AUTH_ACTION_COUNT, see conftest.py) an operator that holds only the
-shipped policy runs the whole lifecycle through the playbooks: bootstrap (in check mode first, then for real, then
-again over a tampered account), onboarding of two users with file delivery, a password reset, and promotion (one
-user promoted, one refused for lack of MFA). The set of actions that lifecycle makes equals the policy's set of
-actions. Then, for each action of the policy, an operator whose policy lacks only that action runs the cheapest
-playbook that reaches it, and the run fails with moto's AccessDenied naming that action and no other.
+Two halves, under moto's IAM enforcement (conftest.py):
+
+1. Sufficient, and nothing granted in vain, through the playbooks: an operator that holds only the shipped policy
+   runs the whole lifecycle as an operator runs it: bootstrap (for real, then again over a tampered account),
+   onboarding of two users with file delivery into an onboarding group that also holds an inline guard, a
+   password reset, promotion (one user promoted, one refused for lack of MFA) and the status job. The set of
+   actions those runs make equals the policy's set of actions.
+2. Each action needed: for each action of the policy, a principal whose policy lacks only that action runs the
+   smallest scenario that reaches it, and the run fails with moto's AccessDenied naming that action and no other.
+   A scenario is one scene set by root and one run of a module that a role's task runs, with arguments that task
+   passes (checked against the roles' task files): the roles add nothing between their modules and IAM, so the
+   module in-process stands for the role, at a fraction of a second per run instead of a playbook (ansible-playbook
+   and a moto server each). With the whole policy each scenario succeeds and makes the calls it claims to reach.
 
 What this does NOT prove: moto checks actions, not resources or conditions. It authorises IAM calls against the
 resource "*", so the suite grants the policy's actions on "*" (conftest.for_moto), and the Resource scoping of
 the shipped policy (policies, groups and users by ARN, "*" only where IAM takes no resource) is reviewed by hand,
-not proven here. The structural checks below only pin which actions may use "*".
+not proven here. The structural checks below only pin which actions may use "*". Nor does moto ask for iam:TagUser
+when CreateUser carries tags (the pending handover mark), as AWS does: the policy grants TagUser anyway, which
+the delivered mark needs.
 
 sts:GetCallerIdentity is called (check mode of mfa_onboarding_policy, to predict a new policy's ARN) but is not
 in the policy: AWS answers it for every principal, needing no permission, and moto does the same.
@@ -22,6 +32,7 @@ in the policy: AWS answers it for every principal, needing no permission, and mo
 from __future__ import annotations
 
 import dataclasses
+import glob
 import json
 import os
 import re
@@ -31,13 +42,20 @@ import typing as t
 import botocore.exceptions
 import botocore.session
 import pytest
+import yaml
 
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import dump
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import official_document
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import render
+from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
 from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
 
-FIRST_LOGIN = "MFARequiredOnlyForTheFirstLogin"
-CURRENT_USERS = "MFARequiredForCurrentUsers"
-GROUP = "NotYetLoginUsers"
-ACCOUNT_ID = "123456789012"  # moto's default account
+FIRST_LOGIN = iam_state.FIRST_LOGIN
+CURRENT_USERS = iam_state.CURRENT_USERS
+GROUP = iam_state.ONBOARDING_GROUP
+ACCOUNT_ID = iam_state.ACCOUNT
+HANDOVER_TAG = "mfa-onboarding:handover"
+ROLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "roles")
 
 # Actions that AWS answers for every principal: called by the roles, yet never in the policy.
 PERMISSION_FREE = {"sts:GetCallerIdentity"}
@@ -81,9 +99,11 @@ def without(policy: dict[str, t.Any], action: str) -> dict[str, t.Any]:
     return dict(policy, Statement=statements)
 
 
-# Scenes, set by root before the operator's run.
+# Scenes, set by root before the principal's run.
 
 STALE = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}
+# An inline policy of the onboarding group that guards as the first-login policy does (the modules accept it).
+INLINE_GUARD = "InlineFirstLoginGuard"
 
 
 def _arn(kind: str, name: str) -> str:
@@ -94,10 +114,8 @@ def scene_empty(iam: t.Any) -> None:
     """A fresh account."""
 
 
-def tamper(iam: t.Any) -> None:
-    """Someone attached another policy to the onboarding group and edited the first-login policy four times."""
-    iam.create_policy(PolicyName="Extra", PolicyDocument=json.dumps(STALE))
-    iam.attach_group_policy(GroupName=GROUP, PolicyArn=_arn("policy", "Extra"))
+def tamper_first_login_policy(iam: t.Any) -> None:
+    """Someone edited the first-login policy four times: a foreign default, at the limit of five versions."""
     for index in range(4):
         document = dict(STALE, Statement=[dict(STALE["Statement"][0], Sid=f"Edit{index}")])
         iam.create_policy_version(
@@ -105,22 +123,57 @@ def tamper(iam: t.Any) -> None:
         )
 
 
-def scene_tampered(iam: t.Any) -> None:
-    """Both policies exist with a foreign document, the first-login one at the limit of five versions, and the
-    onboarding group holds another policy instead of the first-login one: bootstrap must repair all of it."""
-    for name in (FIRST_LOGIN, CURRENT_USERS):
-        iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(STALE))
+def attach_extra_policy(iam: t.Any) -> None:
+    """Someone attached another policy to the onboarding group."""
+    iam.create_policy(PolicyName="Extra", PolicyDocument=json.dumps(STALE))
+    iam.attach_group_policy(GroupName=GROUP, PolicyArn=_arn("policy", "Extra"))
+
+
+def tamper(iam: t.Any) -> None:
+    """Both tamperings at once (the lifecycle's bootstrap must repair them)."""
+    attach_extra_policy(iam)
+    tamper_first_login_policy(iam)
+
+
+def scene_policy_tampered(iam: t.Any) -> None:
+    """The first-login policy exists with a foreign document, at the limit of five versions."""
+    iam.create_policy(PolicyName=FIRST_LOGIN, PolicyDocument=json.dumps(STALE))
+    tamper_first_login_policy(iam)
+
+
+def _both_policies(iam: t.Any) -> None:
+    iam.create_policy(PolicyName=FIRST_LOGIN, PolicyDocument=dump(render(official_document(), "first_login")))
+    iam.create_policy(PolicyName=CURRENT_USERS, PolicyDocument=dump(render(official_document(), "current_users")))
+
+
+def scene_policies(iam: t.Any) -> None:
+    """The two MFA policies, as bootstrap's first tasks leave them; no group yet."""
+    _both_policies(iam)
+
+
+def scene_group_tampered(iam: t.Any) -> None:
+    """The two policies, and an onboarding group that holds another policy instead of the first-login one."""
+    _both_policies(iam)
     iam.create_group(GroupName=GROUP)
-    tamper(iam)
+    attach_extra_policy(iam)
 
 
 def scene_regime(iam: t.Any) -> None:
-    """A bootstrapped account (the documents do not matter to onboarding and promotion)."""
-    for name in (FIRST_LOGIN, CURRENT_USERS):
-        iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(STALE))
-    iam.create_group(GroupName=GROUP)
-    iam.attach_group_policy(GroupName=GROUP, PolicyArn=_arn("policy", FIRST_LOGIN))
+    """A bootstrapped account: the guards as the bootstrap role leaves them, and a password policy."""
+    iam_state.bootstrap_guards(iam)
     iam.update_account_password_policy(MinimumPasswordLength=14, AllowUsersToChangePassword=True)
+
+
+def put_inline_guard(iam: t.Any) -> None:
+    iam.put_group_policy(
+        GroupName=GROUP, PolicyName=INLINE_GUARD, PolicyDocument=dump(render(official_document(), "first_login"))
+    )
+
+
+def scene_regime_inline_guard(iam: t.Any) -> None:
+    """A bootstrapped account whose onboarding group also holds an inline guard (read before any write)."""
+    scene_regime(iam)
+    put_inline_guard(iam)
 
 
 def onboarding_user(iam: t.Any, name: str) -> None:
@@ -161,97 +214,178 @@ def scene_statuses(iam: t.Any) -> None:
 
 
 STATUS_ACCOUNT = {"status_scope": "account"}
-# The status job's account-wide reads (the operator reaches its per-user reads through onboarding already).
-STATUS_ACCOUNT_READS = (
-    "iam:GetAccountAuthorizationDetails",
-    "iam:ListUsers",
-    "iam:GenerateCredentialReport",
-    "iam:GetCredentialReport",
-    "iam:ListVirtualMFADevices",
-)
 STATUS_NAMED = {"status_users": ["dave", "erin", "frank", "ghost"]}
+
+
+# Scenarios: one scene, one module run as a role's task makes it.
+
+MFA_POLICY = "mfa_onboarding.iam.mfa_onboarding_policy"
+GROUP_MODULE = "amazon.aws.iam_group"
+PASSWORD_POLICY = "mfa_onboarding.iam.account_password_policy"
+ONBOARD = "mfa_onboarding.iam.iam_onboard_user"
+INFO = "mfa_onboarding.iam.iam_onboard_user_info"
+HANDOVER_DIR = "{handover_dir}"  # replaced by a fresh directory of the test's own
 
 
 @dataclasses.dataclass(frozen=True)
 class Scenario:
-    """The cheapest run that reaches `reaches`: a scene set by root, then one playbook as the operator."""
+    """The smallest run that reaches `reaches`: a scene set by root, then one module run as the principal."""
 
     scene: t.Callable[[t.Any], None]
-    playbook: str
-    extra_vars: dict[str, t.Any]
+    module: str
+    args: dict[str, t.Any]
     reaches: tuple[str, ...]
 
+    def arguments(self, handover_dir: str) -> dict[str, t.Any]:
+        return {k: handover_dir if v == HANDOVER_DIR else v for k, v in self.args.items()}
+
+
+# The bootstrap role's tasks, with its defaults.
+FIRST_LOGIN_ARGS = {"stage": "first_login", "name": FIRST_LOGIN, "mfa_device_scope": "any"}
+GROUP_ARGS = {
+    "name": GROUP,
+    "managed_policies": [_arn("policy", FIRST_LOGIN)],
+    "purge_policies": True,
+    "state": "present",
+}
+PASSWORD_POLICY_ARGS = {"allow_users_to_change_password": True}
+# The onboard and promote roles' tasks, with their defaults.
+ONBOARD_ARGS = {
+    "state": "onboarding",
+    "onboarding_group": GROUP,
+    "current_users_policy": CURRENT_USERS,
+    "reset_password": False,
+    "concurrency": 4,
+    "handover": "file",
+    "handover_dir": HANDOVER_DIR,
+}
+PROMOTE_ARGS = {"state": "promoted", "onboarding_group": GROUP, "current_users_policy": CURRENT_USERS, "concurrency": 4}
+# The status role's task, with its defaults.
+STATUS_ARGS = {"stale_after_days": 7, "onboarding_group": GROUP, "current_users_policy": CURRENT_USERS}
+INFO_ACCOUNT = dict(STATUS_ARGS, scope="account")
+INFO_NAMED = dict(STATUS_ARGS, scope="regime", names=STATUS_NAMED["status_users"])
 
 SCENARIOS = {
-    "bootstrap-fresh": Scenario(
-        scene_empty,
-        "bootstrap",
-        {},
-        (
-            "iam:ListPolicies",
-            "iam:CreatePolicy",
-            "iam:GetGroup",
-            "iam:CreateGroup",
-            "iam:ListAttachedGroupPolicies",
-            "iam:AttachGroupPolicy",
-            "iam:GetAccountPasswordPolicy",
-            "iam:UpdateAccountPasswordPolicy",
-        ),
+    "policy-new": Scenario(scene_empty, MFA_POLICY, FIRST_LOGIN_ARGS, ("iam:ListPolicies", "iam:CreatePolicy")),
+    "policy-tampered": Scenario(
+        scene_policy_tampered,
+        MFA_POLICY,
+        FIRST_LOGIN_ARGS,
+        ("iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:DeletePolicyVersion", "iam:CreatePolicyVersion"),
     ),
-    "bootstrap-tampered": Scenario(
-        scene_tampered,
-        "bootstrap",
-        {},
-        (
-            "iam:GetPolicyVersion",
-            "iam:ListPolicyVersions",
-            "iam:DeletePolicyVersion",
-            "iam:CreatePolicyVersion",
-            "iam:DetachGroupPolicy",
-        ),
+    "group-new": Scenario(
+        scene_policies,
+        GROUP_MODULE,
+        GROUP_ARGS,
+        ("iam:GetGroup", "iam:CreateGroup", "iam:ListAttachedGroupPolicies", "iam:AttachGroupPolicy"),
+    ),
+    "group-tampered": Scenario(scene_group_tampered, GROUP_MODULE, GROUP_ARGS, ("iam:DetachGroupPolicy",)),
+    "password-policy": Scenario(
+        scene_empty,
+        PASSWORD_POLICY,
+        PASSWORD_POLICY_ARGS,
+        ("iam:GetAccountPasswordPolicy", "iam:UpdateAccountPasswordPolicy"),
     ),
     "onboard-new": Scenario(
-        scene_regime,
-        "onboard",
-        {"onboard_users": [{"name": "erin", "tags": {"team": "blue"}}]},
-        ("iam:GetPolicy", "iam:GetUser", "iam:CreateUser", "iam:AddUserToGroup", "iam:CreateLoginProfile"),
+        scene_regime_inline_guard,
+        ONBOARD,
+        dict(ONBOARD_ARGS, users=[{"name": "erin", "tags": {"team": "blue"}}]),
+        (
+            "iam:GetPolicy",
+            "iam:ListGroupPolicies",
+            "iam:GetGroupPolicy",
+            "iam:GetUser",
+            "iam:CreateUser",
+            "iam:AddUserToGroup",
+            "iam:CreateLoginProfile",
+            "iam:TagUser",
+        ),
     ),
     "onboard-existing": Scenario(
         scene_onboarding_user,
-        "onboard",
-        {"onboard_users": [{"name": "carol", "tags": {"team": "blue"}}], "onboard_reset_password": True},
+        ONBOARD,
+        dict(ONBOARD_ARGS, users=[{"name": "carol", "tags": {"team": "blue"}}], reset_password=True),
         (
             "iam:GetLoginProfile",
             "iam:ListMFADevices",
             "iam:ListGroupsForUser",
             "iam:ListAttachedUserPolicies",
-            "iam:TagUser",
             "iam:UpdateLoginProfile",
         ),
     ),
     "promote": Scenario(
         scene_ready_user,
-        "promote",
-        {"promote_users": [{"name": "dave"}]},
+        ONBOARD,
+        dict(PROMOTE_ARGS, users=[{"name": "dave"}]),
         ("iam:AttachUserPolicy", "iam:RemoveUserFromGroup"),
     ),
     "status-account": Scenario(
         scene_statuses,
-        "status",
-        STATUS_ACCOUNT,
-        STATUS_ACCOUNT_READS,
+        INFO,
+        INFO_ACCOUNT,
+        (
+            "iam:GetAccountAuthorizationDetails",
+            "iam:ListUsers",
+            "iam:GenerateCredentialReport",
+            "iam:GetCredentialReport",
+            "iam:ListVirtualMFADevices",
+        ),
     ),
     "status-named": Scenario(
         scene_statuses,
-        "status",
-        STATUS_NAMED,
+        INFO,
+        INFO_NAMED,
         ("iam:ListUserPolicies", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"),
     ),
 }
 ACTION_CASES = [(action, name) for name, scenario in SCENARIOS.items() for action in scenario.reaches]
 
+# The auditor: the status job's runs.
+AUDITOR_SCENARIOS = {
+    "status-account": Scenario(
+        scene_statuses,
+        INFO,
+        INFO_ACCOUNT,
+        (*SCENARIOS["status-account"].reaches, "iam:GetLoginProfile", "iam:ListMFADevices"),
+    ),
+    "status-named": Scenario(
+        scene_statuses,
+        INFO,
+        INFO_NAMED,
+        (
+            "iam:GetUser",
+            "iam:ListGroupsForUser",
+            "iam:ListAttachedUserPolicies",
+            "iam:ListUserPolicies",
+            "iam:ListAccessKeys",
+            "iam:GetAccessKeyLastUsed",
+        ),
+    ),
+}
+AUDITOR_CASES = [(action, name) for name, scenario in AUDITOR_SCENARIOS.items() for action in scenario.reaches]
+PRINCIPALS = {"operator": SCENARIOS, "auditor": AUDITOR_SCENARIOS}
 
-# The policy file itself.
+
+def role_tasks() -> dict[str, set[str]]:
+    """{module: the arguments some role's task passes it} over every task file of every role."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(glob.glob(os.path.join(ROLES, "*", "tasks", "*.yml"))):
+        with open(path, encoding="utf-8") as handle:
+            tasks = yaml.safe_load(handle) or []
+        for task in tasks:
+            for key, value in task.items():
+                if "." in key and isinstance(value, dict):
+                    found.setdefault(key, set()).update(value)
+    return found
+
+
+def run_scenario(enforced: t.Any, tmp_path: t.Any, principal: dict[str, str], scenario: Scenario) -> t.Any:
+    with enforced.as_root() as iam:
+        scenario.scene(iam)
+    return enforced.run(principal, scenario.module, scenario.arguments(str(tmp_path / "handover")))
+
+
+# The policy files themselves.
 
 
 def test_the_policy_is_plain_allow_statements_of_named_iam_actions(operator_policy: dict[str, t.Any]) -> None:
@@ -285,10 +419,24 @@ def test_resource_star_only_where_iam_takes_no_resource(operator_policy: dict[st
 def test_every_action_of_the_policy_has_a_scenario_that_reaches_it(operator_policy: dict[str, t.Any]) -> None:
     covered = [action for action, _name in ACTION_CASES]
     assert len(set(covered)) == len(covered), "an action is assigned to two scenarios"
-    assert set(covered) == set(actions_of(operator_policy))
+    granted = set(actions_of(operator_policy))
+    assert set(covered) == granted, (
+        f"without a scenario: {sorted(granted - set(covered))}; not granted: {sorted(set(covered) - granted)}"
+    )
 
 
-# The whole lifecycle as the operator.
+def test_each_scenario_runs_a_module_of_a_role_as_its_task_does() -> None:
+    """The module runs stand for the roles: each is a module some role's task runs, given only arguments that
+    task passes (the credentials aside, which come from the environment in a playbook run)."""
+    tasks = role_tasks()
+    for principal, scenarios in PRINCIPALS.items():
+        for name, scenario in scenarios.items():
+            assert scenario.module in tasks, f"{principal} {name}: no role runs {scenario.module}"
+            extra = set(scenario.args) - tasks[scenario.module]
+            assert not extra, f"{principal} {name}: no role's task passes {sorted(extra)} to {scenario.module}"
+
+
+# The whole lifecycle as the operator, through the playbooks.
 
 
 def test_the_whole_lifecycle_needs_exactly_the_operator_policy(
@@ -316,6 +464,8 @@ def test_the_whole_lifecycle_needs_exactly_the_operator_policy(
     with account.as_root() as iam:
         tamper(iam)
     run("bootstrap")
+    with account.as_root() as iam:
+        put_inline_guard(iam)
     onboard = {"onboard_delivery": "file", "onboard_handover_dir": str(handover)}
     run("onboard", dict(onboard, onboard_users=users))
     users[0]["tags"]["site"] = "berlin"
@@ -359,7 +509,7 @@ def test_the_whole_lifecycle_needs_exactly_the_operator_policy(
     assert group_policies == {FIRST_LOGIN}, "bootstrap did not purge the extra policy of the onboarding group"
     assert len(versions) == 5, "bootstrap did not prune a version at the limit"
     assert "Edit3" not in json.dumps(document["Document"]), "bootstrap did not restore the first-login policy"
-    assert tags == {"team": "blue", "site": "berlin"}
+    assert tags == {"team": "blue", "site": "berlin", HANDOVER_TAG: "delivered"}
     for name in ("alice", "bob"):
         note = handover / f"{name}.txt"
         assert note.is_file() and stat.S_IMODE(os.stat(note).st_mode) == 0o600, note
@@ -376,48 +526,50 @@ def test_the_whole_lifecycle_needs_exactly_the_operator_policy(
         print(f"  {label:<18} exit {result.rc}  {result.seconds:4.1f} s  {len(result.actions):3d} calls")
 
 
-# Each action of the policy: without it, the cheapest run that reaches it fails naming it.
+# Each scenario with the whole policy: it succeeds, denied nothing, and reaches what it claims.
+
+
+@pytest.mark.parametrize(
+    ("principal", "name"),
+    [(principal, name) for principal, scenarios in PRINCIPALS.items() for name in scenarios],
+    ids=[f"{principal}@{name}" for principal, scenarios in PRINCIPALS.items() for name in scenarios],
+)
+def test_with_the_whole_policy_the_scenario_succeeds_and_reaches_its_actions(
+    enforced: t.Any,
+    operator_policy: dict[str, t.Any],
+    auditor_policy: dict[str, t.Any],
+    tmp_path: t.Any,
+    principal: str,
+    name: str,
+) -> None:
+    policy = {"operator": operator_policy, "auditor": auditor_policy}[principal]
+    scenario = PRINCIPALS[principal][name]
+    result = run_scenario(enforced, tmp_path, enforced.principal(principal, policy), scenario)
+    assert not result.failed and not DENIED.search(json.dumps(result.result)), result.describe()
+    reached = {qualified(action) for action in result.actions}
+    assert set(scenario.reaches) <= reached, f"not reached: {sorted(set(scenario.reaches) - reached)}"
+
+
+# Each action of a policy: without it, the smallest scenario that reaches it fails naming it.
+
+
+def assert_fails_naming(result: t.Any, action: str) -> None:
+    assert result.failed, result.describe()
+    assert set(DENIED.findall(json.dumps(result.result))) == {action}, result.describe()
 
 
 @pytest.mark.parametrize(("action", "name"), ACTION_CASES, ids=[f"{a}@{n}" for a, n in ACTION_CASES])
 def test_without_one_action_the_run_fails_naming_it(
-    account: t.Any, operator_policy: dict[str, t.Any], action: str, name: str
+    enforced: t.Any, operator_policy: dict[str, t.Any], tmp_path: t.Any, action: str, name: str
 ) -> None:
-    scenario = SCENARIOS[name]
     reduced = without(operator_policy, action)
     assert sorted(actions_of(reduced)) == sorted(set(actions_of(operator_policy)) - {action})
-    account.create_operator(reduced)
-    with account.as_root() as iam:
-        scenario.scene(iam)
-    result = account.playbook(scenario.playbook, scenario.extra_vars)
-    assert result.rc != 0, result.describe()
-    assert set(DENIED.findall(result.output)) == {action}, result.describe()
+    result = run_scenario(enforced, tmp_path, enforced.principal("operator", reduced), SCENARIOS[name])
+    assert_fails_naming(result, action)
 
 
 # The auditor: files/auditor-policy.json is all the status job needs, and no more; it writes nothing.
 
-AUDITOR_SCENARIOS = {
-    "status-account": Scenario(
-        scene_statuses,
-        "status",
-        STATUS_ACCOUNT,
-        (*STATUS_ACCOUNT_READS, "iam:GetLoginProfile", "iam:ListMFADevices"),
-    ),
-    "status-named": Scenario(
-        scene_statuses,
-        "status",
-        STATUS_NAMED,
-        (
-            "iam:GetUser",
-            "iam:ListGroupsForUser",
-            "iam:ListAttachedUserPolicies",
-            "iam:ListUserPolicies",
-            "iam:ListAccessKeys",
-            "iam:GetAccessKeyLastUsed",
-        ),
-    ),
-}
-AUDITOR_CASES = [(action, name) for name, scenario in AUDITOR_SCENARIOS.items() for action in scenario.reaches]
 # Read-only: an auditor's policy grants no action whose name says it changes something.
 WRITE_VERBS = re.compile(
     r"^iam:(Create|Delete|Update|Put|Attach|Detach|Add|Remove|Tag|Untag|Enable|Deactivate|Set|Change|Upload|Reset"
@@ -469,12 +621,9 @@ def test_the_status_job_needs_exactly_the_auditor_policy(account: t.Any, auditor
 
 @pytest.mark.parametrize(("action", "name"), AUDITOR_CASES, ids=[f"{a}@{n}" for a, n in AUDITOR_CASES])
 def test_without_one_action_the_status_job_fails_naming_it(
-    account: t.Any, auditor_policy: dict[str, t.Any], action: str, name: str
+    enforced: t.Any, auditor_policy: dict[str, t.Any], tmp_path: t.Any, action: str, name: str
 ) -> None:
-    scenario = AUDITOR_SCENARIOS[name]
-    account.create_operator(without(auditor_policy, action))
-    with account.as_root() as iam:
-        scenario.scene(iam)
-    result = account.playbook(scenario.playbook, scenario.extra_vars)
-    assert result.rc != 0, result.describe()
-    assert set(DENIED.findall(result.output)) == {action}, result.describe()
+    result = run_scenario(
+        enforced, tmp_path, enforced.principal("auditor", without(auditor_policy, action)), AUDITOR_SCENARIOS[name]
+    )
+    assert_fails_naming(result, action)
