@@ -167,6 +167,12 @@ def handover_mark(observed: Observed) -> str | None:
     return dict(observed.tags).get(HANDOVER_TAG)
 
 
+def pending_handover(groups: t.Sequence[str], tags: dict[str, str], regime: Regime) -> bool:
+    """Whether a user (its groups and tags, as an account-wide read returns them) waits for a handover: marked
+    pending and still in the onboarding group. Whether it gets a fresh password is plan_onboarding's decision."""
+    return tags.get(HANDOVER_TAG) == PENDING and regime.onboarding_group.lower() in {g.lower() for g in groups}
+
+
 def handover_steps(password_step: str, handover: str | None) -> list[Step]:
     """The password step, then, with a channel (handover names its target), the handover and the cleared mark."""
     if handover is None:

@@ -47,6 +47,13 @@ def user_requests(params: dict[str, t.Any]) -> list[dict[str, t.Any]]:
     return requests
 
 
+def pending_request(name: str) -> dict[str, t.Any]:
+    """The request for a user that waits for a handover but is not listed: its name and nothing else to change."""
+    request: dict[str, t.Any] = {k: None for k in PER_USER_OPTIONS}
+    request.update(name=name, password_reset_required=True, reset_password=False, purge_tags=False, listed=False)
+    return request
+
+
 def validate_requests(requests: list[dict[str, t.Any]], params: dict[str, t.Any]) -> None:
     """Raises ValidationError naming the input and what is wrong with it."""
     validate_concurrency(params["concurrency"])

@@ -80,8 +80,8 @@ def describe_via(via: dict[str, t.Any] | None) -> str | None:
 
 def summary_line(result: dict[str, t.Any], check_mode: bool = False) -> str:
     """One line for the roles' per-user summary, e.g. `alice: onboarding, new temporary password, changed`, or
-    `alice: onboarding, a new temporary password would be issued and handed over by file to /n/alice.txt, changed`
-    in check mode."""
+    `alice: onboarding, a new temporary password would be issued and handed over by file to /n/alice.txt, changed;
+    planned: CreateUser mfa-onboarding:handover, ...` in check mode (every planned step)."""
     if result["failed"]:
         text = f"{'refused' if result.get('refused') else 'failed'}: {result['msg']}"
     else:
@@ -93,7 +93,12 @@ def summary_line(result: dict[str, t.Any], check_mode: bool = False) -> str:
             text += f", new temporary password handed over {via}"
         elif "temporary_password" in result:
             text += ", new temporary password"
-    return f"{result['name']}: {text}" + (", changed" if result["changed"] else "")
+    line = f"{result['name']}: {text}" + (", changed" if result["changed"] else "")
+    if result.get("listed") is False:
+        line += " (not listed: it waited for its handover since an earlier run)"
+    if check_mode and result.get("actions") and not result["failed"]:
+        line += "; planned: " + ", ".join(result["actions"])
+    return line
 
 
 def failure(

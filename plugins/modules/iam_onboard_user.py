@@ -261,6 +261,25 @@ options:
     type: str
     default: Your AWS account is ready
     version_added: 0.3.0
+  all_pending:
+    description:
+      - With O(handover=file) or O(handover=mail), also handle every user of the account that waits for its
+        handover (marked C(mfa-onboarding:handover=pending), in the onboarding group) but is not listed, so that
+        a run killed yesterday is repaired by today's run for other users. Such a user gets a fresh password
+        under the usual conditions (no MFA device, never signed in), and its result says it was not listed.
+      - It costs one C(GetAccountAuthorizationDetails) listing of the users per run (about one call per 1,000
+        users). By mail, an unlisted user's address is unknown, so it is only named in a warning.
+    type: bool
+    default: false
+    version_added: 0.3.0
+  all_pending_exclude:
+    description:
+      - Users that O(all_pending) must leave alone because another run of the same job handles them (the onboard
+        role runs the module once per batch of users and gives every batch's names here).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.3.0
 notes:
   - With O(handover=none), RV(temporary_password) is returned only by the run that created the console password.
     Use C(no_log=true) on the task, and hand the password over without registering it in a variable that outlives
@@ -533,6 +552,8 @@ def main():
         mail_plaintext=dict(type="bool", default=False),
         mail_ca_file=dict(type="path"),
         mail_subject=dict(type="str", default="Your AWS account is ready"),
+        all_pending=dict(type="bool", default=False),
+        all_pending_exclude=dict(type="list", elements="str", default=[]),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -183,7 +183,8 @@ def test_check_mode_writes_nothing_and_says_where_the_password_would_go(
     (alice,) = result["users"]
     assert alice["summary"] == (
         f"alice: onboarding, a new temporary password would be issued and handed over by file to {notes}/alice.txt, "
-        "changed"
+        f"changed; planned: CreateUser {MARK}, AddUserToGroup NotYetLoginUsers, CreateLoginProfile, "
+        f"Handover by file to {notes}/alice.txt, TagUser {MARK}"
     )
     assert alice["actions"][-2:] == [f"Handover by file to {notes}/alice.txt", f"TagUser {MARK}"]
     (diff,) = result["diff"]
@@ -287,3 +288,33 @@ def test_the_handover_mark_cannot_be_set_by_hand(bootstrapped: t.Any, api_calls:
     result = run_module(iam_onboard_user, {"name": "alice", "tags": {MARK: "delivered"}})
     assert result["failed"] is True and f"tags of user alice: {MARK} is the collection's handover mark" in result["msg"]
     assert api_calls.names == []
+
+
+def test_all_pending_repairs_a_user_an_earlier_run_left_pending_even_when_not_listed(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, notes: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = _handover.FileChannel.deliver
+
+    def broken(self: t.Any, name: str, *args: t.Any) -> None:
+        raise _handover.HandoverError("cannot write the note: Read-only file system")
+
+    monkeypatch.setattr(_handover.FileChannel, "deliver", broken)
+    run_module(iam_onboard_user, file_args(notes, "bob", "carol"))
+    assert (mark(iam, "bob"), mark(iam, "carol")) == ("pending", "pending")
+    monkeypatch.setattr(_handover.FileChannel, "deliver", real)
+
+    api_calls.clear()
+    result = run_module(iam_onboard_user, file_args(notes, "alice", all_pending=True, all_pending_exclude=["carol"]))
+    assert [u["name"] for u in result["users"]] == ["alice", "bob"]
+    bob = result["users"][1]
+    assert bob["listed"] is False and bob["handover"] == "delivered"
+    assert bob["summary"].endswith("(not listed: it waited for its handover since an earlier run)")
+    assert note_password(os.path.join(notes, "bob.txt")) == iam_password("bob")
+    assert mark(iam, "carol") == "pending"  # another run of the same job handles carol
+    assert api_calls.names.count("GetAccountAuthorizationDetails") == 1
+
+    # Without all_pending (the module's default), only the listed users are handled.
+    api_calls.clear()
+    result = run_module(iam_onboard_user, file_args(notes, "alice"))
+    assert [u["name"] for u in result["users"]] == ["alice"] and api_calls.writes == []
+    assert mark(iam, "carol") == "pending"
