@@ -195,7 +195,8 @@ def test_the_system_store_does_not_trust_the_test_ca(
     result = run_module(iam_onboard_user, mail_args(server, USERS, mail_ca_file=None))
 
     assert_refused_before_any_write(result, api_calls, server)
-    assert "certificate is not trusted" in result["msg"] and "mail_ca_file" in result["msg"], result["msg"]
+    assert "certificate is not trusted by the system's trust store" in result["msg"], result["msg"]
+    assert "give mail_ca_file" in result["msg"], result["msg"]
     assert "local issuer" in result["msg"], result["msg"]  # OpenSSL's reason, as the module passes it on
     assert not set(iam_users()) & {u["name"] for u in USERS}
     assert server.auth_attempts() == []  # the login (and its password) never went to the untrusted server
@@ -209,7 +210,8 @@ def test_a_certificate_from_another_ca_is_refused(
     result = run_module(iam_onboard_user, mail_args(server, USERS))
 
     assert_refused_before_any_write(result, api_calls, server)
-    assert "certificate is not trusted" in result["msg"], result["msg"]
+    assert f"certificate is not trusted by mail_ca_file {server.ca_file}" in result["msg"], result["msg"]
+    assert "local issuer" in result["msg"] and "give mail_ca_file" not in result["msg"], result["msg"]
     assert not set(iam_users()) & {u["name"] for u in USERS}
     assert server.auth_attempts() == []
 
