@@ -326,9 +326,11 @@ class MailChannel:
             if s.username:
                 session.login(s.username, s.password or "")
         except ssl.SSLCertVerificationError as e:
-            raise HandoverConfigError(
-                f"{where}: its certificate is not trusted ({e.verify_message}); give mail_ca_file for a private CA"
-            ) from None
+            if s.ca_file:
+                trust = f"by mail_ca_file {s.ca_file} ({e.verify_message})"
+            else:
+                trust = f"by the system's trust store ({e.verify_message}); give mail_ca_file for a private CA"
+            raise HandoverConfigError(f"{where}: its certificate is not trusted {trust}") from None
         except smtplib.SMTPAuthenticationError as e:
             raise HandoverConfigError(f"{where} refused the login of {s.username}: {e.smtp_code}") from None
         except (smtplib.SMTPException, ssl.SSLError, OSError, socket.timeout) as e:

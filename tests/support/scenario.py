@@ -45,7 +45,9 @@ def stored_passwords(url: str) -> dict[str, str]:
 
 
 def handover_fields(text: str) -> dict[str, str | None]:
-    """User name, sign-in URL and temporary password as a note or mail states them (None when missing)."""
+    """User name, sign-in URL and temporary password as a note or mail states them (None when missing). A mail's
+    body keeps the CRLF line ends of SMTP."""
+    text = text.replace("\r\n", "\n")
     fields: dict[str, str | None] = {}
     for key, pattern in (("user", _USER_LINE), ("url", _URL_LINE), ("password", _PASSWORD_LINE)):
         found = pattern.findall(text)

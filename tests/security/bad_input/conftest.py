@@ -29,7 +29,7 @@ from moto import mock_aws
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import free_port
 from ansible_collections.mfa_onboarding.iam.tests.support.recorder import Recorder
-from ansible_collections.mfa_onboarding.iam.tests.support.smtp_server import make_certificate
+from ansible_collections.mfa_onboarding.iam.tests.support.smtp_server import make_tls
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -99,6 +99,7 @@ class RefusingSmtp:
     host: str
     port: int
     attempts: list[str]
+    ca_file: str  # the test CA that issued the server's certificate
 
 
 @pytest.fixture(scope="session")
@@ -107,8 +108,9 @@ def refusing_smtp(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Refusi
     from aiosmtpd.smtp import AuthResult
     from aiosmtpd.smtp import LoginPassword
 
-    # The certificate helper of the SMTP server of the mail scenario (self-signed, localhost and 127.0.0.1).
-    cert, key = make_certificate(str(tmp_path_factory.mktemp("smtp-tls")))
+    # The certificate helper of the SMTP server of the mail scenario (a test CA, a certificate it issues for
+    # localhost and 127.0.0.1): a client that trusts the CA gets as far as the login.
+    tls = make_tls(str(tmp_path_factory.mktemp("smtp-tls")))
 
     warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
     attempts: list[str] = []
@@ -127,7 +129,7 @@ def refusing_smtp(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Refusi
             return "554 no mail is accepted here"
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
+    context.load_cert_chain(tls["cert"], tls["key"])
     port = free_port()
     controller = Controller(
         Handler(),
@@ -141,7 +143,7 @@ def refusing_smtp(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Refusi
     )
     controller.start()
     try:
-        yield RefusingSmtp("127.0.0.1", port, attempts)
+        yield RefusingSmtp("127.0.0.1", port, attempts, tls["ca_file"])
     finally:
         controller.stop()
 
