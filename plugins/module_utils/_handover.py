@@ -310,21 +310,26 @@ class MailChannel:
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         where = f"the SMTP server {s.host}:{s.port} ({self.security})"
+        implicit = not s.plaintext and not s.starttls
+        context = None if s.plaintext else self._context()
         try:
-            if s.plaintext:
-                session = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-            elif s.starttls:
-                session = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-                session.ehlo()
-                if not session.has_extn("starttls"):
-                    session.close()
-                    raise HandoverConfigError(f"{where} does not offer STARTTLS; nothing is sent in plain text")
-                session.starttls(context=self._context())
-                session.ehlo()
+            # Constructed with the host: smtplib checks the certificate against the name given here.
+            if implicit:
+                session = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
             else:
-                session = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._context())
-            if s.username:
-                session.login(s.username, s.password or "")
+                session = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            try:
+                if not s.plaintext and not implicit:
+                    session.ehlo()
+                    if not session.has_extn("starttls"):
+                        raise HandoverConfigError(f"{where} does not offer STARTTLS; nothing is sent in plain text")
+                    session.starttls(context=context)
+                    session.ehlo()
+                if s.username:
+                    session.login(s.username, s.password or "")
+            except BaseException:
+                session.close()  # a session that cannot be used is not left to the garbage collector
+                raise
         except ssl.SSLCertVerificationError as e:
             if s.ca_file:
                 trust = f"by mail_ca_file {s.ca_file} ({e.verify_message})"
