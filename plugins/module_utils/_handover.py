@@ -516,6 +516,9 @@ def check_users(
     problems = []
     for name, address in users:
         if handover.kind == MAIL:
+            if address is None:
+                problems.append(f"user {name} has no email, and mail delivery needs one per user")
+                continue
             problem = address_problem(address)
             if problem:
                 problems.append(f"email of user {name} ({address!r}) {problem}")
