@@ -242,10 +242,12 @@ def run(
     requests: list[dict[str, t.Any]],
     check_mode: bool,
     handover: _handover.Handover | None = None,
+    listed: t.Sequence[str] = (),
 ) -> list[dict]:
     """Per-user results in input order, each with failed and msg. Account-level problems (a guard that does not
     exist or does not guard, a grant that does not exist, a handover channel that cannot work) raise
-    _observe.AccountError or _handover.HandoverConfigError before any write."""
+    _observe.AccountError or _handover.HandoverConfigError before any write. listed names the users of the whole
+    list this run is a batch of (all_pending leaves them to their own batch)."""
     state = params["state"]
     handover = handover or _handover.Handover(_handover.NoChannel())
     account = Account(client, params["onboarding_group"], params["current_users_policy"], state)
@@ -258,8 +260,8 @@ def run(
     if state == lc.ONBOARDING:
         handover.channel.prepare(check_mode)
         if params.get("all_pending") and handover.kind != _handover.NONE:
-            exclude = [{"name": n} for n in params.get("all_pending_exclude") or []]
-            requests = [*requests, *unlisted_pending(client, account, [*requests, *exclude], handover)]
+            known = [*requests, *({"name": n} for n in listed)]
+            requests = [*requests, *unlisted_pending(client, account, known, handover)]
 
     def one(request: dict[str, t.Any]) -> dict[str, t.Any]:
         try:

@@ -272,13 +272,15 @@ options:
     type: bool
     default: false
     version_added: 0.3.0
-  all_pending_exclude:
+  batch_of:
     description:
-      - Users that O(all_pending) must leave alone because another run of the same job handles them (the onboard
-        role runs the module once per batch of users and gives every batch's names here).
+      - When O(users) is one batch of a longer list (the onboard role runs the module once per batch), the whole
+        list, with the same suboptions as O(users). It is checked as a whole before the first call (names,
+        duplicates, paths, tags, addresses, the message for every user), so that a bad item in a later batch
+        refuses the run before an earlier batch writes anything; and O(all_pending) leaves its users to the batch
+        that lists them. Only the users of O(users) are handled.
     type: list
-    elements: str
-    default: []
+    elements: dict
     version_added: 0.3.0
 notes:
   - With O(handover=none), RV(temporary_password) is returned only by the run that created the console password.
@@ -553,7 +555,7 @@ def main():
         mail_ca_file=dict(type="path"),
         mail_subject=dict(type="str", default="Your AWS account is ready"),
         all_pending=dict(type="bool", default=False),
-        all_pending_exclude=dict(type="list", elements="str", default=[]),
+        batch_of=dict(type="list", elements="dict", options=user_options),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -564,9 +566,12 @@ def main():
     params = module.params
     try:
         requests = user_requests(params)
+        # The whole list first, when this run is one batch of it: a bad item anywhere refuses every batch.
+        whole = user_requests(dict(params, users=params["batch_of"])) if params["batch_of"] else requests
+        validate_requests(whole, params)
         validate_requests(requests, params)
         handover = from_params(params if params["state"] == "onboarding" else {})
-        check_users(handover, [(r["name"], r["email"]) for r in requests])
+        check_users(handover, [(r["name"], r["email"]) for r in whole])
     except (ValidationError, HandoverConfigError) as e:
         module.fail_json(msg=str(e))
     if handover.kind == "mail" and params["mail_plaintext"]:
@@ -574,7 +579,7 @@ def main():
 
     client = module.client("iam")
     try:
-        results = run(client, params, requests, module.check_mode, handover)
+        results = run(client, params, requests, module.check_mode, handover, listed=[r["name"] for r in whole])
     except (AccountError, HandoverConfigError) as e:
         module.fail_json(msg=str(e))
     except AnsibleIAMError as e:

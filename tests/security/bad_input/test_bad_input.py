@@ -905,7 +905,7 @@ GUARD_AND_HANDOVER_CASES = [
         "role-tags-handover-mark",
         "tags with mfa-onboarding:handover",
         "bootstrapped",
-        ("tags of user erin: mfa-onboarding:handover is the collection's handover mark", "never by hand"),
+        ("tags of user erin: mfa-onboarding:handover: the mfa-onboarding:* tags are the", "never by hand"),
         expected="refused before any API call",
         no_calls=True,
         extra_vars=lambda ctx: by_file(

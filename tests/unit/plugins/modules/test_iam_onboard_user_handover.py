@@ -283,10 +283,14 @@ def test_guards_that_do_not_guard_are_refused_by_name_before_any_write(
     assert api_calls.writes == []
 
 
-def test_the_handover_mark_cannot_be_set_by_hand(bootstrapped: t.Any, api_calls: t.Any, run_module: Run) -> None:
+@pytest.mark.parametrize("key", [MARK, "MFA-Onboarding:Handover", "mfa-onboarding:expired"])
+def test_the_collections_marks_cannot_be_set_by_hand(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, key: str
+) -> None:
     api_calls.clear()
-    result = run_module(iam_onboard_user, {"name": "alice", "tags": {MARK: "delivered"}})
-    assert result["failed"] is True and f"tags of user alice: {MARK} is the collection's handover mark" in result["msg"]
+    result = run_module(iam_onboard_user, {"name": "alice", "tags": {key: "delivered"}})
+    assert result["failed"] is True
+    assert result["msg"].startswith(f"tags of user alice: {key}: the mfa-onboarding:* tags are the collection's marks")
     assert api_calls.names == []
 
 
@@ -304,7 +308,8 @@ def test_all_pending_repairs_a_user_an_earlier_run_left_pending_even_when_not_li
     monkeypatch.setattr(_handover.FileChannel, "deliver", real)
 
     api_calls.clear()
-    result = run_module(iam_onboard_user, file_args(notes, "alice", all_pending=True, all_pending_exclude=["carol"]))
+    batch_of = [{"name": "alice"}, {"name": "carol"}]  # carol is in a later batch of the same list
+    result = run_module(iam_onboard_user, file_args(notes, "alice", all_pending=True, batch_of=batch_of))
     assert [u["name"] for u in result["users"]] == ["alice", "bob"]
     bob = result["users"][1]
     assert bob["listed"] is False and bob["handover"] == "delivered"
@@ -318,3 +323,15 @@ def test_all_pending_repairs_a_user_an_earlier_run_left_pending_even_when_not_li
     result = run_module(iam_onboard_user, file_args(notes, "alice"))
     assert [u["name"] for u in result["users"]] == ["alice"] and api_calls.writes == []
     assert mark(iam, "carol") == "pending"
+
+
+def test_a_bad_item_in_a_later_batch_refuses_the_first_batch_before_any_call(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, notes: str
+) -> None:
+    whole = [{"name": "alice"}, {"name": "bob"}, {"name": "bad name"}, {"name": "alice"}]
+    api_calls.clear()
+    result = run_module(iam_onboard_user, file_args(notes, "alice", "bob", batch_of=whole))
+    assert result["failed"] is True and result["msg"].startswith("users[2].name: ")
+    assert api_calls.names == [] and not os.path.exists(notes)
+    result = run_module(iam_onboard_user, file_args(notes, "alice", "bob", batch_of=[whole[0], whole[1], whole[3]]))
+    assert result["msg"] == "users[2].name: user alice is listed more than once"
