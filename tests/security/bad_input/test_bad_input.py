@@ -921,6 +921,18 @@ GUARD_AND_HANDOVER_CASES = [
         no_calls=True,
         extra_vars=lambda ctx: by_file(ctx, onboard_users=[{"name": "erin"}], onboard_batch_size=0),
     ),
+    # The first batch checks the whole list: erin (batch 1) is not created because of batch 2's bad name.
+    PlaybookCase(
+        "role-bad-name-in-a-later-batch",
+        "a bad user name in the second batch (onboard_batch_size: 1)",
+        "bootstrapped",
+        ("users[1].name", "bad name"),
+        expected="refused before any API call",
+        no_calls=True,
+        extra_vars=lambda ctx: by_file(
+            ctx, onboard_users=[{"name": "erin"}, {"name": "bad name"}], onboard_batch_size=1
+        ),
+    ),
 ]
 PLAYBOOK_CASES += GUARD_AND_HANDOVER_CASES
 
@@ -941,9 +953,9 @@ def check_message(case: Case, message: str, values: dict[str, t.Any]) -> None:
 
 
 def test_cases_are_enough() -> None:
-    # 48 rows up to 0.2; 0.3 adds 17 for the guards (invariant 7) and the handover (DESIGN section 4). A floor, so
+    # 48 rows up to 0.2; 0.3 adds 18 for the guards (invariant 7) and the handover (DESIGN section 4). A floor, so
     # that a row lost by accident fails here and not only in the table's count.
-    assert len(ALL_CASES) >= 65
+    assert len(ALL_CASES) >= 66
     assert len({case.id for case in ALL_CASES}) == len(ALL_CASES)
     assert all(case.fragments for case in ALL_CASES)
 
