@@ -14,5 +14,6 @@
 - `iam_state`: the account the suites bootstrap, and a snapshot of the whole account;
 - `smtp_server`: a real SMTP server on loopback (STARTTLS, then a login);
 - `policy_eval`: an evaluator of identity policies, for what moto cannot decide (conditions, variables);
-- `scenario`: the checks that the molecule scenarios and the suites that read handover notes share.
+- `scenario`: the checks that the molecule scenarios and the suites that read handover notes share;
+- `reports`: where a suite leaves a table of its figures (build/reports/).
 """

@@ -53,6 +53,42 @@ def handover_fields(text: str) -> dict[str, str | None]:
     return fields
 
 
+class Notes(t.NamedTuple):
+    """A file handover directory as the file channel leaves it: per user, the password in its current note
+    (<name>.txt) and in a staged one (.<name>.txt.new, written but not yet put in place); every other file
+    (backups <name>.txt.<stamp>~, temporary files of a write that was cut off); the current notes' modes."""
+
+    current: dict[str, str | None]
+    staged: dict[str, str | None]
+    others: list[str]
+    modes: dict[str, str]
+
+
+def handover_notes(directory: str) -> Notes:
+    """Read a file handover directory (an absent one is empty)."""
+    current: dict[str, str | None] = {}
+    staged: dict[str, str | None] = {}
+    others: list[str] = []
+    modes: dict[str, str] = {}
+    try:
+        names = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        names = []
+    for name in names:
+        path = os.path.join(directory, name)
+        if name.startswith(".") and name.endswith(".txt.new"):
+            into, user = staged, name[1 : -len(".txt.new")]
+        elif name.endswith(".txt") and not name.startswith("."):
+            into, user = current, name[: -len(".txt")]
+            modes[user] = mode(path)
+        else:
+            others.append(name)
+            continue
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            into[user] = handover_fields(handle.read())["password"]
+    return Notes(current, staged, others, modes)
+
+
 def mode(path: str) -> str:
     """The permission bits as 0o...; for a symbolic link, of the link's target."""
     return oct(stat.S_IMODE(os.stat(path).st_mode))
