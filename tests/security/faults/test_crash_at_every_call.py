@@ -368,14 +368,10 @@ NOTE_FAILS = "note fails"
 POINT_KINDS = (REFUSED, LOST, KILLED_BEFORE, KILLED_AFTER, NOTE_FAILS)
 NOTE_OPERATIONS = ("deliver", "commit")
 
-# What a user is after the interrupted run.
-ABSENT = "absent"
-PENDING_NO_PASSWORD = "pending, no password"
-PENDING_PASSWORD = "pending, password not delivered"
-DELIVERED_STAGED = "delivered, note staged"
-DELIVERED_IN_PLACE = "delivered, note in place"
-OUTCOMES = (ABSENT, PENDING_NO_PASSWORD, PENDING_PASSWORD, DELIVERED_STAGED, DELIVERED_IN_PLACE)
-DELIVERED = (DELIVERED_STAGED, DELIVERED_IN_PLACE)
+# What a user is after the interrupted run (scenario.handover_outcome).
+ABSENT = scenario.ABSENT
+OUTCOMES = scenario.OUTCOMES
+DELIVERED = scenario.DELIVERED
 NAMES = [user["name"] for user in USERS]
 
 
@@ -494,27 +490,8 @@ class Account(t.NamedTuple):
 def outcome(account: Account, name: str) -> tuple[str, list[str]]:
     """What the interrupted run left of one user, and every breach of invariant 6 in it."""
     user = account.state["users"].get(name)
-    current, staged = account.notes.current.get(name), account.notes.staged.get(name)
-    if user is None:
-        problems = [f"{name} does not exist but has a note"] if current or staged else []
-        return ABSENT, problems
-    mark = user["tags"].get(lc.HANDOVER_TAG)
-    password = account.passwords.get(name)
-    problems = []
-    if name in account.notes.current and (mark != lc.DELIVERED or current != password):
-        problems.append(f"{name}'s note {name}.txt is in place, but {name} is marked {mark} and the note holds "
-                        f"{'IAM' if current == password else 'another'}'s password")  # fmt: skip
-    if mark == lc.DELIVERED:
-        if password is not None and password == current:
-            return DELIVERED_IN_PLACE, problems
-        if password is not None and password == staged:
-            return DELIVERED_STAGED, problems
-        return DELIVERED_STAGED, [*problems, f"{name} is marked delivered but no note holds its password in IAM"]
-    if mark == lc.PENDING:
-        return (PENDING_PASSWORD if password else PENDING_NO_PASSWORD), problems
-    if password is not None:
-        problems.append(f"{name} has a console password in IAM, no {lc.HANDOVER_TAG} mark and no delivered note")
-    return PENDING_NO_PASSWORD, [*problems, f"{name} exists without a {lc.HANDOVER_TAG} mark"]
+    mark = None if user is None else user["tags"].get(lc.HANDOVER_TAG)
+    return scenario.handover_outcome(name, user is not None, mark, account.passwords.get(name), account.notes)
 
 
 def end_problems(
@@ -527,6 +504,7 @@ def end_problems(
     if after.state != reference:
         problems.append(f"the rerun ended in {after.state['users']}, not in {reference['users']}")
     issued = {user["name"]: user.get("password_issued") for user in rerun.get("users") or []}
+    changed = {user["name"]: user.get("changed") for user in rerun.get("users") or []}
     for name in NAMES:
         user = after.state["users"].get(name) or {}
         password = after.passwords.get(name)
@@ -543,6 +521,9 @@ def end_problems(
             problems.append(f"{name} got a second password though its first was delivered ({outcomes[name]})")
         if issued.get(name) is not (not delivered):
             problems.append(f"the rerun's password_issued for {name} is {issued.get(name)}, {outcomes[name]} before")
+        # Putting a staged note in place is a change too (Ansible's changed: the rerun did something).
+        if changed.get(name) is not (outcomes[name] != scenario.DELIVERED_IN_PLACE):
+            problems.append(f"the rerun reports changed={changed.get(name)} for {name}, {outcomes[name]} before")
     if after.notes.others:
         problems.append(f"the handover directory holds more than one note per user: {after.notes.others}")
     return problems
@@ -580,7 +561,7 @@ class Matrix:
             counts = [sum(self.outcomes[k][o] for k in kinds) for o in OUTCOMES]
             rows.append([kind, points, passed, *counts, sum(self.reissued[k] for k in kinds)])
         widths = [max(len(str(row[i])) for row in rows) for i in range(len(head))]
-        return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) for row in rows)
+        return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
 
 
 def handover_sweep(
