@@ -4,9 +4,12 @@
 """kill -9 during a file handover of 50 users (DESIGN.md invariants 1 and 6, section 4), with ansible-playbook as an
 operator runs it: the onboard playbook against a moto server on loopback, bootstrapped by the bootstrap playbook.
 
-A first uninterrupted run measures how long a run takes (T). Then, per way, at 10 moments drawn at random within T
-(seeded: the seed is printed and written to the report; KILL_SEED=<seed> replays it; KILL_POINTS=<n> changes the
-number of points), a run of 50 new users is killed with SIGKILL:
+A first uninterrupted run measures how long a run takes (T) and when within it the notes were put in place. Then,
+per way, at 10 moments drawn at random within T (the odd points) or within its handover part (the even points, so
+that kills fall among the writes; a kill drawn over the whole run often falls in ansible-playbook's start-up or in
+the module's imports and reads), a run of 50 new users is killed with SIGKILL. The draws are seeded: the seed is
+printed and written to the report, KILL_SEED=<seed> replays it, KILL_POINTS=<n> changes the number of points per
+way. The ways:
 
 - `tree`: every process of the run at once: ansible-playbook's own process group, and the process group of each of
   its workers (ansible-core's workers call setsid, so their group, and the module's, is not ansible-playbook's),
@@ -19,8 +22,8 @@ holding IAM's password, no staged note and no backup is left; a user that was de
 in place or staged) kept its password, a pending or absent one got exactly one; the rerun's recap is not changed=0
 when users were pending; invariant 1 holds after the kill and after the rerun.
 
-The table of the points (build/reports/kill-handover.txt) says when each kill fell, where the run was, what it left
-and what the rerun did.
+The table of the points (build/reports/kill-handover-<way>.txt) says when each kill fell, where the run was, what
+it left and what the rerun did.
 """
 
 from __future__ import annotations
@@ -153,6 +156,7 @@ class Account(t.NamedTuple):
     server: MotoServer
     ansible: Ansible
     duration: float  # of an uninterrupted run of 50 new users
+    handover: tuple[float, float]  # when, from its start, it put its notes in place (the first to the last)
     workdir: t.Any
 
 
@@ -166,13 +170,26 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Account]:
         assert bootstrap.returncode == 0, bootstrap.stdout[-3000:]
         directory = workdir / "notes-clean"
         argv = ansible.argv("onboard", onboard_vars("clean", directory), "clean")
-        started = time.monotonic()
-        clean = ansible.run(argv)
-        duration = time.monotonic() - started
-        assert clean.returncode == 0, clean.stdout[-3000:]
+        sessions: set[int] = set()
+        notes: list[tuple[float, int]] = []  # (when, how many notes were in place) whenever there were some
+        with open(workdir / "clean.log", "wb") as log:
+            process = ansible.start(argv, log)
+            sessions.add(process.pid)
+            started = time.monotonic()
+            while process.poll() is None:
+                in_place = len(scenario.handover_notes(str(directory)).current)
+                if in_place and (not notes or notes[-1][1] < USERS):
+                    notes.append((time.monotonic() - started, in_place))
+                time.sleep(0.05)
+            duration = time.monotonic() - started
+        output = (workdir / "clean.log").read_text(encoding="utf-8", errors="replace")
+        assert process.returncode == 0, output[-3000:]
+        assert notes and notes[-1][1] == USERS, notes
         state = State.read(server.url, "clean", directory)
         assert [name for name in state.names if state.outcomes[name] != scenario.DELIVERED_IN_PLACE] == []
-        yield Account(server, ansible, duration, workdir)
+        # The handover window: from just before the first note was in place to when the last one was.
+        window = (max(0.0, notes[0][0] - 0.2), notes[-1][0])
+        yield Account(server, ansible, duration, window, workdir)
 
 
 # What a run left
@@ -221,6 +238,7 @@ class Point(t.NamedTuple):
     way: str
     index: int
     kill_at: float
+    drawn: str = ""  # within the whole run, or within its handover part
     phase: str = ""
     after: State | None = None
     rerun: State | None = None
@@ -232,7 +250,7 @@ class Point(t.NamedTuple):
     problems: tuple[str, ...] = ()
 
 
-def kill(account: Account, way: str, index: int, kill_at: float) -> Point:
+def kill(account: Account, way: str, index: int, kill_at: float, drawn: str) -> Point:
     """One point: start a run of 50 new users, SIGKILL it `kill_at` seconds in (the way says what), wait for
     what survives, rerun, and judge."""
     prefix = f"{way[0]}{index:02d}"
@@ -279,7 +297,7 @@ def kill(account: Account, way: str, index: int, kill_at: float) -> Point:
     backups = [name for name in rerun.notes.others if name.endswith("~")]
     if backups:
         problems.append(f"notes were replaced (backups {backups}): a user got a second note")
-    return Point(way, index, kill_at, phase, after, rerun, changed, failed, first, reissued, rerun_seconds,
+    return Point(way, index, kill_at, drawn, phase, after, rerun, changed, failed, first, reissued, rerun_seconds,
                  tuple(problems))  # fmt: skip
 
 
@@ -353,13 +371,14 @@ def wait_for_module(sessions: set[int], *, module_seen: bool, module_done: bool)
 
 
 def table(account: Account, points: list[Point]) -> str:
-    head = ["point", "way", "kill at", "phase", "absent", "pending", "delivered staged", "delivered in place",
-            "notes", "staged", "stray", "re-issued", "kept", "first", "rerun recap", "rerun s", "result"]  # fmt: skip
+    head = ["point", "way", "kill at", "drawn in", "phase", "absent", "pending", "delivered staged",
+            "delivered in place", "notes", "staged", "stray", "re-issued", "kept", "first", "rerun recap", "rerun s",
+            "result"]  # fmt: skip
     rows: list[list[t.Any]] = [head]
     for point in points:
         after = t.cast(State, point.after)
         rows.append([
-            point.index, point.way, f"{point.kill_at:.2f}s", point.phase, after.count(scenario.ABSENT),
+            point.index, point.way, f"{point.kill_at:.2f}s", point.drawn, point.phase, after.count(scenario.ABSENT),
             after.count(scenario.PENDING_NO_PASSWORD, scenario.PENDING_PASSWORD),
             after.count(scenario.DELIVERED_STAGED),
             after.count(scenario.DELIVERED_IN_PLACE), len(after.notes.current), len(after.notes.staged),
@@ -371,7 +390,9 @@ def table(account: Account, points: list[Point]) -> str:
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     intro = (
         f"kill -9 during a file handover of {USERS} users: seed {SEED} (KILL_SEED={SEED} replays it), kill times drawn "
-        f"within {account.duration:.2f} s (an uninterrupted run). After the kill: absent / pending / delivered users, "
+        f"within the {account.duration:.2f} s of an uninterrupted run (odd points), or within the part of it when it "
+        f"put its notes in place, {account.handover[0]:.2f} s to {account.handover[1]:.2f} s (even points, so that "
+        "kills fall among the writes). After the kill: absent / pending / delivered users, "
         "current notes, staged notes, stray temporary files; the rerun: second passwords (first never delivered), "
         "delivered passwords kept, first passwords issued."
     )
@@ -383,9 +404,12 @@ def test_kill_9_during_a_file_handover_then_one_rerun(
     account: Account, way: str, capsys: pytest.CaptureFixture[str], record_property: t.Callable[[str, object], None]
 ) -> None:
     rng = random.Random(f"{SEED}-{way}")
-    moments = [rng.uniform(0.0, account.duration) for _ in range(POINTS)]
+    windows = {"run": (0.0, account.duration), "handover": account.handover}
+    drawn = ["run" if index % 2 else "handover" for index in range(1, POINTS + 1)]
+    moments = [rng.uniform(*windows[window]) for window in drawn]
     started = time.monotonic()
-    points = [kill(account, way, index, moment) for index, moment in enumerate(moments, start=1)]
+    points = [kill(account, way, index, moment, window)
+              for index, (moment, window) in enumerate(zip(moments, drawn), start=1)]  # fmt: skip
     text = table(account, points) + f"\n{way}: {POINTS} points in {time.monotonic() - started:.1f} s"
     path = reports.write(f"kill-handover-{way}.txt", text)
     record_property(f"kill_handover_{way}", text)
