@@ -245,6 +245,10 @@ class FileChannel:
         """For a user marked delivered: put in place a note that a killed run staged; True when there was one."""
         return self.commit(name)
 
+    def recoverable(self, name: str) -> bool:
+        """Whether `recover` would put a staged note in place (for check mode)."""
+        return os.path.lexists(self.staged(name))
+
     def close(self) -> None:
         """Nothing to close: a note is complete once it is renamed into place."""
 
@@ -404,6 +408,9 @@ class MailChannel:
     def recover(self, name: str) -> bool:
         return False
 
+    def recoverable(self, name: str) -> bool:
+        return False
+
     def close(self) -> None:
         with self._lock:
             sessions, self._sessions = self._sessions, []
@@ -440,6 +447,9 @@ class NoChannel:
         return False
 
     def recover(self, name: str) -> bool:
+        return False
+
+    def recoverable(self, name: str) -> bool:
         return False
 
     def close(self) -> None:

@@ -101,8 +101,14 @@ def handle_user(
         # One user's failed read must not cost the others their results (and their temporary passwords).
         raise UserFailed(f"user {name}: {e.message}: {e.exception}") from None
     warnings = []
-    if not check_mode and lc.handover_mark(observed) == lc.DELIVERED and _recover(channel, name):
-        warnings.append(f"user {name}: the note an interrupted run had written is now in place")
+    # A note that a killed run staged for a user marked delivered is put in place: a change of its own (changed),
+    # which check mode predicts.
+    recovered = lc.handover_mark(observed) == lc.DELIVERED and (
+        channel.recoverable(name) if check_mode else _recover(channel, name)
+    )
+    if recovered:
+        done = "would be put in place" if check_mode else "is now in place"
+        warnings.append(f"user {name}: the note an interrupted run had written {done}")
     via = None if channel.kind == _handover.NONE else channel.describe(name, request.get("email"))
     plan = plan_user(request, state, observed, regime, grants, via)
     if plan.refusal:
@@ -150,7 +156,7 @@ def handle_user(
         diff["after"]["console_password"] = "reset to a new temporary password"
     result.update(
         name=name,
-        changed=bool(plan.steps),
+        changed=bool(plan.steps) or recovered,
         stage=lc.stage(after, regime),
         actions=[_steps.label(s) for s in plan.steps],
         handover=mark_of(after),

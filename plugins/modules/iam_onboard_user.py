@@ -200,6 +200,8 @@ options:
         running the module, and closed to group and others; its mode is never changed.
       - Each note is C(<name>.txt), mode 0600, written to a temporary file and renamed into place once the user's
         mark says delivered; a note it replaces is kept beside it as C(<name>.txt.<timestamp>~).
+      - A note that a killed run wrote for a user already marked delivered, but did not put in place yet, is put
+        in place by the next run; that run reports the user changed (check mode predicts it) and warns.
     type: path
     version_added: 0.3.0
   message_template:

@@ -16,5 +16,6 @@
 - `smtp_server`: a real SMTP server on loopback (STARTTLS, implicit TLS or none, then a login; its certificate
   from a test CA, or from another one; sessions and messages recorded);
 - `policy_eval`: an evaluator of identity policies, for what moto cannot decide (conditions, variables);
-- `scenario`: the checks that the molecule scenarios and the suites that read handover notes share.
+- `scenario`: the checks that the molecule scenarios and the suites that read handover notes share;
+- `reports`: where a suite leaves a table of its figures (build/reports/).
 """
