@@ -241,13 +241,32 @@ class FileChannel:
         _sync_directory(self.directory)
         return True
 
+    def _temporaries(self, name: str) -> list[str]:
+        """Partial notes of this user that a killed run left (tempfile's names: .<name>.<8 characters>.tmp); the
+        pattern is exact, so that user `a` never takes user `a.b`'s."""
+        pattern = re.compile(rf"\.{re.escape(name)}\.[A-Za-z0-9_]{{8}}\.tmp")
+        try:
+            entries = os.listdir(self.directory)
+        except OSError:
+            return []
+        return [os.path.join(self.directory, e) for e in entries if pattern.fullmatch(e)]
+
     def recover(self, name: str) -> bool:
-        """For a user marked delivered: put in place a note that a killed run staged; True when there was one."""
-        return self.commit(name)
+        """For a user marked delivered: put in place a note that a killed run staged, and remove the partial notes
+        it left (they hold a password that no longer works); True when there was anything to do."""
+        leftovers = self._temporaries(name)
+        for path in leftovers:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                raise HandoverError(f"cannot remove the partial note {path}: {e.strerror}") from None
+        return self.commit(name) or bool(leftovers)
 
     def recoverable(self, name: str) -> bool:
-        """Whether `recover` would put a staged note in place (for check mode)."""
-        return os.path.lexists(self.staged(name))
+        """Whether `recover` would do anything (for check mode)."""
+        return os.path.lexists(self.staged(name)) or bool(self._temporaries(name))
 
     def close(self) -> None:
         """Nothing to close: a note is complete once it is renamed into place."""

@@ -156,7 +156,8 @@ def test_a_note_staged_by_a_run_killed_after_the_mark_is_put_in_place_by_the_nex
     monkeypatch.setattr(_handover.FileChannel, "commit", real)
     api_calls.clear()
     result = run_module(iam_onboard_user, file_args(notes, "alice"))
-    assert api_calls.writes == [] and result["changed"] is False, result
+    # No IAM write, but a change on disk: the user is reported changed (a recap of changed=0 would hide it).
+    assert api_calls.writes == [] and result["changed"] is True, result
     assert os.listdir(notes) == ["alice.txt"]
     assert note_password(os.path.join(notes, "alice.txt")) == password == iam_password("alice")
     assert any("the note an interrupted run had written is now in place" in w for w in json.dumps(result).split('"'))
@@ -335,3 +336,20 @@ def test_a_bad_item_in_a_later_batch_refuses_the_first_batch_before_any_call(
     assert api_calls.names == [] and not os.path.exists(notes)
     result = run_module(iam_onboard_user, file_args(notes, "alice", "bob", batch_of=[whole[0], whole[1], whole[3]]))
     assert result["msg"] == "users[2].name: user alice is listed more than once"
+
+
+def test_partial_notes_a_killed_run_left_are_removed_and_only_the_users_own(
+    bootstrapped: t.Any, run_module: Run, notes: str
+) -> None:
+    run_module(iam_onboard_user, file_args(notes, "a", "a.b"))
+    # A run killed while writing a's note leaves tempfile's partial file; a.b's name starts like it.
+    for leftover in (".a.k3x9_q2z.tmp", ".a.b.abcdefgh.tmp"):
+        with open(os.path.join(notes, leftover), "w", encoding="utf-8") as handle:
+            handle.write("Temporary password:  old-and-worthless\n")
+    result = run_module(iam_onboard_user, file_args(notes, "a"), check_mode=True)
+    assert result["users"][0]["changed"] is True and len(os.listdir(notes)) == 4
+    result = run_module(iam_onboard_user, file_args(notes, "a"))
+    assert result["users"][0]["changed"] is True
+    assert sorted(os.listdir(notes)) == [".a.b.abcdefgh.tmp", "a.b.txt", "a.txt"]
+    result = run_module(iam_onboard_user, file_args(notes, "a.b"))
+    assert sorted(os.listdir(notes)) == ["a.b.txt", "a.txt"]
