@@ -40,7 +40,7 @@ users), R times; amazon.aws's, tools/bench/amazon_aws_status.yml (`iam_user_info
 
 The targets are checked at the end: at N = 100, ours takes at most 0.05x amazon.aws's time for the onboarding
 with file handover; in both onboarding runs, a new user costs at most 4 writes (at every N) and, at N >= 100, at
-most 2 reads, account-level reads included (at small N the dozen account-level reads of a run dominate); an
+most 2 reads, account-level reads included (at small N the 8 account-level reads of a run dominate); an
 unchanged rerun, of the onboarding or of the promotion, writes nothing; the status job makes at most about 150
 calls for 50 onboarding users, no write, and at 1,000 users takes at most 0.1x amazon.aws's time. The exit status
 is 1 when one is missed.

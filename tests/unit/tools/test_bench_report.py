@@ -106,7 +106,7 @@ def test_the_writes_target_holds_at_every_n() -> None:
 
 
 def test_the_ratio_and_reads_targets_are_for_100_users_and_more() -> None:
-    """At N = 10 the run's dozen account-level reads are 1 or 2 per user by themselves: no reads target there; nor
+    """At N = 10 the run's 8 account-level reads are almost 1 per user by themselves: no reads target there; nor
     a ratio target, which is for N = 100 only. The reads target holds again for more than 100 users."""
     small = results(10, ours_onboard=(1.4,) * 3, theirs_onboard=(5.7,) * 3, new_reads=35, plain_reads=35)
     assert missed({10: small}) == []
