@@ -29,7 +29,7 @@ help:
 	@echo "make demo    run the main job against a local moto server"
 	@echo "make test    lint, ansible-test sanity, molecule scenarios and unit tests"
 	@echo "make docs    build the HTML reference into build/docs/html"
-	@echo "make bench   onboard 10 and 100 users and report on 1,000, with the roles and with amazon.aws modules (~30 min)"
+	@echo "make bench   onboard 10 and 100 users and report on 1,000, with the roles and with amazon.aws modules (~45 min)"
 	@echo "make clean   remove build/ (keeps .venv)"
 
 $(VENV)/.installed: requirements/runtime.txt requirements/awx.txt requirements/docs.txt requirements/test.txt

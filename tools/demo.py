@@ -128,10 +128,12 @@ def main() -> int:
             2,
             "Onboard alice and bob",
             """
-            Each user is created, put into NotYetLoginUsers, and only then given a temporary console password
-            that must be reset at the first sign-in. Without MFA the account can do nothing but change that
-            password and register an MFA device. The passwords are handed over as one note per user (0600, in a
-            0700 directory); the play's own output never shows them.""",
+            The run first checks that NotYetLoginUsers and MFARequiredForCurrentUsers really carry the MFA
+            deny statement. Each user is created marked mfa-onboarding:handover=pending, put into
+            NotYetLoginUsers, and only then given a temporary console password that must be reset at the first
+            sign-in. Without MFA the account can do nothing but change that password and register an MFA
+            device. The module itself writes one note per user (0600, in a 0700 directory) and only then marks
+            the user delivered: the password never reaches Ansible, so the play's output cannot show it.""",
         )
         onboard = {
             "onboard_users": [

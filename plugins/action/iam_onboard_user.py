@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible.errors import AnsibleActionFail
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
@@ -29,9 +28,14 @@ class ActionModule(ActionBase):
             try:
                 args["message_template"] = self._find_needle("templates", str(template))
             except AnsibleError:
-                raise AnsibleActionFail(
-                    f"message_template: {template} was not found (a relative path is looked up in the templates/ "
-                    "directory of the role and of the playbook); nothing was changed"
-                ) from None
+                # A failed result, not an exception: failed_when (the onboard role's) applies to it as to the
+                # module's own refusals, and the role reports it with the others.
+                result.update(
+                    failed=True,
+                    changed=False,
+                    msg=f"message_template: {template} was not found (a relative path is looked up in the templates/ "
+                    "directory of the role and of the playbook); nothing was changed",
+                )
+                return result
         result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
         return result

@@ -12,13 +12,13 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._results import onboard_role_results
 
 
-def onboard_results(batches: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+def onboard_results(batches: list[dict[str, t.Any]], delivery: str | None = None) -> list[dict[str, t.Any]]:
     if not isinstance(batches, list) or not all(isinstance(b, dict) for b in batches):
         raise AnsibleFilterError(
             f"onboard_results: expects the registered results of the onboard role's module runs (a list of "
             f"dicts), got {type(batches).__name__}"
         )
-    return onboard_role_results(batches)
+    return onboard_role_results(batches, delivery)
 
 
 class FilterModule:

@@ -241,9 +241,32 @@ class FileChannel:
         _sync_directory(self.directory)
         return True
 
+    def _temporaries(self, name: str) -> list[str]:
+        """Partial notes of this user that a killed run left (tempfile's names: .<name>.<8 characters>.tmp); the
+        pattern is exact, so that user `a` never takes user `a.b`'s."""
+        pattern = re.compile(rf"\.{re.escape(name)}\.[A-Za-z0-9_]{{8}}\.tmp")
+        try:
+            entries = os.listdir(self.directory)
+        except OSError:
+            return []
+        return [os.path.join(self.directory, e) for e in entries if pattern.fullmatch(e)]
+
     def recover(self, name: str) -> bool:
-        """For a user marked delivered: put in place a note that a killed run staged; True when there was one."""
-        return self.commit(name)
+        """For a user marked delivered: put in place a note that a killed run staged, and remove the partial notes
+        it left (they hold a password that no longer works); True when there was anything to do."""
+        leftovers = self._temporaries(name)
+        for path in leftovers:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                raise HandoverError(f"cannot remove the partial note {path}: {e.strerror}") from None
+        return self.commit(name) or bool(leftovers)
+
+    def recoverable(self, name: str) -> bool:
+        """Whether `recover` would do anything (for check mode)."""
+        return os.path.lexists(self.staged(name)) or bool(self._temporaries(name))
 
     def close(self) -> None:
         """Nothing to close: a note is complete once it is renamed into place."""
@@ -310,25 +333,32 @@ class MailChannel:
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         where = f"the SMTP server {s.host}:{s.port} ({self.security})"
+        implicit = not s.plaintext and not s.starttls
+        context = None if s.plaintext else self._context()
         try:
-            if s.plaintext:
-                session = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-            elif s.starttls:
-                session = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-                session.ehlo()
-                if not session.has_extn("starttls"):
-                    session.close()
-                    raise HandoverConfigError(f"{where} does not offer STARTTLS; nothing is sent in plain text")
-                session.starttls(context=self._context())
-                session.ehlo()
+            # Constructed with the host: smtplib checks the certificate against the name given here.
+            if implicit:
+                session = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
             else:
-                session = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._context())
-            if s.username:
-                session.login(s.username, s.password or "")
+                session = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            try:
+                if not s.plaintext and not implicit:
+                    session.ehlo()
+                    if not session.has_extn("starttls"):
+                        raise HandoverConfigError(f"{where} does not offer STARTTLS; nothing is sent in plain text")
+                    session.starttls(context=context)
+                    session.ehlo()
+                if s.username:
+                    session.login(s.username, s.password or "")
+            except BaseException:
+                session.close()  # a session that cannot be used is not left to the garbage collector
+                raise
         except ssl.SSLCertVerificationError as e:
-            raise HandoverConfigError(
-                f"{where}: its certificate is not trusted ({e.verify_message}); give mail_ca_file for a private CA"
-            ) from None
+            if s.ca_file:
+                trust = f"by mail_ca_file {s.ca_file} ({e.verify_message})"
+            else:
+                trust = f"by the system's trust store ({e.verify_message}); give mail_ca_file for a private CA"
+            raise HandoverConfigError(f"{where}: its certificate is not trusted {trust}") from None
         except smtplib.SMTPAuthenticationError as e:
             raise HandoverConfigError(f"{where} refused the login of {s.username}: {e.smtp_code}") from None
         except (smtplib.SMTPException, ssl.SSLError, OSError, socket.timeout) as e:
@@ -397,6 +427,9 @@ class MailChannel:
     def recover(self, name: str) -> bool:
         return False
 
+    def recoverable(self, name: str) -> bool:
+        return False
+
     def close(self) -> None:
         with self._lock:
             sessions, self._sessions = self._sessions, []
@@ -433,6 +466,9 @@ class NoChannel:
         return False
 
     def recover(self, name: str) -> bool:
+        return False
+
+    def recoverable(self, name: str) -> bool:
         return False
 
     def close(self) -> None:
@@ -509,6 +545,9 @@ def check_users(
     problems = []
     for name, address in users:
         if handover.kind == MAIL:
+            if address is None:
+                problems.append(f"user {name} has no email, and mail delivery needs one per user")
+                continue
             problem = address_problem(address)
             if problem:
                 problems.append(f"email of user {name} ({address!r}) {problem}")

@@ -17,6 +17,7 @@ import typing as t
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import carries_mfa_deny
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import grants_beyond_the_guard
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import ADD_TO_GROUP
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import ATTACH_POLICY
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import CREATE_LOGIN_PROFILE
@@ -165,6 +166,12 @@ def _tag_steps(current: dict[str, str], desired: dict[str, str] | None, purge: b
 def handover_mark(observed: Observed) -> str | None:
     """The user's handover mark (pending, delivered), or None."""
     return dict(observed.tags).get(HANDOVER_TAG)
+
+
+def pending_handover(groups: t.Sequence[str], tags: dict[str, str], regime: Regime) -> bool:
+    """Whether a user (its groups and tags, as an account-wide read returns them) waits for a handover: marked
+    pending and still in the onboarding group. Whether it gets a fresh password is plan_onboarding's decision."""
+    return tags.get(HANDOVER_TAG) == PENDING and regime.onboarding_group.lower() in {g.lower() for g in groups}
 
 
 def handover_steps(password_step: str, handover: str | None) -> list[Step]:
@@ -324,7 +331,18 @@ def guard_problems(
     it could not be read); policy_document is the current-users policy's default version."""
     problems = []
     beyond = [label for label, document in group_documents.items() if not carries_mfa_deny(document)]
-    if len(beyond) == len(group_documents):
+    more = {
+        label: grants_beyond_the_guard(document)
+        for label, document in group_documents.items()
+        if carries_mfa_deny(document) and grants_beyond_the_guard(document)
+    }
+    for label, grants in sorted(more.items()):
+        problems.append(
+            f"onboarding_group: the group {group} holds {label}, which has the MFA deny statement but also grants "
+            f"more than a user may do for itself before MFA: {'; '.join(grants[:3])}"
+            + (f" (and {len(grants) - 3} more)" if len(grants) > 3 else "")
+        )
+    if len(beyond) == len(group_documents) and not more:
         problems.append(
             f"onboarding_group: the group {group} holds no policy with the MFA deny statement (Deny, NotAction, "
             "BoolIfExists aws:MultiFactorAuthPresent false), so it guards nobody; run the "

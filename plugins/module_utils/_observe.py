@@ -161,6 +161,8 @@ class Account:
         self.regime = lc.Regime(onboarding_group, current)
         self._group_policies: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
+        # Warnings about the run as a whole (not about one of its users).
+        self.warnings: list[str] = []
         self._verify_guards(client, group["GroupName"], policy)
         self.password_settings = None
         if lc.PASSWORD_POLICY in lc.account_reads(state):
@@ -211,6 +213,19 @@ class Account:
         with self._lock:
             self._group_policies[group] = arns
         return arns
+
+
+def pending_users(client: t.Any, regime: lc.Regime) -> list[str]:
+    """The names of the account's users that wait for a handover (one GetAccountAuthorizationDetails listing of
+    the users, with their groups and tags: about one call per 1,000 users)."""
+    details = _iam.get_account_authorization_details(client, ["User"])
+    return [
+        user["UserName"]
+        for user in details.get("UserDetailList") or []
+        if lc.pending_handover(
+            user.get("GroupList") or (), boto3_tag_list_to_ansible_dict(user.get("Tags") or []), regime
+        )
+    ]
 
 
 def _as_document(value: t.Any) -> t.Any:

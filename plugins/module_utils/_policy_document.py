@@ -210,6 +210,60 @@ def carries_mfa_deny(document: t.Any) -> bool:
     return any(isinstance(s, dict) and is_mfa_deny(s) for s in statements or ())
 
 
+# What a guard may allow (invariant 7: "nothing that grants more"), from the official document's own Allow
+# statements: on any resource (*), on MFA devices (mfa/...), and on the caller itself (user/${aws:username}).
+# DeleteVirtualMFADevice is in earlier official versions of the page.
+_STAR, _MFA, _OWN = "*", "mfa", "own"
+_OWN_RESOURCE = re.compile(r"^arn:[^:]+:iam::[^:]*:user/(?:[^*?]*/)?\$\{aws:username\}$")
+_MFA_RESOURCE_ANY = re.compile(r"^arn:[^:]+:iam::[^:]*:mfa/.*$")
+
+
+def _resource_kind(resource: t.Any) -> str | None:
+    if resource == "*":
+        return _STAR
+    if isinstance(resource, str) and _MFA_RESOURCE_ANY.match(resource):
+        return _MFA
+    if isinstance(resource, str) and _OWN_RESOURCE.match(resource):
+        return _OWN
+    return None
+
+
+def _guard_allows() -> dict[str, frozenset[str]]:
+    allowed: dict[str, set[str]] = {_STAR: set(), _MFA: {"iam:deletevirtualmfadevice"}, _OWN: set()}
+    for statement in _OFFICIAL_DOCUMENT["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        kind = _resource_kind(statement["Resource"])
+        allowed[str(kind)].update(a.lower() for a in _as_list(statement["Action"]))
+    allowed[_OWN].update(a.lower() for a in FIRST_LOGIN_ACTIONS)
+    return {k: frozenset(v) for k, v in allowed.items()}
+
+
+def grants_beyond_the_guard(document: t.Any) -> list[str]:
+    """What a guard policy's Allow statements grant beyond what the official policy lets a user do for itself,
+    each as `statement SID allows ACTION on RESOURCE`; [] for the official document and the policy module's
+    renderings of it. NotAction, NotResource and wildcard actions are beyond; conditions are not evaluated (they
+    only narrow an Allow)."""
+    allowed = _guard_allows()
+    found = []
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    for index, statement in enumerate(_as_list(statements)):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        label = f"statement {statement.get('Sid') or index}"
+        if "NotAction" in statement or "NotResource" in statement:
+            found.append(f"{label} allows everything but what it names (NotAction or NotResource)")
+            continue
+        for action in _as_list(statement.get("Action")):
+            for resource in _as_list(statement.get("Resource")):
+                kind = _resource_kind(resource)
+                if not isinstance(action, str) or "*" in action or "?" in action:
+                    found.append(f"{label} allows {action} (a wildcard) on {resource}")
+                elif kind is None or action.lower() not in allowed[kind]:
+                    found.append(f"{label} allows {action} on {resource}")
+    return found
+
+
 def _action_pattern(pattern: str) -> re.Pattern[str]:
     """IAM action matching: case-insensitive, '*' and '?' are the only wildcards."""
     parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)

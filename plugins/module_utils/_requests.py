@@ -47,6 +47,13 @@ def user_requests(params: dict[str, t.Any]) -> list[dict[str, t.Any]]:
     return requests
 
 
+def pending_request(name: str) -> dict[str, t.Any]:
+    """The request for a user that waits for a handover but is not listed: its name and nothing else to change."""
+    request: dict[str, t.Any] = {k: None for k in PER_USER_OPTIONS}
+    request.update(name=name, password_reset_required=True, reset_password=False, purge_tags=False, listed=False)
+    return request
+
+
 def validate_requests(requests: list[dict[str, t.Any]], params: dict[str, t.Any]) -> None:
     """Raises ValidationError naming the input and what is wrong with it."""
     validate_concurrency(params["concurrency"])
@@ -61,10 +68,11 @@ def validate_requests(requests: list[dict[str, t.Any]], params: dict[str, t.Any]
             raise ValidationError(f"{option}: user {name} is listed more than once")
         seen.add(name)
         validate_path(request["path"], f"path of user {name}")
-        if lc.HANDOVER_TAG in (request["tags"] or {}):
+        marks = sorted(k for k in request["tags"] or {} if k.lower().startswith(lc.TAG_PREFIX))
+        if marks:
             raise ValidationError(
-                f"tags of user {name}: {lc.HANDOVER_TAG} is the collection's handover mark; it is set by the "
-                "handover, never by hand"
+                f"tags of user {name}: {', '.join(marks)}: the {lc.TAG_PREFIX}* tags are the collection's marks "
+                f"(such as {lc.HANDOVER_TAG}), set by the lifecycle, never by hand"
             )
         for group in request["groups"] or []:
             validate_name("group", group, f"groups of user {name}")

@@ -80,8 +80,8 @@ def describe_via(via: dict[str, t.Any] | None) -> str | None:
 
 def summary_line(result: dict[str, t.Any], check_mode: bool = False) -> str:
     """One line for the roles' per-user summary, e.g. `alice: onboarding, new temporary password, changed`, or
-    `alice: onboarding, a new temporary password would be issued and handed over by file to /n/alice.txt, changed`
-    in check mode."""
+    `alice: onboarding, a new temporary password would be issued and handed over by file to /n/alice.txt, changed;
+    planned: CreateUser mfa-onboarding:handover, ...` in check mode (every planned step)."""
     if result["failed"]:
         text = f"{'refused' if result.get('refused') else 'failed'}: {result['msg']}"
     else:
@@ -93,7 +93,12 @@ def summary_line(result: dict[str, t.Any], check_mode: bool = False) -> str:
             text += f", new temporary password handed over {via}"
         elif "temporary_password" in result:
             text += ", new temporary password"
-    return f"{result['name']}: {text}" + (", changed" if result["changed"] else "")
+    line = f"{result['name']}: {text}" + (", changed" if result["changed"] else "")
+    if result.get("listed") is False:
+        line += " (not listed: it waited for its handover since an earlier run)"
+    if check_mode and result.get("actions") and not result["failed"]:
+        line += "; planned: " + ", ".join(result["actions"])
+    return line
 
 
 def failure(
@@ -150,10 +155,11 @@ def module_output(
     return None, warnings, output
 
 
-def onboard_role_results(batches: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+def onboard_role_results(batches: list[dict[str, t.Any]], delivery: str | None = None) -> list[dict[str, t.Any]]:
     """The onboard role's `onboard_results`, from the registered results of its module runs (one per batch of
     users; each one's `item` is the batch): one item per user, in input order, never a password. A batch whose
     run failed as a whole (a guard refused, a template that does not render) gives each of its users that error.
+    delivery is the role's channel (file, mail), reported for every user.
     """
     out = []
     for batch in batches:
@@ -162,13 +168,13 @@ def onboard_role_results(batches: list[dict[str, t.Any]]) -> list[dict[str, t.An
             error = batch.get("msg") or "iam_onboard_user failed"
             for item in batch.get("item") or []:
                 name = item.get("name") if isinstance(item, dict) else str(item)
-                out.append(_role_result({"name": name, "changed": False, "failed": True, "msg": error}))
+                out.append(_role_result({"name": name, "changed": False, "failed": True, "msg": error}, delivery))
             continue
-        out.extend(_role_result(user) for user in users)
+        out.extend(_role_result(user, delivery) for user in users)
     return out
 
 
-def _role_result(user: dict[str, t.Any]) -> dict[str, t.Any]:
+def _role_result(user: dict[str, t.Any], delivery: str | None) -> dict[str, t.Any]:
     via = user.get("handover_via") or {}
     handover = user.get("handover") or "none"
     summary = user.get("summary") or f"{user['name']}: failed: {user.get('msg')}"
@@ -178,7 +184,7 @@ def _role_result(user: dict[str, t.Any]) -> dict[str, t.Any]:
         "changed": bool(user.get("changed")),
         "password_issued": bool(user.get("password_issued")),
         "handover": handover,
-        "delivery": via.get("channel"),
+        "delivery": delivery or via.get("channel"),
         "delivered": bool(via) and handover == "delivered" and not user.get("failed"),
         "note": via.get("to") if via.get("channel") == "file" and handover == "delivered" else None,
         "error": user.get("msg") if user.get("failed") else None,

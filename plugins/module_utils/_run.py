@@ -18,9 +18,11 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _results
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _steps
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import Account
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import observe_user
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import pending_users
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password import PasswordError
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password import check as check_password
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password import generate as generate_password
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._requests import pending_request
 
 T = t.TypeVar("T")
 R = t.TypeVar("R")
@@ -99,8 +101,14 @@ def handle_user(
         # One user's failed read must not cost the others their results (and their temporary passwords).
         raise UserFailed(f"user {name}: {e.message}: {e.exception}") from None
     warnings = []
-    if not check_mode and lc.handover_mark(observed) == lc.DELIVERED and _recover(channel, name):
-        warnings.append(f"user {name}: the note an interrupted run had written is now in place")
+    # A note that a killed run staged for a user marked delivered is put in place: a change of its own (changed),
+    # which check mode predicts.
+    recovered = lc.handover_mark(observed) == lc.DELIVERED and (
+        channel.recoverable(name) if check_mode else _recover(channel, name)
+    )
+    if recovered:
+        done = "would be put in place" if check_mode else "is now in place"
+        warnings.append(f"user {name}: the note an interrupted run had written {done}")
     via = None if channel.kind == _handover.NONE else channel.describe(name, request.get("email"))
     plan = plan_user(request, state, observed, regime, grants, via)
     if plan.refusal:
@@ -148,7 +156,7 @@ def handle_user(
         diff["after"]["console_password"] = "reset to a new temporary password"
     result.update(
         name=name,
-        changed=bool(plan.steps),
+        changed=bool(plan.steps) or recovered,
         stage=lc.stage(after, regime),
         actions=[_steps.label(s) for s in plan.steps],
         handover=mark_of(after),
@@ -162,11 +170,31 @@ def handle_user(
         refused=False,
         msg=None,
     )
+    if request.get("listed") is False:
+        result["listed"] = False
     # An explicit password is not echoed: the caller knows it, and Ansible would mask it in the result anyway.
     # With a channel, the password never leaves this process but through the channel (invariant 3).
     if outcome.password is not None and not request["password"] and channel.kind == _handover.NONE:
         result["temporary_password"] = outcome.password
     return result
+
+
+def unlisted_pending(
+    client: t.Any, account: Account, requests: list[dict[str, t.Any]], handover: _handover.Handover
+) -> list[dict[str, t.Any]]:
+    """Requests for the account's users that wait for a handover and are not listed (invariant 6: a run killed
+    yesterday is repaired by today's run for other users). By mail, an unlisted user has no known address: it
+    is left pending, and the run warns naming it."""
+    listed = {r["name"].lower() for r in requests}
+    found = [pending_request(n) for n in pending_users(client, account.regime) if n.lower() not in listed]
+    if handover.kind == _handover.MAIL:
+        for request in found:
+            account.warnings.append(
+                f"user {request['name']} waits for its handover ({lc.HANDOVER_TAG}={lc.PENDING}) but is not "
+                "listed, so its e-mail address is unknown; list it with its email to issue it a fresh password"
+            )
+        return []
+    return found
 
 
 def mark_of(observed: lc.Observed) -> str:
@@ -220,10 +248,12 @@ def run(
     requests: list[dict[str, t.Any]],
     check_mode: bool,
     handover: _handover.Handover | None = None,
+    listed: t.Sequence[str] = (),
 ) -> list[dict]:
     """Per-user results in input order, each with failed and msg. Account-level problems (a guard that does not
     exist or does not guard, a grant that does not exist, a handover channel that cannot work) raise
-    _observe.AccountError or _handover.HandoverConfigError before any write."""
+    _observe.AccountError or _handover.HandoverConfigError before any write. listed names the users of the whole
+    list this run is a batch of (all_pending leaves them to their own batch)."""
     state = params["state"]
     handover = handover or _handover.Handover(_handover.NoChannel())
     account = Account(client, params["onboarding_group"], params["current_users_policy"], state)
@@ -235,6 +265,9 @@ def run(
         )
     if state == lc.ONBOARDING:
         handover.channel.prepare(check_mode)
+        if params.get("all_pending") and handover.kind != _handover.NONE:
+            known = [*requests, *({"name": n} for n in listed)]
+            requests = [*requests, *unlisted_pending(client, account, known, handover)]
 
     def one(request: dict[str, t.Any]) -> dict[str, t.Any]:
         try:
@@ -243,6 +276,9 @@ def run(
             return _results.failure(request["name"], str(e), e.actions, e.stage, e.refused, e.handover)
 
     try:
-        return in_pool(requests, one, params["concurrency"])
+        results = in_pool(requests, one, params["concurrency"])
     finally:
         handover.channel.close()
+    if results and account.warnings:
+        results[0]["warnings"] = [*account.warnings, *results[0].get("warnings", [])]
+    return results

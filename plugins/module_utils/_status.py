@@ -25,6 +25,7 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe_accoun
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe_account import VIRTUAL_MFA_DEVICES
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe_account import AccountRecord
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import carries_mfa_deny
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import grants_beyond_the_guard
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import ValidationError
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_name
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_policy_reference
@@ -225,7 +226,8 @@ def enrollment_documents(account: AccountRecord) -> tuple[t.Any, ...] | None:
 class GuardCheck(t.NamedTuple):
     """Whether the regime's guards are what their names promise (invariant 7), from the documents the account
     read returned: the onboarding group holds a policy with the deny-unless-MFA statement, the current-users policy
-    carries that statement. `beyond` names the group's policies that do not (they grant more than the guard)."""
+    carries that statement. `beyond` names the group's policies that do not, or that grant more than the official
+    policy lets a user do for itself (_policy_document.grants_beyond_the_guard)."""
 
     onboarding_group: bool
     beyond: tuple[str, ...]
@@ -239,12 +241,12 @@ def check_guards(account: AccountRecord) -> GuardCheck:
         policy = account.policies.get(arn)
         if policy is not None and carries_mfa_deny(policy.document):
             guarding = True
-        else:
+        if policy is None or not carries_mfa_deny(policy.document) or grants_beyond_the_guard(policy.document):
             beyond.append(arn)
     for name, document in (group.inline_policies if group else {}).items():
         if carries_mfa_deny(document):
             guarding = True
-        else:
+        if not carries_mfa_deny(document) or grants_beyond_the_guard(document):
             beyond.append(f"inline policy {name}")
     current = account.policies.get(account.regime.current_users_policy or "")
     return GuardCheck(guarding, tuple(beyond), current is not None and carries_mfa_deny(current.document))

@@ -200,6 +200,8 @@ options:
         running the module, and closed to group and others; its mode is never changed.
       - Each note is C(<name>.txt), mode 0600, written to a temporary file and renamed into place once the user's
         mark says delivered; a note it replaces is kept beside it as C(<name>.txt.<timestamp>~).
+      - A note that a killed run wrote for a user already marked delivered, but did not put in place yet, is put
+        in place by the next run; that run reports the user changed (check mode predicts it) and warns.
     type: path
     version_added: 0.3.0
   message_template:
@@ -260,6 +262,27 @@ options:
     description: The subject of the mails.
     type: str
     default: Your AWS account is ready
+    version_added: 0.3.0
+  all_pending:
+    description:
+      - With O(handover=file) or O(handover=mail), also handle every user of the account that waits for its
+        handover (marked C(mfa-onboarding:handover=pending), in the onboarding group) but is not listed, so that
+        a run killed yesterday is repaired by today's run for other users. Such a user gets a fresh password
+        under the usual conditions (no MFA device, never signed in), and its result says it was not listed.
+      - It costs one C(GetAccountAuthorizationDetails) listing of the users per run (about one call per 1,000
+        users). By mail, an unlisted user's address is unknown, so it is only named in a warning.
+    type: bool
+    default: false
+    version_added: 0.3.0
+  batch_of:
+    description:
+      - When O(users) is one batch of a longer list (the onboard role runs the module once per batch), the whole
+        list, with the same suboptions as O(users). It is checked as a whole before the first call (names,
+        duplicates, paths, tags, addresses, the message for every user), so that a bad item in a later batch
+        refuses the run before an earlier batch writes anything; and O(all_pending) leaves its users to the batch
+        that lists them. Only the users of O(users) are handled.
+    type: list
+    elements: dict
     version_added: 0.3.0
 notes:
   - With O(handover=none), RV(temporary_password) is returned only by the run that created the console password.
@@ -533,6 +556,8 @@ def main():
         mail_plaintext=dict(type="bool", default=False),
         mail_ca_file=dict(type="path"),
         mail_subject=dict(type="str", default="Your AWS account is ready"),
+        all_pending=dict(type="bool", default=False),
+        batch_of=dict(type="list", elements="dict", options=user_options),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -543,9 +568,12 @@ def main():
     params = module.params
     try:
         requests = user_requests(params)
+        # The whole list first, when this run is one batch of it: a bad item anywhere refuses every batch.
+        whole = user_requests(dict(params, users=params["batch_of"])) if params["batch_of"] else requests
+        validate_requests(whole, params)
         validate_requests(requests, params)
         handover = from_params(params if params["state"] == "onboarding" else {})
-        check_users(handover, [(r["name"], r["email"]) for r in requests])
+        check_users(handover, [(r["name"], r["email"]) for r in whole])
     except (ValidationError, HandoverConfigError) as e:
         module.fail_json(msg=str(e))
     if handover.kind == "mail" and params["mail_plaintext"]:
@@ -553,7 +581,7 @@ def main():
 
     client = module.client("iam")
     try:
-        results = run(client, params, requests, module.check_mode, handover)
+        results = run(client, params, requests, module.check_mode, handover, listed=[r["name"] for r in whole])
     except (AccountError, HandoverConfigError) as e:
         module.fail_json(msg=str(e))
     except AnsibleIAMError as e:

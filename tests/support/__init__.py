@@ -12,7 +12,10 @@
   loopback or as a patch of botocore for in-process moto;
 - `guards`: the one check of security invariants 1 and 2 over IAM state;
 - `iam_state`: the account the suites bootstrap, and a snapshot of the whole account;
-- `smtp_server`: a real SMTP server on loopback (STARTTLS, then a login);
+- `tls`: a test CA and the server certificates it issues (PEM files);
+- `smtp_server`: a real SMTP server on loopback (STARTTLS, implicit TLS or none, then a login; its certificate
+  from a test CA, or from another one; sessions and messages recorded);
 - `policy_eval`: an evaluator of identity policies, for what moto cannot decide (conditions, variables);
-- `scenario`: the checks that the molecule scenarios and the suites that read handover notes share.
+- `scenario`: the checks that the molecule scenarios and the suites that read handover notes share;
+- `reports`: where a suite leaves a table of its figures (build/reports/).
 """

@@ -8,7 +8,10 @@ The decision (`FaultPoint.decide`) looks at the request's action and parameters 
 - `off`: passes everything through;
 - `crash`: lets the first k write calls (`recorder.is_write`) through, then answers EVERY later request, reads
   included, with one error code (default `InjectedCrash`, which neither botocore nor amazon.aws's AWSRetry
-  retries): for the client it is as if the process had been killed after the k-th write;
+  retries): for the client it is as if the process had been killed after the k-th write. With `answer_lost`,
+  the (k+1)-th write still reaches moto and takes effect, and only its answer is the error: a run killed while
+  it waited for that answer. `crash_now` fails every request from the moment it is called (a kill between two
+  calls, decided by the test rather than by a count);
 - `throttle`: answers about `rate` of the requests with `Throttling` (HTTP 400), `InternalFailure` (HTTP 500) or
   `ServiceUnavailable` (HTTP 503). The decision for a request is taken by a `random.Random` seeded with the fixed
   seed and the request itself (action, parameters without the password, and how often that request was seen
@@ -72,12 +75,14 @@ _REASONS.update({500: "Internal Server Error", 503: "Service Unavailable"})
 
 
 class Fault(t.NamedTuple):
-    """One injected error answer."""
+    """One injected error answer; with after_serving, the request is served first (it takes effect) and its answer
+    is replaced by the error."""
 
     status: int
     error_type: str
     code: str
     message: str
+    after_serving: bool = False
 
     @classmethod
     def of(cls, code: str, message: str) -> Fault:
@@ -137,16 +142,28 @@ class FaultPoint:
             self.crash_after_writes: int | None = None
             self.crash_code = CRASH_CODE
             self.crashed = False
+            self.answer_lost = False
             self._script: dict[str, list[str]] = {}
 
-    def crash_after(self, writes: int, code: str = CRASH_CODE) -> None:
-        """Let `writes` write calls through, then fail every later request with `code`."""
+    def crash_after(self, writes: int, code: str = CRASH_CODE, *, answer_lost: bool = False) -> None:
+        """Let `writes` write calls through, then fail every later request with `code`. With `answer_lost`, the
+        next write is served all the same (it takes effect) and only its answer is `code`."""
         self.clear()
         with self._lock:
             self.mode = "crash"
             self.crash_after_writes = writes
             self.crash_code = code
             self.crashed = False
+            self.answer_lost = answer_lost
+
+    def crash_now(self, code: str = CRASH_CODE) -> None:
+        """Fail every request from now on with `code` (the records so far are kept)."""
+        with self._lock:
+            self.mode = "crash"
+            self.crash_after_writes = len(self.writes_served)
+            self.crash_code = code
+            self.crashed = True
+            self.answer_lost = False
 
     def throttle(self, rate: float, seed: int) -> None:
         """Answer about `rate` of the requests with Throttling, 500 or 503 (seeded); see the module docstring."""
@@ -202,6 +219,9 @@ class FaultPoint:
             limit = t.cast(int, self.crash_after_writes)
             if not self.crashed and is_write(action) and len(self.writes_served) >= limit:
                 self.crashed = True
+                if self.answer_lost:
+                    lost = Fault.of(self.crash_code, "Injected crash: the request took effect, its answer was lost")
+                    return lost._replace(after_serving=True)
             if self.crashed:
                 return Fault.of(self.crash_code, "Injected crash: no request is served any more")
             return None
@@ -221,12 +241,12 @@ class FaultPoint:
         return None
 
     def admit(self, action: str, params: t.Mapping[str, str]) -> Fault | None:
-        """Decide on one request and record the outcome."""
+        """Decide on one request and record the outcome (a request served before its fault counts as served)."""
         with self._lock:
             fault = self.decide(action, params)
-            if fault is None:
+            if fault is None or fault.after_serving:
                 self.served.append(action)
-            else:
+            if fault is not None:
                 self.raised.append((action, fault.code))
         return fault
 
@@ -262,6 +282,8 @@ class FaultPoint:
         if action is None:  # moto's own API (reset, data.json): never faulted
             return t.cast("t.Iterable[bytes]", self._app(environ, start_response))
         fault = self.admit(action, params)
+        if fault is not None and fault.after_serving:
+            _drain(self._app(environ, _discard))  # served: moto made the change; its answer is dropped
         if fault is not None:
             body = fault.body()
             status = f"{fault.status} {_REASONS.get(fault.status, 'Error')}"
@@ -279,6 +301,9 @@ class FaultPoint:
         def faulty(client: t.Any, operation: str, params: dict[str, t.Any]) -> t.Any:
             if not any(client is other for other in exempt):
                 fault = self.admit(operation, _as_query(operation, params))
+                if fault is not None and fault.after_serving:
+                    with contextlib.suppress(botocore.exceptions.ClientError):  # whatever it said, it is lost
+                        inner(client, operation, params)
                 if fault is not None:
                     raise fault.client_error(operation, client)
             return inner(client, operation, params)
@@ -290,6 +315,22 @@ class FaultPoint:
         inner = botocore.client.BaseClient._make_api_call
         monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", self.wrap(inner, exempt))
         return self
+
+
+def _discard(status: str, headers: list[tuple[str, str]], exc_info: t.Any = None) -> t.Callable[[bytes], None]:
+    """A WSGI start_response for an answer nobody reads."""
+    return lambda data: None
+
+
+def _drain(response: t.Iterable[bytes]) -> None:
+    """Let a WSGI app finish its answer (and close it), and drop it."""
+    try:
+        for _chunk in response:
+            pass
+    finally:
+        close = getattr(response, "close", None)
+        if close is not None:
+            close()
 
 
 def _query_params(environ: dict[str, t.Any]) -> dict[str, str]:

@@ -45,12 +45,108 @@ def stored_passwords(url: str) -> dict[str, str]:
 
 
 def handover_fields(text: str) -> dict[str, str | None]:
-    """User name, sign-in URL and temporary password as a note or mail states them (None when missing)."""
+    """User name, sign-in URL and temporary password as a note or mail states them (None when missing). A mail's
+    body keeps the CRLF line ends of SMTP."""
+    text = text.replace("\r\n", "\n")
     fields: dict[str, str | None] = {}
     for key, pattern in (("user", _USER_LINE), ("url", _URL_LINE), ("password", _PASSWORD_LINE)):
         found = pattern.findall(text)
         fields[key] = found[0] if len(found) == 1 else None
     return fields
+
+
+class Notes(t.NamedTuple):
+    """A file handover directory as the file channel leaves it: per user, the password in its current note
+    (<name>.txt) and in a staged one (.<name>.txt.new, written but not yet put in place); every other file
+    (backups <name>.txt.<stamp>~, temporary files of a write that was cut off); the current notes' modes."""
+
+    current: dict[str, str | None]
+    staged: dict[str, str | None]
+    others: list[str]
+    modes: dict[str, str]
+
+
+def handover_notes(directory: str) -> Notes:
+    """Read a file handover directory (an absent one is empty)."""
+    current: dict[str, str | None] = {}
+    staged: dict[str, str | None] = {}
+    others: list[str] = []
+    modes: dict[str, str] = {}
+    try:
+        names = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        names = []
+    for name in names:
+        path = os.path.join(directory, name)
+        if name.startswith(".") and name.endswith(".txt.new"):
+            into, user = staged, name[1 : -len(".txt.new")]
+        elif name.endswith(".txt") and not name.startswith("."):
+            into, user = current, name[: -len(".txt")]
+            modes[user] = mode(path)
+        else:
+            others.append(name)
+            continue
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            into[user] = handover_fields(handle.read())["password"]
+    return Notes(current, staged, others, modes)
+
+
+# What a user is after an onboarding with a handover channel was cut off (invariant 6), from IAM's mark
+# (mfa-onboarding:handover), the console password moto holds and the notes.
+HANDOVER_TAG = "mfa-onboarding:handover"
+ABSENT = "absent"
+PENDING_NO_PASSWORD = "pending, no password"
+PENDING_PASSWORD = "pending, password not delivered"
+DELIVERED_STAGED = "delivered, note staged"
+DELIVERED_IN_PLACE = "delivered, note in place"
+OUTCOMES = (ABSENT, PENDING_NO_PASSWORD, PENDING_PASSWORD, DELIVERED_STAGED, DELIVERED_IN_PLACE)
+DELIVERED = (DELIVERED_STAGED, DELIVERED_IN_PLACE)
+
+
+def handover_outcome(
+    name: str, exists: bool, mark: str | None, password: str | None, notes: Notes
+) -> tuple[str, list[str]]:
+    """One user's outcome (OUTCOMES) and every breach of invariant 6 in it: a console password with neither the
+    pending mark nor a note holding it, a user marked delivered that no note holds the password of, a note put in
+    place for a user still pending or holding another password than IAM's. Messages name users, never passwords."""
+    current, staged = notes.current.get(name), notes.staged.get(name)
+    if not exists:
+        return ABSENT, [f"{name} does not exist but has a note"] if current or staged else []
+    problems = []
+    if name in notes.current and (mark != "delivered" or current != password):
+        holds = "IAM's password" if current == password else "another password than IAM's"
+        problems.append(f"{name}'s note {name}.txt is in place, but {name} is marked {mark} and the note holds {holds}")
+    if mark == "delivered":
+        if password is not None and password == current:
+            return DELIVERED_IN_PLACE, problems
+        if password is not None and password == staged:
+            return DELIVERED_STAGED, problems
+        return DELIVERED_STAGED, [*problems, f"{name} is marked delivered but no note holds its password in IAM"]
+    if mark == "pending":
+        return (PENDING_PASSWORD if password else PENDING_NO_PASSWORD), problems
+    if password is not None:
+        problems.append(f"{name} has a console password in IAM, no {HANDOVER_TAG} mark and no delivered note")
+    return PENDING_NO_PASSWORD, [*problems, f"{name} exists without a {HANDOVER_TAG} mark"]
+
+
+class MotoUser(t.NamedTuple):
+    tags: dict[str, str]
+    password: str | None
+    groups: list[str]
+
+
+def moto_users(url: str) -> dict[str, MotoUser]:
+    """Every user as moto's backend holds it (one request, passwords included: moto only)."""
+    with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=30) as response:
+        data = json.load(response)
+    return {
+        user["name"]: MotoUser(
+            {tag["Key"]: tag["Value"] for tag in user.get("tags") or []},
+            user.get("password") or None,
+            list(user.get("group_list") or []),
+        )
+        for user in data["iam"]["User"]
+    }
 
 
 def mode(path: str) -> str:

@@ -3,8 +3,8 @@
 
 """Checks of the mail scenario, against the SMTP server's maildir, the moto server and the playbooks' log.
 
-    python check_mail.py keep-password --state-file MOTO_STATE --user NAME --out FILE
-        keep the console password that IAM holds for NAME in FILE (0600), e.g. one whose mail failed
+    python check_mail.py absent --state-file MOTO_STATE --user NAME
+        exits 1 when IAM holds a user NAME (e.g. one whose run was refused before any write)
     python check_mail.py check --state-file MOTO_STATE --maildir DIR --login LOGIN --sender ADDRESS
         --expect NAME=EMAIL ... --log FILE ... [--secret-file FILE ...] [--auth-failures N]
 
@@ -31,16 +31,11 @@ from ansible_collections.mfa_onboarding.iam.tests.support import scenario as lib
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import iam_client
 
 
-def keep_password(args: argparse.Namespace) -> int:
-    password = lib.stored_passwords(lib.moto_url(args.state_file)).get(args.user)
-    if not password:
-        print(f"IAM holds no console password for {args.user}", file=sys.stderr)
-        return 1
-    fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(password)
-    print(json.dumps({"user": args.user, "kept": args.out}))
-    return 0
+def absent(args: argparse.Namespace) -> int:
+    iam = iam_client(lib.moto_url(args.state_file))
+    names = [user["UserName"] for page in iam.get_paginator("list_users").paginate() for user in page["Users"]]
+    print(json.dumps({"user": args.user, "exists": args.user in names}))
+    return 1 if args.user in names else 0
 
 
 def body_text(message: email.message.EmailMessage) -> str:
@@ -136,11 +131,10 @@ def check(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    keep = commands.add_parser("keep-password")
-    keep.add_argument("--state-file", required=True)
-    keep.add_argument("--user", required=True)
-    keep.add_argument("--out", required=True)
-    keep.set_defaults(handler=keep_password)
+    missing = commands.add_parser("absent")
+    missing.add_argument("--state-file", required=True)
+    missing.add_argument("--user", required=True)
+    missing.set_defaults(handler=absent)
     checking = commands.add_parser("check")
     checking.add_argument("--state-file", required=True)
     checking.add_argument("--maildir", required=True)

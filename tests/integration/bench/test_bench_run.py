@@ -1,9 +1,9 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""`make bench` on a small scale, so that the benchmark and its amazon.aws baseline playbook keep working: both ways
-onboard the users completely (the bench reads them back), the call budget holds at the server, and the table has
-every row."""
+"""`make bench` on a small scale, so that the benchmark and its playbooks keep working: both ways onboard the users
+completely, with and without a note per user (the bench reads them back), the call budget holds at the server, and
+the table has every row; and a baseline that does not do the whole job stops the bench."""
 
 from __future__ import annotations
 
@@ -29,14 +29,22 @@ def test_bench_of_three_users(capsys: pytest.CaptureFixture[str], monkeypatch: p
         if line.startswith("| 3 | "):
             cells = [cell.strip() for cell in line.strip("|").split("|")]
             rows[cells[1]] = cells
-    assert sorted(rows) == sorted(bench.STEPS), out
+    assert list(rows) == list(bench.STEPS), out
     # Columns: users, run, ours s, amazon.aws s, ratio, then reads and writes per user, ours and amazon.aws.
-    # Ours: 3 writes per new user, none when unchanged. amazon.aws: 4 (a login profile, then its reset flag).
-    assert rows["onboard"][6] == "3.00" and rows["onboard"][8] == "4.00", rows["onboard"]
+    # Ours with file handover: CreateUser (marked pending), AddUserToGroup, CreateLoginProfile, TagUser (delivered);
+    # without, no mark. amazon.aws: 4 either way (a login profile, then its reset flag), the notes cost no call.
+    assert rows[bench.FILE][6] == "4.00" and rows[bench.FILE][8] == "4.00", rows[bench.FILE]
+    assert rows[bench.NO_HANDOVER][6] == "3.00" and rows[bench.NO_HANDOVER][8] == "4.00", rows[bench.NO_HANDOVER]
     assert rows["unchanged rerun"][6] == "0.00" and rows["unchanged rerun"][8] == "0.00", rows["unchanged rerun"]
     assert rows["promote rerun"][6] == "0.00", rows["promote rerun"]
     assert rows["promote"][3:5] == ["-", "-"], rows["promote"]
-    assert "MISSED" not in out and "met    N=3: 9 writes for 3 new users, at most 3 each" in out, out
+    assert "MISSED" not in out, out
+    assert "met    N=3, onboard, file handover: 12 writes for 3 new users, at most 4 each" in out, out
+    assert "met    N=3, onboard, no handover: 9 writes for 3 new users, at most 4 each" in out, out
+    # At 3 users the run's account-level reads alone are more than 2 per user: the reads target starts at N = 100,
+    # and so does the ratio target.
+    assert "reads for 3 new users" not in out and "ours / amazon.aws =" not in out, out
+    assert "bench: load average " in out and " at the start" in out, out
     # The status job on 6 users, 2 onboarding: 6 account-wide calls and 2 per onboarding user, against amazon.aws's
     # ListUsers, 2 calls per user and one task per user.
     (status_row,) = [line for line in out.splitlines() if line.startswith("| 6 | 2 | ")]
@@ -45,15 +53,59 @@ def test_bench_of_three_users(capsys: pytest.CaptureFixture[str], monkeypatch: p
     assert "met    status N=6: 0 writes, none allowed" in out, out
 
 
-def test_bench_fails_when_the_baseline_does_not_do_the_job(monkeypatch: pytest.MonkeyPatch, tmp_path: t.Any) -> None:
-    """The read-back catches a baseline that leaves users out of the onboarding group."""
+@pytest.mark.parametrize(
+    ("playbook", "old", "new", "error"),
+    [
+        pytest.param(
+            "BASELINE_PLAYBOOK",
+            'users: "{{ bench_users }}"',
+            'users: "{{ bench_users[:1] }}"',
+            r"not in NotYetLoginUsers after onboarding: a0-none0001, a0-none0002",
+            id="no-handover-group",
+        ),
+        pytest.param(
+            "FILE_BASELINE_PLAYBOOK",
+            'users: "{{ bench_users }}"',
+            'users: "{{ bench_users[:1] }}"',
+            r"not in NotYetLoginUsers after onboarding: a0-file0001, a0-file0002",
+            id="file-handover-group",
+        ),
+        pytest.param(
+            "FILE_BASELINE_PLAYBOOK",
+            "loop: \"{{ bench_created.results | select('changed') }}\"",
+            'loop: "{{ bench_created.results[:1] }}"',
+            r"are not one per user: missing \['a0-file0001.txt', 'a0-file0002.txt'\], unexpected \[\]",
+            id="a-note-for-one-user-only",
+        ),
+        pytest.param(
+            "FILE_BASELINE_PLAYBOOK",
+            'dest: "{{ bench_handover_dir }}/{{ item.item }}.txt"\n        mode: "0600"',
+            'dest: "{{ bench_handover_dir }}/{{ item.item }}.txt"\n        mode: "0644"',
+            r"a0-file0000.txt is not a file of mode 0600: -rw-r--r--",
+            id="notes-readable-by-all",
+        ),
+        pytest.param(
+            "FILE_BASELINE_PLAYBOOK",
+            "Temporary password: {{ bench_passwords[item.item] }}",
+            "Temporary password: {{ bench_passwords[bench_users[0]] }}",
+            r"hold 1 different passwords for 3 users",
+            id="the-first-users-password-in-every-note",
+        ),
+    ],
+)
+def test_bench_fails_when_the_baseline_does_not_do_the_job(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: t.Any, playbook: str, old: str, new: str, error: str
+) -> None:
+    """The read-back catches a baseline that leaves users out of the onboarding group, or hands the passwords
+    over badly. Ours is left out (it runs first and is checked by the test above)."""
     broken = tmp_path / "broken.yml"
-    with open(bench.BASELINE_PLAYBOOK, encoding="utf-8") as handle:
+    with open(getattr(bench, playbook), encoding="utf-8") as handle:
         text = handle.read()
-    broken.write_text(text.replace('users: "{{ bench_users }}"', 'users: "{{ bench_users[:1] }}"'), encoding="utf-8")
-    assert broken.read_text(encoding="utf-8") != text
-    monkeypatch.setattr(bench, "BASELINE_PLAYBOOK", str(broken))
+    assert text.count(old) == 1, old
+    broken.write_text(text.replace(old, new), encoding="utf-8")
+    monkeypatch.setattr(bench, playbook, str(broken))
+    monkeypatch.setattr(bench.Bench, "ours", lambda self, users, other_users: {})
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
 
-    with pytest.raises(SystemExit, match=r"not in NotYetLoginUsers after onboarding: a0-user0001, a0-user0002"):
+    with pytest.raises(SystemExit, match=error):
         bench.main(["--repeat", "1", "3"])

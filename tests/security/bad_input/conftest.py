@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Fixtures of the bad-input suite: an in-process moto with a recorder of every API call for the module runs, a
-moto server per worker for the playbook runs, an SMTP server that refuses every login, and the table of cases that
-the last case to finish prints."""
+moto server per worker for the playbook runs, an SMTP server that refuses every login, a mail trap that counts the
+connections made to it, and the table of cases that the last case to finish prints."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import dataclasses
 import hmac
 import json
 import os
+import socket
 import ssl
 import sys
 import tempfile
@@ -29,7 +30,7 @@ from moto import mock_aws
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import free_port
 from ansible_collections.mfa_onboarding.iam.tests.support.recorder import Recorder
-from ansible_collections.mfa_onboarding.iam.tests.support.smtp_server import make_certificate
+from ansible_collections.mfa_onboarding.iam.tests.support.smtp_server import make_tls
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -91,6 +92,14 @@ def moto_server() -> t.Iterator[MotoServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def moto_server_with_aws_policies() -> t.Iterator[MotoServer]:
+    """A moto server that holds the AWS-managed policies (PowerUserAccess, ...), for the few cases that name one:
+    loading them costs a few seconds after each reset, so the other cases use the plain server."""
+    with MotoServer(extra_env={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}) as server:
+        yield server
+
+
 # An SMTP server on loopback that offers STARTTLS and AUTH, and refuses every login.
 
 
@@ -99,6 +108,7 @@ class RefusingSmtp:
     host: str
     port: int
     attempts: list[str]
+    ca_file: str  # the test CA that issued the server's certificate
 
 
 @pytest.fixture(scope="session")
@@ -107,8 +117,9 @@ def refusing_smtp(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Refusi
     from aiosmtpd.smtp import AuthResult
     from aiosmtpd.smtp import LoginPassword
 
-    # The certificate helper of the SMTP server of the mail scenario (self-signed, localhost and 127.0.0.1).
-    cert, key = make_certificate(str(tmp_path_factory.mktemp("smtp-tls")))
+    # The certificate helper of the SMTP server of the mail scenario (a test CA, a certificate it issues for
+    # localhost and 127.0.0.1): a client that trusts the CA gets as far as the login.
+    tls = make_tls(str(tmp_path_factory.mktemp("smtp-tls")))
 
     warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
     attempts: list[str] = []
@@ -127,7 +138,7 @@ def refusing_smtp(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Refusi
             return "554 no mail is accepted here"
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
+    context.load_cert_chain(tls["cert"], tls["key"])
     port = free_port()
     controller = Controller(
         Handler(),
@@ -141,9 +152,62 @@ def refusing_smtp(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Refusi
     )
     controller.start()
     try:
-        yield RefusingSmtp("127.0.0.1", port, attempts)
+        yield RefusingSmtp("127.0.0.1", port, attempts, tls["ca_file"])
     finally:
         controller.stop()
+
+
+# A mail trap: a TCP port on loopback that counts the connections made to it and closes each at once. A case whose
+# mail must be refused before anything is sent points the mail host at it and expects no connection at all.
+
+
+class MailTrap:
+    def __init__(self) -> None:
+        self.host = "127.0.0.1"
+        self._socket = socket.create_server((self.host, 0))
+        self.port = self._socket.getsockname()[1]
+        self._lock = threading.Lock()
+        self._count = 0
+        self._thread = threading.Thread(target=self._serve, name="mail-trap", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _peer = self._socket.accept()
+            except OSError:  # closed
+                return
+            with self._lock:
+                self._count += 1
+            connection.close()
+
+    @property
+    def connections(self) -> int:
+        with self._lock:
+            return self._count
+
+    def reset(self) -> None:
+        with self._lock:
+            self._count = 0
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+@pytest.fixture(scope="session")
+def _mail_trap() -> t.Iterator[MailTrap]:
+    trap = MailTrap()
+    try:
+        yield trap
+    finally:
+        trap.close()
+
+
+@pytest.fixture
+def mail_trap(_mail_trap: MailTrap) -> MailTrap:
+    """The worker's mail trap, its count at zero."""
+    _mail_trap.reset()
+    return _mail_trap
 
 
 # The table of cases, printed once all of them have run (by whichever worker runs the last one).

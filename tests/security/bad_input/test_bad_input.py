@@ -9,7 +9,9 @@ Each case asserts three things:
 - the write calls it made: none for every input that validation can catch before acting (counted by a recorder
   of every botocore call for the in-process module runs, and by moto's request recorder for the playbook runs);
 - nothing that was already in the account is lost (a snapshot of users, groups, policies and their versions,
-  memberships, attachments, console passwords, MFA devices, tags and the password policy, before and after).
+  memberships, attachments, console passwords, MFA devices, tags and the password policy, before and after);
+- where a case's input is outside IAM (a handover directory, a mail address), what is there is checked too: a
+  directory's mode kept and nothing written into it, no connection to the mail host.
 
 The module cases run in-process against an in-process moto, as tests/unit does; the playbook cases run
 `ansible-playbook mfa_onboarding.iam.<playbook>` with extra vars against a moto server on loopback (one per
@@ -21,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import stat
 import subprocess
 import sys
 import types
@@ -204,12 +207,21 @@ class Case:
     writes: tuple[str, ...] = ()  # the write calls expected, in order
     absent: tuple[str, ...] = ()  # none may be in the message
     no_calls: bool = False  # refused before any API call at all, reads included
+    # moto loads the AWS-managed policies (PowerUserAccess, ...): a few seconds more, so only where a case needs them
+    aws_managed_policies: bool = False
+    # after setup_account and before the snapshot: arrange(iam, ctx) changes the account or the file system
+    arrange: t.Callable[[t.Any, types.SimpleNamespace], None] | None = None
+    # after the run, with the other assertions: verify(ctx) checks what is outside IAM (modes, mails, files)
+    verify: t.Callable[[types.SimpleNamespace], None] | None = None
 
 
 @dataclasses.dataclass
 class ModuleCase(Case):
     module: str = "iam_onboard_user"
-    args: dict[str, t.Any] = dataclasses.field(default_factory=dict)
+    # the module's arguments, or a function of the context (tmp, mail trap) that returns them
+    args: dict[str, t.Any] | t.Callable[[types.SimpleNamespace], dict[str, t.Any]] = dataclasses.field(
+        default_factory=dict
+    )
 
 
 @dataclasses.dataclass
@@ -221,6 +233,81 @@ class PlaybookCase(Case):
     )
     env: str = "moto"  # "moto", "wrong_endpoint" or "no_credentials"
     new_users: tuple[str, ...] = ()  # users the run may create (then checked to be guarded)
+
+
+# The handover's inputs (DESIGN section 4) and the guards' (invariant 7).
+
+POWER_USER = "arn:aws:iam::aws:policy/PowerUserAccess"
+# AWS-managed: lets a user change its own password, and requires no MFA for anything.
+CHANGE_PASSWORD_ONLY = "arn:aws:iam::aws:policy/IAMUserChangePassword"
+SENDER = "it@example.org"
+
+
+def by_file(ctx: types.SimpleNamespace, **extra_vars: t.Any) -> dict[str, t.Any]:
+    """The onboard role's extra vars with file delivery into {tmp}/notes, plus extra_vars: what a case gives when its
+    bad input is elsewhere (onboard_delivery has no default)."""
+    return {"onboard_delivery": "file", "onboard_handover_dir": f"{ctx.tmp}/notes", **extra_vars}
+
+
+def by_mail(ctx: types.SimpleNamespace, **extra_vars: t.Any) -> dict[str, t.Any]:
+    """The onboard role's extra vars with mail delivery from a valid sender to the mail trap, plus extra_vars."""
+    return {
+        "onboard_delivery": "mail",
+        "onboard_mail_host": ctx.trap.host,
+        "onboard_mail_port": ctx.trap.port,
+        "onboard_mail_from": SENDER,
+        **extra_vars,
+    }
+
+
+def mail_args(ctx: types.SimpleNamespace, **args: t.Any) -> dict[str, t.Any]:
+    """iam_onboard_user's arguments for mail handover to the mail trap, plus args."""
+    return {"handover": "mail", "mail_host": ctx.trap.host, "mail_port": ctx.trap.port, "mail_from": SENDER, **args}
+
+
+def attach_power_user(group: str) -> t.Callable[[t.Any, types.SimpleNamespace], None]:
+    def arrange(iam: t.Any, ctx: types.SimpleNamespace) -> None:
+        iam.attach_group_policy(GroupName=group, PolicyArn=POWER_USER)
+
+    return arrange
+
+
+def write_template(name: str, text: str) -> t.Callable[[t.Any, types.SimpleNamespace], None]:
+    def arrange(iam: t.Any, ctx: types.SimpleNamespace) -> None:
+        with open(os.path.join(ctx.tmp, name), "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+    return arrange
+
+
+def shared_directory_behind_link(iam: t.Any, ctx: types.SimpleNamespace) -> None:
+    """{tmp}/notes is a symbolic link to {tmp}/shared, a directory that everyone may write to (like /tmp)."""
+    target = os.path.join(ctx.tmp, "shared")
+    os.mkdir(target)
+    os.chmod(target, 0o1777)
+    os.symlink(target, os.path.join(ctx.tmp, "notes"))
+
+
+def open_notes_directory(iam: t.Any, ctx: types.SimpleNamespace) -> None:
+    """{tmp}/notes exists with mode 0755: everyone may read what it holds."""
+    path = os.path.join(ctx.tmp, "notes")
+    os.mkdir(path)
+    os.chmod(path, 0o755)
+
+
+def mode_kept(name: str, mode: int) -> t.Callable[[types.SimpleNamespace], None]:
+    """The directory {tmp}/<name> still has its mode, and nothing was written into it."""
+
+    def verify(ctx: types.SimpleNamespace) -> None:
+        path = os.path.join(ctx.tmp, name)
+        assert stat.S_IMODE(os.lstat(path).st_mode) == mode, f"{path}: {os.lstat(path).st_mode:o}"
+        assert os.listdir(path) == [], os.listdir(path)
+
+    return verify
+
+
+def nothing_sent(ctx: types.SimpleNamespace) -> None:
+    assert ctx.trap.connections == 0, f"{ctx.trap.connections} connections to the mail host"
 
 
 MODULE_CASES = [
@@ -404,6 +491,52 @@ MODULE_CASES = [
         module="iam_onboard_user_info",
         args={"stale_after_days": -1},
     ),
+    ModuleCase(
+        "guard-group-also-power-user",
+        "onboarding group holding the first-login policy and PowerUserAccess",
+        "bootstrapped",
+        (
+            f"onboarding_group: the group NotYetLoginUsers also holds {POWER_USER}, without the MFA deny statement",
+            "nothing was changed",
+        ),
+        aws_managed_policies=True,
+        arrange=attach_power_user("NotYetLoginUsers"),
+        args={"name": "erin"},
+    ),
+    ModuleCase(
+        "mail-no-domain",
+        "email 'not-an-email' (mail handover)",
+        "bootstrapped",
+        ("email of user mara ('not-an-email') has no domain (expected local-part@domain)", "nothing was changed"),
+        expected="refused before any API call, nothing sent",
+        no_calls=True,
+        verify=nothing_sent,
+        args=lambda ctx: mail_args(ctx, users=[{"name": "mara", "email": "not-an-email"}]),
+    ),
+    ModuleCase(
+        "mail-header-break",
+        "email with a header break (CR LF Bcc: eve@evil.example)",
+        "bootstrapped",
+        (
+            "email of user mara ('a@example.org\\r\\nBcc: eve@evil.example') holds a line break (a header injection)",
+            "nothing was changed",
+        ),
+        expected="refused before any API call, nothing sent",
+        absent=("\r", "\n"),  # the message shows the value escaped, so it cannot break a header or a log line
+        no_calls=True,
+        verify=nothing_sent,
+        args=lambda ctx: mail_args(ctx, users=[{"name": "mara", "email": "a@example.org\r\nBcc: eve@evil.example"}]),
+    ),
+    ModuleCase(
+        "mail-no-sender",
+        "mail handover without mail_from",
+        "bootstrapped",
+        ("mail_from: handover is mail, so mail_from must name the sender",),
+        expected="refused before any API call, nothing sent",
+        no_calls=True,
+        verify=nothing_sent,
+        args=lambda ctx: mail_args(ctx, mail_from=None, users=[{"name": "mara", "email": "mara@example.org"}]),
+    ),
 ]
 
 ONBOARDED = ("CreateUser", "AddUserToGroup", "CreateLoginProfile")
@@ -414,34 +547,36 @@ PLAYBOOK_CASES = [
         "onboard_users empty",
         "bootstrapped",
         ("users: the list is empty; give at least one user",),
-        extra_vars={"onboard_users": []},
+        extra_vars=lambda ctx: by_file(ctx, onboard_users=[]),
     ),
     PlaybookCase(
         "role-name-invalid",
         "one invalid user name among valid ones",
         "bootstrapped",
         ("users[1].name: the user name 'bad name' may contain only ASCII letters",),
-        extra_vars={"onboard_users": [{"name": "erin"}, {"name": "bad name"}]},
+        extra_vars=lambda ctx: by_file(ctx, onboard_users=[{"name": "erin"}, {"name": "bad name"}]),
     ),
     PlaybookCase(
         "role-users-duplicate",
         "the same user twice in onboard_users",
         "bootstrapped",
         ("users[1].name: user erin is listed more than once",),
-        extra_vars={"onboard_users": [{"name": "erin"}, {"name": "erin"}]},
+        extra_vars=lambda ctx: by_file(ctx, onboard_users=[{"name": "erin"}, {"name": "erin"}]),
     ),
     PlaybookCase(
         "role-user-key-typo",
         "unknown key in a user item (emial)",
         "bootstrapped",
         ("onboard_users.emial", "Supported parameters include: email, name, path, tags"),
-        extra_vars={"onboard_users": [{"name": "erin", "emial": "erin@example.com"}]},
+        extra_vars=lambda ctx: by_file(ctx, onboard_users=[{"name": "erin", "emial": "erin@example.com"}]),
     ),
     PlaybookCase(
         "role-mail-no-sender",
         "mail delivery without onboard_mail_from",
         "bootstrapped",
         ("onboard_delivery is mail, so onboard_mail_from must name the sender",),
+        expected="refused before any API call",
+        no_calls=True,
         extra_vars={"onboard_users": [{"name": "erin", "email": "erin@example.com"}], "onboard_delivery": "mail"},
     ),
     PlaybookCase(
@@ -449,7 +584,7 @@ PLAYBOOK_CASES = [
         "onboard_concurrency 11",
         "bootstrapped",
         ("onboard_concurrency must be one of: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, got: 11",),
-        extra_vars={"onboard_users": [{"name": "erin"}], "onboard_concurrency": 11},
+        extra_vars=lambda ctx: by_file(ctx, onboard_users=[{"name": "erin"}], onboard_concurrency=11),
     ),
     PlaybookCase(
         "role-promote-concurrency",
@@ -538,7 +673,7 @@ PLAYBOOK_CASES = [
         "AWS_ENDPOINT_URL on a closed loopback port",
         "bootstrapped",
         ("Could not connect to the endpoint URL", "http://127.0.0.1:{closed_port}/"),
-        extra_vars={"onboard_users": [{"name": "erin"}]},
+        extra_vars=lambda ctx: by_file(ctx, onboard_users=[{"name": "erin"}]),
         env="wrong_endpoint",
     ),
     PlaybookCase(
@@ -546,7 +681,7 @@ PLAYBOOK_CASES = [
         "no AWS credentials (no AWS_* keys or profile, empty HOME)",
         "bootstrapped",
         ("Unable to locate credentials",),
-        extra_vars={"onboard_users": [{"name": "erin"}]},
+        extra_vars=lambda ctx: by_file(ctx, onboard_users=[{"name": "erin"}]),
         env="no_credentials",
     ),
     PlaybookCase(
@@ -566,12 +701,10 @@ PLAYBOOK_CASES = [
         "bootstrapped",
         (
             "onboarding failed for gina",
-            "delivery failed: Authentication to 127.0.0.1:{smtp_port} failed",
-            "rerun with onboard_reset_password=true",
+            "the SMTP server 127.0.0.1:{smtp_port} (STARTTLS) refused the login of mailer: 535",
         ),
-        expected="user created and kept guarded, delivery fails",
-        writes=ONBOARDED,
-        new_users=("gina",),
+        # The module logs in before its first write (DESIGN section 4): nobody is created.
+        expected="refused before any write",
         absent=("wrong-secret",),
         extra_vars=lambda ctx: {
             "onboard_users": [{"name": "gina", "email": "gina@example.com"}],
@@ -581,6 +714,7 @@ PLAYBOOK_CASES = [
             "onboard_mail_from": "iam-admin@example.com",
             "onboard_mail_username": "mailer",
             "onboard_mail_password": "wrong-secret",
+            "onboard_mail_ca_file": ctx.smtp.ca_file,
         },
     ),
 ]
@@ -639,6 +773,169 @@ STATUS_CASES = [
 ]
 PLAYBOOK_CASES += STATUS_CASES
 
+# The guards (invariant 7) and the handover (DESIGN section 4, 0.3).
+GUARD_AND_HANDOVER_CASES = [
+    PlaybookCase(
+        "role-guard-group-not-mfa",
+        "onboard_onboarding_group: Developers (a group holding PowerUserAccess)",
+        "bootstrapped",
+        (
+            "onboarding_group: the group Developers holds no policy with the MFA deny statement",
+            "so it guards nobody",
+            "nothing was changed",
+        ),
+        aws_managed_policies=True,
+        arrange=attach_power_user("Developers"),
+        extra_vars=lambda ctx: by_file(ctx, onboard_users=[{"name": "erin"}], onboard_onboarding_group="Developers"),
+    ),
+    PlaybookCase(
+        "role-guard-policy-not-mfa",
+        f"promote_current_users_policy: {CHANGE_PASSWORD_ONLY}",
+        "bootstrapped",
+        (f"current_users_policy: {CHANGE_PASSWORD_ONLY} does not carry the MFA deny statement", "requires no MFA"),
+        aws_managed_policies=True,
+        playbook="promote",
+        extra_vars={"promote_users": [{"name": "rita"}], "promote_current_users_policy": CHANGE_PASSWORD_ONLY},
+    ),
+    PlaybookCase(
+        "role-delivery-missing",
+        "onboard role without onboard_delivery",
+        "bootstrapped",
+        ("missing required arguments: onboard_delivery",),
+        expected="refused before any API call",
+        no_calls=True,
+        extra_vars={"onboard_users": [{"name": "erin"}]},
+    ),
+    PlaybookCase(
+        "role-delivery-none",
+        "onboard_delivery: none",
+        "bootstrapped",
+        ("onboard_delivery must be one of: file, mail, got: none",),
+        expected="refused before any API call",
+        no_calls=True,
+        extra_vars={"onboard_users": [{"name": "erin"}], "onboard_delivery": "none"},
+    ),
+    PlaybookCase(
+        "role-template-missing",
+        "onboard_message_template: nosuch.j2 (no such file)",
+        "bootstrapped",
+        ("message_template: nosuch.j2 was not found", "nothing was changed"),
+        expected="refused before any API call",
+        no_calls=True,
+        extra_vars=lambda ctx: by_file(ctx, onboard_users=[{"name": "erin"}], onboard_message_template="nosuch.j2"),
+    ),
+    PlaybookCase(
+        "role-template-undefined",
+        "a message template that uses item.email (undefined)",
+        "bootstrapped",
+        ("message_template: rendering the message for user erin fails", "'dict object' has no attribute 'email'"),
+        expected="refused before any API call",
+        no_calls=True,
+        arrange=write_template(
+            "with-email.j2", "Dear {{ item.email }},\nyour password: {{ item.temporary_password }}\n"
+        ),
+        extra_vars=lambda ctx: by_file(
+            ctx, onboard_users=[{"name": "erin"}], onboard_message_template=f"{ctx.tmp}/with-email.j2"
+        ),
+    ),
+    PlaybookCase(
+        "role-template-no-password",
+        "a message template that does not show the password",
+        "bootstrapped",
+        ("message_template: the message for user erin does not show the temporary password",),
+        expected="refused before any API call",
+        no_calls=True,
+        arrange=write_template("no-password.j2", "Hello {{ item.name }}, sign in at {{ item.console_url }}.\n"),
+        extra_vars=lambda ctx: by_file(
+            ctx, onboard_users=[{"name": "erin"}], onboard_message_template=f"{ctx.tmp}/no-password.j2"
+        ),
+    ),
+    PlaybookCase(
+        "role-handover-dir-symlink",
+        "onboard_handover_dir a symbolic link to a directory of mode 1777",
+        "bootstrapped",
+        ("handover_dir: {tmp}/notes is a symbolic link",),
+        expected="refused before any write, the target's mode kept",
+        arrange=shared_directory_behind_link,
+        verify=mode_kept("shared", 0o1777),
+        extra_vars=lambda ctx: by_file(ctx, onboard_users=[{"name": "erin"}]),
+    ),
+    PlaybookCase(
+        "role-handover-dir-open",
+        "onboard_handover_dir an existing directory of mode 0755",
+        "bootstrapped",
+        ("handover_dir: {tmp}/notes has mode 0755: group or others can use it", "it is not changed here"),
+        expected="refused before any write, the mode kept",
+        arrange=open_notes_directory,
+        verify=mode_kept("notes", 0o755),
+        extra_vars=lambda ctx: by_file(ctx, onboard_users=[{"name": "erin"}]),
+    ),
+    PlaybookCase(
+        "role-mail-two-recipients",
+        "email 'm2@example.org, eve2@evil.example' (mail delivery)",
+        "bootstrapped",
+        (
+            "email of user mara ('m2@example.org, eve2@evil.example') names more than one recipient",
+            "nothing was changed",
+        ),
+        expected="refused before any API call, nothing sent",
+        no_calls=True,
+        verify=nothing_sent,
+        extra_vars=lambda ctx: by_mail(
+            ctx,
+            onboard_users=[
+                {"name": "erin", "email": "erin@example.org"},
+                {"name": "mara", "email": "m2@example.org, eve2@evil.example"},
+            ],
+        ),
+    ),
+    PlaybookCase(
+        "role-mail-no-email",
+        "a user without email (mail delivery)",
+        "bootstrapped",
+        ("user mara has no email", "nothing was changed"),
+        expected="refused before any API call, nothing sent",
+        no_calls=True,
+        verify=nothing_sent,
+        extra_vars=lambda ctx: by_mail(
+            ctx, onboard_users=[{"name": "erin", "email": "erin@example.org"}, {"name": "mara"}]
+        ),
+    ),
+    PlaybookCase(
+        "role-tags-handover-mark",
+        "tags with mfa-onboarding:handover",
+        "bootstrapped",
+        ("tags of user erin: mfa-onboarding:handover: the mfa-onboarding:* tags are the", "never by hand"),
+        expected="refused before any API call",
+        no_calls=True,
+        extra_vars=lambda ctx: by_file(
+            ctx, onboard_users=[{"name": "erin", "tags": {"mfa-onboarding:handover": "delivered"}}]
+        ),
+    ),
+    PlaybookCase(
+        "role-batch-size-zero",
+        "onboard_batch_size: 0",
+        "bootstrapped",
+        ("onboard_batch_size must be at least 1, got: 0",),
+        expected="refused before any API call",
+        no_calls=True,
+        extra_vars=lambda ctx: by_file(ctx, onboard_users=[{"name": "erin"}], onboard_batch_size=0),
+    ),
+    # The first batch checks the whole list: erin (batch 1) is not created because of batch 2's bad name.
+    PlaybookCase(
+        "role-bad-name-in-a-later-batch",
+        "a bad user name in the second batch (onboard_batch_size: 1)",
+        "bootstrapped",
+        ("users[1].name", "bad name"),
+        expected="refused before any API call",
+        no_calls=True,
+        extra_vars=lambda ctx: by_file(
+            ctx, onboard_users=[{"name": "erin"}, {"name": "bad name"}], onboard_batch_size=1
+        ),
+    ),
+]
+PLAYBOOK_CASES += GUARD_AND_HANDOVER_CASES
+
 ALL_CASES = [*MODULE_CASES, *PLAYBOOK_CASES]
 
 
@@ -656,7 +953,9 @@ def check_message(case: Case, message: str, values: dict[str, t.Any]) -> None:
 
 
 def test_cases_are_enough() -> None:
-    assert len(ALL_CASES) >= 15
+    # 48 rows up to 0.2; 0.3 adds 18 for the guards (invariant 7) and the handover (DESIGN section 4). A floor, so
+    # that a row lost by accident fails here and not only in the table's count.
+    assert len(ALL_CASES) >= 66
     assert len({case.id for case in ALL_CASES}) == len(ALL_CASES)
     assert all(case.fragments for case in ALL_CASES)
 
@@ -665,7 +964,16 @@ def test_cases_are_enough() -> None:
 
 
 @pytest.mark.parametrize("case", MODULE_CASES, ids=[case.id for case in MODULE_CASES])
-def test_module_case(case: ModuleCase, iam: t.Any, api_calls: t.Any, run_module: t.Any, table: t.Any) -> None:
+def test_module_case(
+    case: ModuleCase,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: t.Any,
+    mail_trap: t.Any,
+    api_calls: t.Any,
+    run_module: t.Any,
+    table: t.Any,
+) -> None:
     from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user
     from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user_info
     from ansible_collections.mfa_onboarding.iam.plugins.modules import mfa_onboarding_policy
@@ -675,12 +983,18 @@ def test_module_case(case: ModuleCase, iam: t.Any, api_calls: t.Any, run_module:
         "iam_onboard_user_info": iam_onboard_user_info,
         "mfa_onboarding_policy": mfa_onboarding_policy,
     }[case.module]
-    args = dict(case.args)
+    if case.aws_managed_policies:
+        monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # before the backend exists
+    iam = request.getfixturevalue("iam")
+    ctx = types.SimpleNamespace(tmp=str(tmp_path), trap=mail_trap)
+    args = dict(case.args(ctx) if callable(case.args) else case.args)
     if args.get("document") == "WILDCARD":
         args["document"] = wildcard_document()
     if isinstance(args.get("document"), dict):
         args["document"] = json.dumps(args["document"])
     setup_account(iam, case.setup)
+    if case.arrange is not None:
+        case.arrange(iam, ctx)
     before = snapshot(iam)
 
     api_calls.active = True
@@ -698,6 +1012,8 @@ def test_module_case(case: ModuleCase, iam: t.Any, api_calls: t.Any, run_module:
             assert api_calls.names == [], api_calls.names
         assert not result.get("changed"), result
         assert snapshot(iam) == before
+        if case.verify is not None:
+            case.verify(ctx)
 
 
 def test_module_recorder_counts_writes(iam: t.Any, api_calls: t.Any, run_module: t.Any) -> None:
@@ -739,9 +1055,14 @@ def playbook_env(case: PlaybookCase, server: t.Any, ctx: types.SimpleNamespace) 
 
 @pytest.mark.parametrize("case", PLAYBOOK_CASES, ids=[case.id for case in PLAYBOOK_CASES])
 def test_playbook_case(
-    case: PlaybookCase, moto_server: t.Any, tmp_path: t.Any, request: pytest.FixtureRequest, table: t.Any
+    case: PlaybookCase, tmp_path: t.Any, mail_trap: t.Any, request: pytest.FixtureRequest, table: t.Any
 ) -> None:
-    ctx = types.SimpleNamespace(tmp=str(tmp_path), closed_port=free_port(), home=str(tmp_path / "home"), smtp=None)
+    moto_server = request.getfixturevalue(
+        "moto_server_with_aws_policies" if case.aws_managed_policies else "moto_server"
+    )
+    ctx = types.SimpleNamespace(
+        tmp=str(tmp_path), closed_port=free_port(), home=str(tmp_path / "home"), smtp=None, trap=mail_trap
+    )
     os.makedirs(ctx.home)
     (tmp_path / "a-file").write_text("a regular file, not a directory\n")
     if case.id == "role-smtp-login-refused":
@@ -752,6 +1073,8 @@ def test_playbook_case(
     moto_server.reset()  # every backend's state forgotten; the recording restarts once the scene is set
     iam = moto_server.iam_client()
     setup_account(iam, case.setup)
+    if case.arrange is not None:
+        case.arrange(iam, ctx)
     before = snapshot(iam)
     moto_server.reset_recording()
 
@@ -781,3 +1104,5 @@ def test_playbook_case(
         if ctx.smtp is not None:
             # smtplib tries each mechanism the server offers (PLAIN, LOGIN) before it gives up.
             assert ctx.smtp.attempts and set(ctx.smtp.attempts) == {"mailer"}, ctx.smtp.attempts
+        if case.verify is not None:
+            case.verify(ctx)

@@ -5,10 +5,12 @@
 
 The whole lifecycle runs through the playbooks, as an operator runs them (ansible-playbook at -vvvv with --diff,
 each step in check mode and then for real, ANSIBLE_LOG_PATH set) against a moto server and, for mail delivery, a
-real SMTP server on loopback (STARTTLS and login): bootstrap; onboarding with file delivery and with mail
-delivery; an onboarding whose mail delivery fails (wrong SMTP password: a password is issued, never delivered);
-password resets over mail and over file; one user's first sign-in with MFA (boto3 and pyotp); a promotion that
-promotes that user and refuses one without MFA.
+real SMTP server on loopback (STARTTLS and login, its certificate from a test CA that onboard_mail_ca_file names):
+bootstrap; onboarding with file delivery and with mail delivery; an onboarding refused by the SMTP login (wrong
+SMTP password: refused before any write, nothing issued); one whose mail the server refuses (550: a password is
+issued, never delivered, the user stays pending); the rerun that hands the pending user a fresh password by mail;
+a password reset over file; one user's first sign-in with MFA (boto3 and pyotp); a promotion that promotes that
+user and refuses one without MFA.
 
 Every temporary password that ever existed is collected: from moto's backend state (which reveals console
 passwords; read after every run, since a reset replaces them) and from the handover channel (notes, mails).
@@ -257,7 +259,7 @@ FILE_USERS = [{"name": "sec-alice", "tags": {"team": "scan"}}, {"name": "sec-bob
 MAIL_USERS = [{"name": "sec-carol", "email": "carol@example.org"}, {"name": "sec-dave", "email": "dave@example.net"}]
 LATE_USER = {"name": "sec-erin", "email": "erin@example.org"}
 EXTRA_GROUP = "SecretScanDevelopers"
-MAIL_FROM = "IAM onboarding <iam-onboarding@example.org>"
+MAIL_FROM = "iam-onboarding@example.org"  # one plain address, as the module requires
 
 
 class Lifecycle:
@@ -363,14 +365,23 @@ def test_no_secret_in_any_output_of_the_lifecycle(
         "onboard_mail_username": smtp.login,
         "onboard_mail_password": smtp.password,
         "onboard_mail_starttls": True,
+        "onboard_mail_ca_file": smtp.ca_file,
     }
     life.step("onboard by mail", "mfa_onboarding.iam.onboard", dict(mail_vars, onboard_users=MAIL_USERS))
-    # The role hands over what it can, then fails naming the user whose mail did not go out.
-    failing = dict(mail_vars, onboard_users=[LATE_USER], onboard_mail_password=wrong_smtp_password)
-    life.step("onboard, mail fails", "mfa_onboarding.iam.onboard", failing, rc=(0, 2))
+    # The login is tried before any write: the run (check mode too) is refused, nothing is issued.
+    wrong_login = dict(mail_vars, onboard_users=[LATE_USER], onboard_mail_password=wrong_smtp_password)
+    life.step("onboard, mail login refused", "mfa_onboarding.iam.onboard", wrong_login, rc=(2, 2))
+    if LATE_USER["name"] in life.issued:
+        life.problems.append(f"{LATE_USER['name']} got a console password although the SMTP login was refused")
+    # The server refuses the recipient: the password is issued, never delivered, the user stays pending; the role
+    # fails naming the user. Check mode sends nothing, so it succeeds.
+    gone = dict(LATE_USER, email=smtp.reject_rcpt[0])
+    refused = dict(mail_vars, onboard_users=[gone])
+    life.step("onboard, mail refused", "mfa_onboarding.iam.onboard", refused, rc=(0, 2))
     undelivered = life.issued.get(LATE_USER["name"], [])[-1:]
+    # The next run hands the pending user a fresh password (invariant 6), without being asked to reset.
+    life.step("rerun by mail", "mfa_onboarding.iam.onboard", dict(mail_vars, onboard_users=[LATE_USER]))
     reset = {"onboard_reset_password": True}
-    life.step("reset by mail", "mfa_onboarding.iam.onboard", dict(mail_vars, onboard_users=[LATE_USER], **reset))
     life.step("reset by file", "mfa_onboarding.iam.onboard", dict(file_vars, onboard_users=FILE_USERS[1:], **reset))
 
     items = notes(handover_dir) + mails(smtp.maildir, addresses)
@@ -399,12 +410,25 @@ def test_no_secret_in_any_output_of_the_lifecycle(
         if scenario.mode(path) != wanted:
             problems.append(f"{path}: mode {scenario.mode(path)}, expected {wanted}")
     runs = life.ansible.runs
+    erin = LATE_USER["name"]
     for name, expected_text in (
-        ("onboard, mail fails (real)", f"onboarding failed for {LATE_USER['name']}: delivery failed"),
+        ("onboard, mail login refused (real)", f"onboarding failed for {erin}: "),
+        ("onboard, mail login refused (real)", f"refused the login of {smtp.login}"),
+        (
+            "onboard, mail refused (real)",
+            f"onboarding failed for {erin}: user {erin}: the handover by mail to {gone['email']}",
+        ),
+        ("onboard, mail refused (real)", f"refused the recipient {gone['email']}"),
         ("promote (real)", f"promotion refused for {FILE_USERS[1]['name']}"),
         # The one-line-per-user summaries of the roles.
-        ("onboard by file (real)", f"{alice}: onboarding, new temporary password, changed"),
-        ("onboard, mail fails (real)", f"{LATE_USER['name']}: onboarding, new temporary password, changed"),
+        (
+            "onboard by file (real)",
+            f"{alice}: onboarding, new temporary password handed over by file to {handover_dir}",
+        ),
+        (
+            "rerun by mail (real)",
+            f"{erin}: onboarding, new temporary password handed over by mail to {LATE_USER['email']}, changed",
+        ),
         ("promote (real)", f"{alice}: promoted, changed"),
         ("promote (real)", f"{FILE_USERS[1]['name']}: refused: user {FILE_USERS[1]['name']} has no MFA device"),
     ):

@@ -81,6 +81,40 @@ def test_crash_after_zero_writes_fails_the_first_write(module_client: t.Any, mon
     assert module_client.list_users()["Users"] == []
 
 
+def test_a_lost_answer_is_a_write_that_took_effect(
+    iam: t.Any, module_client: t.Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point = FaultPoint().attach_botocore(monkeypatch, exempt=[iam])
+    point.crash_after(1, answer_lost=True)
+
+    module_client.create_user(UserName="alice")
+    with pytest.raises(ClientError) as lost:  # served, but the caller sees the crash
+        module_client.create_user(UserName="bob")
+    with pytest.raises(ClientError) as later:
+        module_client.get_user(UserName="bob")
+
+    assert code_of(lost) == (CRASH_CODE, 400)
+    assert code_of(later) == (CRASH_CODE, 400)
+    assert sorted(user["UserName"] for user in iam.list_users()["Users"]) == ["alice", "bob"]
+    assert point.writes_served == ["CreateUser", "CreateUser"]
+    assert point.refused == ["CreateUser", "GetUser"]
+
+
+def test_crash_now_fails_every_later_call_and_keeps_the_records(
+    module_client: t.Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point = FaultPoint().attach_botocore(monkeypatch)
+    module_client.create_user(UserName="alice")
+    point.crash_now()
+
+    with pytest.raises(ClientError) as read:
+        module_client.list_users()
+
+    assert code_of(read) == (CRASH_CODE, 400)
+    assert point.served == ["CreateUser"]
+    assert point.refused == ["ListUsers"]
+
+
 def test_scripted_errors_fail_the_next_calls_of_one_operation(
     module_client: t.Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -170,5 +204,17 @@ def test_over_loopback_the_same_decision_reaches_the_client(served: FaultPoint) 
 
     assert code_of(error) == ("AccessDenied", 403)
     assert code_of(crashed) == (CRASH_CODE, 400)
+    served.off()
+    assert [user["UserName"] for user in iam.list_users()["Users"]] == ["alice"]
+
+
+def test_over_loopback_a_lost_answer_still_reaches_moto(served: FaultPoint) -> None:
+    iam = iam_state.client(served.url)
+    served.crash_after(0, answer_lost=True)
+
+    with pytest.raises(ClientError) as lost:
+        iam.create_user(UserName="alice")
+
+    assert code_of(lost) == (CRASH_CODE, 400)
     served.off()
     assert [user["UserName"] for user in iam.list_users()["Users"]] == ["alice"]

@@ -53,7 +53,7 @@ BATCHES = [
 
 
 def test_each_user_of_every_batch_in_input_order() -> None:
-    results = onboard_results(BATCHES)
+    results = onboard_results(BATCHES, "file")
     assert [r["name"] for r in results] == ["alice", "bob", "carol", "dave", "erin"]
     alice, bob, carol, dave, erin = results
     assert alice == {
@@ -74,13 +74,17 @@ def test_each_user_of_every_batch_in_input_order() -> None:
     assert (carol["password_issued"], carol["delivered"], carol["delivery"], carol["error"]) == (
         False,
         False,
-        None,
+        "file",
         None,
     )
     for user in (dave, erin):
         assert user["error"] == "onboarding_group: the group X ..."
         assert user["changed"] is False and user["delivered"] is False
         assert user["summary"] == f"{user['name']}: failed: onboarding_group: the group X ..."
+
+
+def test_without_the_roles_channel_the_channel_of_the_password_issued() -> None:
+    assert [r["delivery"] for r in onboard_results(BATCHES)] == ["file", None, None, None, None]
 
 
 def test_mail_delivery_has_no_note() -> None:

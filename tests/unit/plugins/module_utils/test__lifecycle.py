@@ -888,3 +888,11 @@ def test_guard_problems_name_what_does_not_guard(
     assert len(problems) == len(fragments)
     for problem, fragment in zip(problems, fragments):
         assert fragment in problem
+
+
+def test_a_guard_that_also_grants_more_is_refused_naming_what_it_grants() -> None:
+    greedy = {"Statement": [*GUARD["Statement"], {"Sid": "Extra", "Effect": "Allow", "Action": "iam:EnableMFADevice",
+                                                   "Resource": "arn:aws:iam::*:user/*"}]}  # fmt: skip
+    (problem,) = lc.guard_problems(GROUP, {FIRST_LOGIN: greedy}, CURRENT, GUARD)
+    assert problem.startswith(f"onboarding_group: the group {GROUP} holds {FIRST_LOGIN}, which has the MFA deny")
+    assert "statement Extra allows iam:EnableMFADevice on arn:aws:iam::*:user/*" in problem

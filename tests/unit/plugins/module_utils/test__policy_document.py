@@ -11,6 +11,7 @@ import typing as t
 
 import pytest
 
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _policy_document as pd
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import MAX_DOCUMENT_CHARS
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import PolicyDocumentError
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import dump
@@ -497,3 +498,40 @@ def test_dump_is_compact_and_keeps_key_order() -> None:
         '{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow"}]}'
     )
     assert json.loads(dump(render(official_document(), "first_login"))) == first_login_official()
+
+
+# grants_beyond_the_guard (invariant 7: a guard grants nothing a user may not do for itself before MFA)
+
+
+@pytest.mark.parametrize("kind", pd.POLICY_KINDS)
+@pytest.mark.parametrize("scope", sorted(pd.MFA_DEVICE_SCOPES))
+def test_the_policy_modules_own_renderings_grant_nothing_beyond_the_guard(kind: str, scope: str) -> None:
+    assert pd.grants_beyond_the_guard(pd.render(pd.official_document(), kind, scope)) == []
+
+
+OWN = "arn:aws:iam::*:user/${aws:username}"
+
+
+@pytest.mark.parametrize(
+    ("statement", "found"),
+    [
+        ({"Action": "iam:*", "Resource": "*"}, "allows iam:* (a wildcard) on *"),
+        ({"Action": "iam:AttachUserPolicy", "Resource": OWN}, f"allows iam:AttachUserPolicy on {OWN}"),
+        ({"Action": "iam:EnableMFADevice", "Resource": "arn:aws:iam::*:user/*"}, "allows iam:EnableMFADevice on"),
+        ({"Action": "iam:ListMFADevices", "Resource": "*"}, "allows iam:ListMFADevices on *"),
+        ({"Action": "s3:GetObject", "Resource": OWN}, "allows s3:GetObject on"),
+        ({"NotAction": "iam:*", "Resource": "*"}, "allows everything but what it names"),
+        ({"Action": "iam:ChangePassword", "NotResource": "x"}, "allows everything but what it names"),
+    ],
+)
+def test_grants_beyond_the_guard_names_each_grant_that_is_more(statement: dict[str, t.Any], found: str) -> None:
+    document = pd.render(pd.official_document(), "first_login")
+    document["Statement"].append(dict(statement, Sid="Extra", Effect="Allow"))
+    (beyond,) = pd.grants_beyond_the_guard(document)
+    assert beyond.startswith("statement Extra ") and found in beyond
+
+
+def test_an_allow_for_ones_own_user_at_a_path_is_not_more() -> None:
+    document = {"Statement": [{"Effect": "Allow", "Action": ["iam:ChangePassword"],
+                               "Resource": "arn:aws:iam::*:user/staff/${aws:username}"}]}  # fmt: skip
+    assert pd.grants_beyond_the_guard(document) == []

@@ -976,6 +976,36 @@ def test_promotion_killed_at_any_write_is_safe_and_converges(
     assert {k: end[k] for k in PROMOTION_END} == PROMOTION_END
 
 
+def test_a_note_a_killed_run_left_staged_is_put_in_place_as_a_change(
+    bootstrapped: t.Any, run_module: Run, tmp_path: t.Any, warning_messages: t.Callable[..., list[str]]
+) -> None:
+    """A run killed after alice's mark said delivered, before her note was renamed into place, leaves it staged
+    (.alice.txt.new). The next run puts it in place: that is a change (a play recap of changed=0 would hide that the
+    handover was only now finished), and check mode predicts it without moving the note."""
+    directory = tmp_path / "notes"
+    args = {"name": "alice", "handover": "file", "handover_dir": str(directory)}
+    first = run_module(iam_onboard_user, args)
+    assert first["handover"] == "delivered"
+    note = (directory / "alice.txt").read_text(encoding="utf-8")
+    (directory / "alice.txt").rename(directory / ".alice.txt.new")
+
+    predicted = run_module(iam_onboard_user, args, check_mode=True)
+    assert predicted["changed"] is True
+    assert predicted["actions"] == []
+    assert any("would be put in place" in w for w in warning_messages(predicted)), predicted
+    assert sorted(p.name for p in directory.iterdir()) == [".alice.txt.new"]
+
+    recovered = run_module(iam_onboard_user, args)
+    assert recovered["changed"] is True
+    assert recovered["actions"] == []
+    assert recovered["password_issued"] is False
+    assert any("is now in place" in w for w in warning_messages(recovered)), recovered
+    assert sorted(p.name for p in directory.iterdir()) == ["alice.txt"]
+    assert (directory / "alice.txt").read_text(encoding="utf-8") == note
+
+    assert run_module(iam_onboard_user, args)["changed"] is False
+
+
 # Check mode and diff mode
 
 

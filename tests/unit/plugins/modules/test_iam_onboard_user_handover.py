@@ -156,7 +156,8 @@ def test_a_note_staged_by_a_run_killed_after_the_mark_is_put_in_place_by_the_nex
     monkeypatch.setattr(_handover.FileChannel, "commit", real)
     api_calls.clear()
     result = run_module(iam_onboard_user, file_args(notes, "alice"))
-    assert api_calls.writes == [] and result["changed"] is False, result
+    # No IAM write, but a change on disk: the user is reported changed (a recap of changed=0 would hide it).
+    assert api_calls.writes == [] and result["changed"] is True, result
     assert os.listdir(notes) == ["alice.txt"]
     assert note_password(os.path.join(notes, "alice.txt")) == password == iam_password("alice")
     assert any("the note an interrupted run had written is now in place" in w for w in json.dumps(result).split('"'))
@@ -183,7 +184,8 @@ def test_check_mode_writes_nothing_and_says_where_the_password_would_go(
     (alice,) = result["users"]
     assert alice["summary"] == (
         f"alice: onboarding, a new temporary password would be issued and handed over by file to {notes}/alice.txt, "
-        "changed"
+        f"changed; planned: CreateUser {MARK}, AddUserToGroup NotYetLoginUsers, CreateLoginProfile, "
+        f"Handover by file to {notes}/alice.txt, TagUser {MARK}"
     )
     assert alice["actions"][-2:] == [f"Handover by file to {notes}/alice.txt", f"TagUser {MARK}"]
     (diff,) = result["diff"]
@@ -282,8 +284,72 @@ def test_guards_that_do_not_guard_are_refused_by_name_before_any_write(
     assert api_calls.writes == []
 
 
-def test_the_handover_mark_cannot_be_set_by_hand(bootstrapped: t.Any, api_calls: t.Any, run_module: Run) -> None:
+@pytest.mark.parametrize("key", [MARK, "MFA-Onboarding:Handover", "mfa-onboarding:expired"])
+def test_the_collections_marks_cannot_be_set_by_hand(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, key: str
+) -> None:
     api_calls.clear()
-    result = run_module(iam_onboard_user, {"name": "alice", "tags": {MARK: "delivered"}})
-    assert result["failed"] is True and f"tags of user alice: {MARK} is the collection's handover mark" in result["msg"]
+    result = run_module(iam_onboard_user, {"name": "alice", "tags": {key: "delivered"}})
+    assert result["failed"] is True
+    assert result["msg"].startswith(f"tags of user alice: {key}: the mfa-onboarding:* tags are the collection's marks")
     assert api_calls.names == []
+
+
+def test_all_pending_repairs_a_user_an_earlier_run_left_pending_even_when_not_listed(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, notes: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = _handover.FileChannel.deliver
+
+    def broken(self: t.Any, name: str, *args: t.Any) -> None:
+        raise _handover.HandoverError("cannot write the note: Read-only file system")
+
+    monkeypatch.setattr(_handover.FileChannel, "deliver", broken)
+    run_module(iam_onboard_user, file_args(notes, "bob", "carol"))
+    assert (mark(iam, "bob"), mark(iam, "carol")) == ("pending", "pending")
+    monkeypatch.setattr(_handover.FileChannel, "deliver", real)
+
+    api_calls.clear()
+    batch_of = [{"name": "alice"}, {"name": "carol"}]  # carol is in a later batch of the same list
+    result = run_module(iam_onboard_user, file_args(notes, "alice", all_pending=True, batch_of=batch_of))
+    assert [u["name"] for u in result["users"]] == ["alice", "bob"]
+    bob = result["users"][1]
+    assert bob["listed"] is False and bob["handover"] == "delivered"
+    assert bob["summary"].endswith("(not listed: it waited for its handover since an earlier run)")
+    assert note_password(os.path.join(notes, "bob.txt")) == iam_password("bob")
+    assert mark(iam, "carol") == "pending"  # another run of the same job handles carol
+    assert api_calls.names.count("GetAccountAuthorizationDetails") == 1
+
+    # Without all_pending (the module's default), only the listed users are handled.
+    api_calls.clear()
+    result = run_module(iam_onboard_user, file_args(notes, "alice"))
+    assert [u["name"] for u in result["users"]] == ["alice"] and api_calls.writes == []
+    assert mark(iam, "carol") == "pending"
+
+
+def test_a_bad_item_in_a_later_batch_refuses_the_first_batch_before_any_call(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, notes: str
+) -> None:
+    whole = [{"name": "alice"}, {"name": "bob"}, {"name": "bad name"}, {"name": "alice"}]
+    api_calls.clear()
+    result = run_module(iam_onboard_user, file_args(notes, "alice", "bob", batch_of=whole))
+    assert result["failed"] is True and result["msg"].startswith("users[2].name: ")
+    assert api_calls.names == [] and not os.path.exists(notes)
+    result = run_module(iam_onboard_user, file_args(notes, "alice", "bob", batch_of=[whole[0], whole[1], whole[3]]))
+    assert result["msg"] == "users[2].name: user alice is listed more than once"
+
+
+def test_partial_notes_a_killed_run_left_are_removed_and_only_the_users_own(
+    bootstrapped: t.Any, run_module: Run, notes: str
+) -> None:
+    run_module(iam_onboard_user, file_args(notes, "a", "a.b"))
+    # A run killed while writing a's note leaves tempfile's partial file; a.b's name starts like it.
+    for leftover in (".a.k3x9_q2z.tmp", ".a.b.abcdefgh.tmp"):
+        with open(os.path.join(notes, leftover), "w", encoding="utf-8") as handle:
+            handle.write("Temporary password:  old-and-worthless\n")
+    result = run_module(iam_onboard_user, file_args(notes, "a"), check_mode=True)
+    assert result["users"][0]["changed"] is True and len(os.listdir(notes)) == 4
+    result = run_module(iam_onboard_user, file_args(notes, "a"))
+    assert result["users"][0]["changed"] is True
+    assert sorted(os.listdir(notes)) == [".a.b.abcdefgh.tmp", "a.b.txt", "a.txt"]
+    result = run_module(iam_onboard_user, file_args(notes, "a.b"))
+    assert sorted(os.listdir(notes)) == ["a.b.txt", "a.txt"]
