@@ -23,7 +23,8 @@ export ANSIBLE_NOCOLOR := 1
 export NO_COLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv layout lint ruff yamllint ansible-lint sanity units security integration molecule docs-lint docs galaxy-import test demo bench clean
+.PHONY: help venv layout lint ruff yamllint ansible-lint sanity units security integration suites checks molecule docs-lint docs \
+	galaxy-import test demo bench clean
 
 help:
 	@echo "make demo    run the main job against a local moto server"
@@ -55,7 +56,9 @@ $(IMPORTER_VENV)/.installed: requirements/importer.txt
 
 # The collection as ansible-test and ansible-lint need it: a copy of the files git knows (tracked or not
 # ignored), with amazon.aws and community.general as siblings.
+# LAID_OUT=1 (set by `make test` for its lanes) uses the copy made at the start instead of making it again.
 layout: venv
+ifndef LAID_OUT
 	@# ansible-test keeps its venvs in tests/output: carry them over to the fresh copy.
 	@rm -rf $(BUILD)/tests-output && if [ -d $(COLL)/tests/output ]; then mv $(COLL)/tests/output $(BUILD)/tests-output; fi
 	@rm -rf $(COLL)
@@ -68,6 +71,7 @@ layout: venv
 	@# The copy sits inside this repository's ignored build/: give it a git index of its own, or ansible-test
 	@# asks this repository which files exist and sees none.
 	@git -C $(COLL) init -q && git -C $(COLL) add -A
+endif
 
 ruff: venv
 	ruff check .
@@ -122,8 +126,23 @@ molecule: layout
 
 lint: ruff yamllint ansible-lint docs-lint
 
-# units last: its pytest summary closes the output.
-test: lint sanity molecule security integration units
+# The three pytest suites in one run, one pool of workers for all: a worker done with its share of one suite takes
+# the next test instead of idling until the other has finished that suite's slowest test; the security suites come
+# first, so that their long tests start early, and the many short unit tests fill the end.
+suites: layout
+	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) $(PYTEST) tests/security tests/integration tests/unit -n auto
+
+# The checks that run one process at a time, one after the other.
+checks:
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory sanity
+	@$(MAKE) --no-print-directory molecule
+
+# Every check: the collection laid out once, then two lanes side by side, the pytest suites (which keep every core
+# busy) and the checks that run one process at a time (lint, sanity, molecule; they also wait on pip and on their
+# moto servers). Each lane's output is shown when it is done, the checks' first when they are.
+test: layout
+	@$(MAKE) --no-print-directory -j2 --output-sync=recurse LAID_OUT=1 suites checks
 
 # The demo and the bench import the test support package (moto server, first sign-in) from the collection copy.
 demo: layout

@@ -17,5 +17,7 @@
   from a test CA, or from another one; sessions and messages recorded);
 - `policy_eval`: an evaluator of identity policies, for what moto cannot decide (conditions, variables);
 - `scenario`: the checks that the molecule scenarios and the suites that read handover notes share;
-- `reports`: where a suite leaves a table of its figures (build/reports/).
+- `reports`: where a suite leaves a table of its figures (build/reports/);
+- `module_runner`: a module run in the test process, as ansible would run it (arguments in, its JSON out);
+- `botocore_models`: a pytest plugin that has botocore parse its data files once per process, not per session.
 """
