@@ -284,6 +284,47 @@ options:
     type: list
     elements: dict
     version_added: 0.3.0
+    suboptions:
+      name:
+        description: The IAM user name.
+        type: str
+        required: true
+        version_added: 0.3.0
+      path:
+        description: As in O(users).
+        type: str
+        version_added: 0.3.0
+      tags:
+        description: As in O(users).
+        type: dict
+        version_added: 0.3.0
+      password:
+        description: As in O(users).
+        type: str
+        version_added: 0.3.0
+      password_reset_required:
+        description: As in O(users).
+        type: bool
+        version_added: 0.3.0
+      reset_password:
+        description: As in O(users).
+        type: bool
+        version_added: 0.3.0
+      groups:
+        description: As in O(users).
+        type: list
+        elements: str
+        version_added: 0.3.0
+      managed_policies:
+        description: As in O(users).
+        type: list
+        elements: str
+        aliases: [policies]
+        version_added: 0.3.0
+      email:
+        description: As in O(users).
+        type: str
+        version_added: 0.3.0
 notes:
   - With O(handover=none), RV(temporary_password) is returned only by the run that created the console password.
     Use C(no_log=true) on the task, and hand the password over without registering it in a variable that outlives

@@ -98,7 +98,8 @@ def check_users(checks: lib.Checks, iam: t.Any, url: str, notes: dict[str, dict[
                 note_password is not None and stored.get(name) == note_password,
                 f"{name}'s note holds the console password IAM holds",
             )
-    checks.equal(states["alice"].tags, {"team": "platform"}, "alice's tags")
+    # The operator's tag, and the collection's handover mark (invariant 6): delivered, since her note was written.
+    checks.equal(states["alice"].tags, {"team": "platform", "mfa-onboarding:handover": "delivered"}, "alice's tags")
     checks.equal(states["bob"].path, "/staff/", "bob's path")
     checks.equal(states["carol"].path, "/", "carol's path")
 

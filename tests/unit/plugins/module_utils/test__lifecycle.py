@@ -858,8 +858,10 @@ def test_a_run_killed_after_any_step_of_a_handover_reissues_exactly_when_it_was_
 
 # Invariant 7: guards verified by their documents, not trusted by name.
 
-GUARD = {"Statement": [{"Effect": "Deny", "NotAction": ["iam:ChangePassword"], "Resource": "*",
-                        "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]}  # fmt: skip
+MFA_FALSE = {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
+GUARD = {
+    "Statement": [{"Effect": "Deny", "NotAction": ["iam:ChangePassword"], "Resource": "*", "Condition": MFA_FALSE}]
+}
 POWER = {"Statement": [{"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"}]}
 FIRST_LOGIN = f"arn:aws:iam::{ACCOUNT}:policy/MFARequiredOnlyForTheFirstLogin"
 POWER_USER = "arn:aws:iam::aws:policy/PowerUserAccess"
@@ -891,8 +893,8 @@ def test_guard_problems_name_what_does_not_guard(
 
 
 def test_a_guard_that_also_grants_more_is_refused_naming_what_it_grants() -> None:
-    greedy = {"Statement": [*GUARD["Statement"], {"Sid": "Extra", "Effect": "Allow", "Action": "iam:EnableMFADevice",
-                                                   "Resource": "arn:aws:iam::*:user/*"}]}  # fmt: skip
+    extra = {"Sid": "Extra", "Effect": "Allow", "Action": "iam:EnableMFADevice", "Resource": "arn:aws:iam::*:user/*"}
+    greedy = {"Statement": [*GUARD["Statement"], extra]}
     (problem,) = lc.guard_problems(GROUP, {FIRST_LOGIN: greedy}, CURRENT, GUARD)
     assert problem.startswith(f"onboarding_group: the group {GROUP} holds {FIRST_LOGIN}, which has the MFA deny")
     assert "statement Extra allows iam:EnableMFADevice on arn:aws:iam::*:user/*" in problem

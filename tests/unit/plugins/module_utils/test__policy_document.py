@@ -532,6 +532,6 @@ def test_grants_beyond_the_guard_names_each_grant_that_is_more(statement: dict[s
 
 
 def test_an_allow_for_ones_own_user_at_a_path_is_not_more() -> None:
-    document = {"Statement": [{"Effect": "Allow", "Action": ["iam:ChangePassword"],
-                               "Resource": "arn:aws:iam::*:user/staff/${aws:username}"}]}  # fmt: skip
+    own = {"Effect": "Allow", "Action": ["iam:ChangePassword"], "Resource": "arn:aws:iam::*:user/staff/${aws:username}"}
+    document = {"Statement": [own]}
     assert pd.grants_beyond_the_guard(document) == []
