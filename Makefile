@@ -23,7 +23,7 @@ export ANSIBLE_NOCOLOR := 1
 export NO_COLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv layout lint ruff yamllint ansible-lint sanity units security integration suites checks molecule docs-lint docs \
+.PHONY: help venv layout lint ruff yamllint ansible-lint sanity units security integration suites lint-sanity molecule-lane molecule docs-lint docs \
 	galaxy-import test demo bench clean
 
 help:
@@ -130,19 +130,24 @@ lint: ruff yamllint ansible-lint docs-lint
 # the next test instead of idling until the other has finished that suite's slowest test; the security suites come
 # first, so that their long tests start early, and the many short unit tests fill the end.
 suites: layout
-	cd $(COLL) && PYTHONPATH=$(COLLECTIONS) $(PYTEST) tests/security tests/integration tests/unit -n auto
+	@$(call timed,cd $(COLL) && PYTHONPATH=$(COLLECTIONS) $(PYTEST) tests/security tests/integration tests/unit -n auto,suites)
 
-# The checks that run one process at a time, one after the other.
-checks:
-	@$(MAKE) --no-print-directory lint
-	@$(MAKE) --no-print-directory sanity
-	@$(MAKE) --no-print-directory molecule
+# A command, then how long it took (the lanes of `make test` print their output when they are done).
+timed = start=$$(date +%s); $(1); echo "== $(2): $$(( $$(date +%s) - start )) s"
 
-# Every check: the collection laid out once, then two lanes side by side, the pytest suites (which keep every core
-# busy) and the checks that run one process at a time (lint, sanity, molecule; they also wait on pip and on their
-# moto servers). Each lane's output is shown when it is done, the checks' first when they are.
+# The lanes of `make test` that run one process at a time: lint then sanity, and molecule.
+lint-sanity:
+	@$(call timed,$(MAKE) --no-print-directory lint,make lint)
+	@$(call timed,$(MAKE) --no-print-directory sanity,make sanity)
+
+molecule-lane:
+	@$(call timed,$(MAKE) --no-print-directory molecule,make molecule)
+
+# Every check: the collection laid out once, then three lanes side by side (make -j3): the pytest suites, which
+# keep every core busy, beside lint and sanity, and molecule, which run one process at a time and also wait on pip
+# and on their servers. Each lane's output is shown when it is done; a failure in one lane lets the others finish.
 test: layout
-	@$(MAKE) --no-print-directory -j2 --output-sync=recurse LAID_OUT=1 suites checks
+	@$(call timed,$(MAKE) --no-print-directory -j3 --output-sync=recurse LAID_OUT=1 suites lint-sanity molecule-lane,make test)
 
 # The demo and the bench import the test support package (moto server, first sign-in) from the collection copy.
 demo: layout
