@@ -211,6 +211,31 @@ def attach_user_policy(client: t.Any, name: str, arn: str) -> None:
     client.attach_user_policy(UserName=name, PolicyArn=arn)
 
 
+@IAMErrorHandler.common_error_handler("detach user policy")
+@retry
+def detach_user_policy(client: t.Any, name: str, arn: str) -> None:
+    client.detach_user_policy(UserName=name, PolicyArn=arn)
+
+
+@IAMErrorHandler.common_error_handler("get user policy")
+@retry
+def get_user_policy(client: t.Any, name: str, policy_name: str) -> t.Any:
+    """An inline policy's document of the user (boto3 decodes it; a string where it did not)."""
+    return client.get_user_policy(UserName=name, PolicyName=policy_name)["PolicyDocument"]
+
+
+@IAMErrorHandler.common_error_handler("delete user policy")
+@retry
+def delete_user_policy(client: t.Any, name: str, policy_name: str) -> None:
+    client.delete_user_policy(UserName=name, PolicyName=policy_name)
+
+
+@IAMErrorHandler.common_error_handler("update access key")
+@retry
+def update_access_key(client: t.Any, name: str, key_id: str, status: str) -> None:
+    client.update_access_key(UserName=name, AccessKeyId=key_id, Status=status)
+
+
 @IAMErrorHandler.common_error_handler("tag user")
 @retry
 def tag_user(client: t.Any, name: str, tags: list[dict[str, str]]) -> None:

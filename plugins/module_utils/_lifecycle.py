@@ -22,6 +22,9 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import A
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import ATTACH_POLICY
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import CREATE_LOGIN_PROFILE
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import CREATE_USER
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DEACTIVATE_ACCESS_KEY
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DELETE_INLINE_POLICY
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DETACH_POLICY
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import HANDOVER
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import REMOVE_FROM_GROUP
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import TAG_USER
@@ -58,7 +61,9 @@ class Observed(t.NamedTuple):
     """What IAM says about one user. Group names, policy ARNs, MFA device serial numbers, tags as sorted pairs.
 
     group_policies holds the ARNs attached to the user's groups; it is read only where it decides the stage
-    (see needs_group_policies). signed_in: IAM has recorded a use of the console password (PasswordLastUsed).
+    (see needs_group_policies); inline_policies (names) and active_keys (access key ids whose status is Active)
+    only where they decide an onboarding plan (see needs_credential_reads). signed_in: IAM has recorded a use of
+    the console password (PasswordLastUsed).
     """
 
     exists: bool
@@ -69,6 +74,8 @@ class Observed(t.NamedTuple):
     tags: tuple[tuple[str, str], ...] = ()
     group_policies: tuple[str, ...] = ()
     signed_in: bool = False
+    inline_policies: tuple[str, ...] = ()
+    active_keys: tuple[str, ...] = ()
 
 
 class Regime(t.NamedTuple):
@@ -117,6 +124,53 @@ def needs_group_policies(observed: Observed, regime: Regime) -> bool:
     """Whether the policies attached to the user's groups decide its stage: the current-users policy may reach a
     user outside the onboarding group through another group, which makes it promoted, not outside the regime."""
     return stage(observed, regime) == UNMANAGED and bool(observed.groups)
+
+
+def needs_credential_reads(observed: Observed, regime: Regime) -> bool:
+    """Whether an onboarding run must read the user's inline policies and access keys: an existing user without an
+    MFA device is brought to hold nothing beyond the guard (invariant 2), and the plan needs all it holds."""
+    return observed.exists and not observed.mfa_devices and stage(observed, regime) != DISABLED
+
+
+def held_beyond_guard(observed: Observed, regime: Regime) -> tuple[list[str], list[str], list[str]]:
+    """What a user holds besides the onboarding group: (other groups, attached policy ARNs, inline policy names).
+    The current-users policy is among them: before MFA it grants nothing, and under self_enrollment guarded it
+    would forbid the user to register its first device."""
+    guard = regime.onboarding_group.lower()
+    return (
+        sorted(g for g in observed.groups if g.lower() != guard),
+        sorted(observed.policies),
+        sorted(observed.inline_policies),
+    )
+
+
+def _nothing_beyond_guard_steps(observed: Observed, regime: Regime) -> list[Step]:
+    """Invariant 2 for a user without MFA, in the order invariant 1 needs: the guard first, then its active access
+    keys deactivated (under the official policy a key could otherwise register a device without MFA and mint an
+    MFA session), then its policies detached (attached, then inline) and its other groups left."""
+    groups, policies, inline = held_beyond_guard(observed, regime)
+    steps = []
+    if regime.onboarding_group.lower() not in {g.lower() for g in observed.groups}:
+        steps.append(Step(ADD_TO_GROUP, regime.onboarding_group))
+    steps += [Step(DEACTIVATE_ACCESS_KEY, key) for key in sorted(observed.active_keys)]
+    steps += [Step(DETACH_POLICY, arn) for arn in policies]
+    steps += [Step(DELETE_INLINE_POLICY, policy) for policy in inline]
+    steps += [Step(REMOVE_FROM_GROUP, group) for group in groups]
+    return steps
+
+
+def held_description(observed: Observed, regime: Regime) -> str:
+    """`groups Admins; policies arn:...; inline policies legacy; 2 active access keys`, or empty."""
+    groups, policies, inline = held_beyond_guard(observed, regime)
+    parts = [
+        f"{label} {', '.join(items)}"
+        for label, items in (("groups", groups), ("policies", policies), ("inline policies", inline))
+        if items
+    ]
+    keys = len(observed.active_keys)
+    if keys:
+        parts.append(f"{keys} active access key{'s' if keys > 1 else ''} ({', '.join(sorted(observed.active_keys))})")
+    return "; ".join(parts)
 
 
 def account_reads(state: str) -> frozenset[str]:
@@ -190,8 +244,16 @@ def plan_onboarding(
     *,
     name: str | None = None,
     handover: str | None = None,
+    detach: bool = True,
+    adopt_only: bool = False,
 ) -> Plan:
     """Steps that put the user into the onboarding state. The guard always comes first.
+
+    An existing user without an MFA device (outside the regime, onboarding, or promoted with its last device gone)
+    is brought to hold nothing beyond the guard: guard, access keys deactivated, its grants removed (invariant 2);
+    with detach off, such a user that holds anything is refused instead. A user outside the regime with an MFA
+    device is adopted as promoted. adopt_only: a user that does not exist is refused, and no console password is
+    created or reset (adoption keeps what a user has).
 
     handover describes the channel a new temporary password goes through (for example `by file to /notes/a.txt`);
     None when the module returns it to its caller. With a channel, the user is marked pending before its password
@@ -203,26 +265,57 @@ def plan_onboarding(
     handover that failed); a user that has registered MFA has signed in already and keeps its password.
     """
     current = stage(observed, regime)
+    who = f"user {name}" if name else "the user"
+    if current == ABSENT and adopt_only:
+        return refused(f"{who} does not exist; adoption takes existing users only (onboard it to create it)")
     if current == ABSENT:
         created = dict(tags or {})
         if handover is not None:
             created[HANDOVER_TAG] = PENDING
         return Plan([Step(CREATE_USER, created), Step(ADD_TO_GROUP, regime.onboarding_group),
                      *handover_steps(CREATE_LOGIN_PROFILE, handover)], [])  # fmt: skip
-    if current == PROMOTED:
-        return Plan([], ["is already promoted; onboarding changes nothing (no demotion)"])
     if current == DISABLED:
         return refused_as_disabled(observed, "onboarded", name)
+    if current == PROMOTED and observed.mfa_devices:
+        return Plan([], ["is already promoted; onboarding changes nothing (no demotion)"])
     notes = []
     steps = []
-    if current == UNMANAGED:
-        steps.append(Step(ADD_TO_GROUP, regime.onboarding_group))
-        others = [p for p in observed.policies if p != regime.current_users_policy] + list(observed.groups)
-        if others:
-            notes.append(
-                f"existed outside the onboarding regime and keeps {', '.join(sorted(others))}; without MFA the "
-                "onboarding group's policy denies what they grant, but they were not removed"
+    if current == UNMANAGED and observed.mfa_devices:
+        # Adoption of a user with MFA: promoted in place, nothing else touched.
+        steps.append(Step(ATTACH_POLICY, regime.current_users_policy))
+        notes.append(
+            f"existed outside the onboarding regime with an MFA device: adopted as promoted "
+            f"({regime.current_users_policy} attached); what it held, its password and its tags were kept"
+        )
+        return Plan(steps, notes)
+    if not observed.mfa_devices:
+        held = held_description(observed, regime)
+        if held and not detach:
+            return refused(
+                f"{who} has no MFA device and holds {held}; with adopt_detach off it was left untouched (a user "
+                "without MFA may hold nothing beyond the guard)"
             )
+        steps = _nothing_beyond_guard_steps(observed, regime)
+        if held:
+            origin = {
+                UNMANAGED: "existed outside the onboarding regime",
+                PROMOTED: "was promoted but has no MFA device left (re-enrolment)",
+            }.get(current, "is onboarding")
+            notes.append(
+                f"{origin} without an MFA device: it was put behind the guard {regime.onboarding_group} first, then "
+                f"what it held was deactivated or removed: {held} (until it registers MFA and is promoted)"
+            )
+        if current in (UNMANAGED, PROMOTED) and observed.has_login_profile and not reset_password:
+            notes.append("keeps its existing console password; it was not reset (reset_password issues a new one)")
+    if current == PROMOTED:
+        notes.append(
+            "can now sign in with its console password and register a new MFA device; promote it again afterwards"
+        )
+    if adopt_only:
+        if not observed.has_login_profile:
+            notes.append("has no console password; onboard it to issue a temporary password")
+        steps.extend(_tag_steps(dict(observed.tags), None if tags is None else dict(tags), purge_tags))
+        return Plan(steps, notes)
     pending = handover_mark(observed) == PENDING
     password_step = None
     if not observed.has_login_profile:

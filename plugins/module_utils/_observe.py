@@ -129,6 +129,8 @@ def observed(record: UserRecord, group_policies: t.Iterable[str] = ()) -> lc.Obs
         tags=record.tags,
         group_policies=tuple(sorted(set(group_policies))),
         signed_in=record.password_last_used is not None,
+        inline_policies=record.inline_policies or (),
+        active_keys=tuple(k.access_key_id for k in record.access_keys or () if k.status == "Active"),
     )
 
 
@@ -243,12 +245,27 @@ def _policy_document(client: t.Any, policy: dict[str, t.Any]) -> t.Any:
     return _as_document(_iam.get_policy_document(client, policy["Arn"], policy["DefaultVersionId"]))
 
 
-def observe_user(client: t.Any, name: str, account: Account) -> tuple[UserRecord, lc.Observed]:
+def observe_user(
+    client: t.Any, name: str, account: Account, state: str = lc.PROMOTED
+) -> tuple[UserRecord, lc.Observed]:
     """One user for iam_onboard_user: its record, and the core's view of it, with the policies of its groups
-    when the core says they decide its stage."""
+    when the core says they decide its stage, and, for an onboarding run, its inline policies and access keys
+    when the core says they decide the plan (an existing user without MFA: two more reads)."""
     record = read_user(client, name)
     view = observed(record)
+    via_groups: list[str] = []
     if lc.needs_group_policies(view, account.regime):
         via_groups = [arn for group in view.groups for arn in account.group_policies(client, group)]
         view = observed(record, via_groups)
+    if state == lc.ONBOARDING and lc.needs_credential_reads(view, account.regime):
+        record = record._replace(
+            inline_policies=tuple(_iam.list_user_policies(client, name)), access_keys=read_access_keys(client, name)
+        )
+        view = observed(record, via_groups)
     return record, view
+
+
+def inline_documents(client: t.Any, name: str, policy_names: t.Iterable[str]) -> dict[str, t.Any]:
+    """The documents of the user's inline policies that a run is about to delete, for its result: an inline
+    policy has no copy elsewhere, so the operator can restore it from there."""
+    return {policy: _as_document(_iam.get_user_policy(client, name, policy)) for policy in policy_names}

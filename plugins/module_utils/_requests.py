@@ -41,6 +41,8 @@ def user_requests(params: dict[str, t.Any]) -> list[dict[str, t.Any]]:
         request.update({k: v for k, v in item.items() if v is not None})
         request["name"] = item.get("name")
         request["purge_tags"] = params["purge_tags"]
+        request["adopt_detach"] = params.get("adopt_detach", True)
+        request["adopt_only"] = params.get("adopt_only", False)
         if request["tags"] is not None:
             request["tags"] = {key: to_text(value) for key, value in request["tags"].items()}
         requests.append(request)

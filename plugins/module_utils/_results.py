@@ -10,6 +10,7 @@ import datetime
 import typing as t
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _steps
 
 
 def iso(value: t.Any) -> t.Any:
@@ -61,16 +62,46 @@ def user_result(
     }
 
 
-def diff_view(observed: lc.Observed, regime: lc.Regime) -> dict[str, t.Any]:
+def diff_view(observed: lc.Observed, regime: lc.Regime, credentials: bool = False) -> dict[str, t.Any]:
+    """A user's state for diff mode; with credentials, also its inline policies and active access keys (shown for
+    a user whose plan deactivates or removes them)."""
     if not observed.exists:
         return {}
-    return {
+    view = {
         "stage": lc.stage(observed, regime),
         "groups": sorted(observed.groups),
         "policies": sorted(observed.policies),
         "console_password": observed.has_login_profile,
         "tags": dict(observed.tags),
     }
+    if credentials:
+        view.update(inline_policies=sorted(observed.inline_policies), active_access_keys=sorted(observed.active_keys))
+    return view
+
+
+def console_password(observed: lc.Observed, issued: bool) -> str:
+    """issued (a new temporary password in this run), kept (the existing one, unchanged) or none."""
+    if issued:
+        return "issued"
+    return "kept" if observed.has_login_profile else "none"
+
+
+def detached(steps: t.Sequence[t.Any], inline_documents: dict[str, t.Any]) -> dict[str, t.Any] | None:
+    """What the steps take away from a user without MFA (invariant 2), for its result: the access keys
+    deactivated, the policies detached, the inline policies deleted (name: document, to restore one from), the
+    groups left; None when they take nothing away."""
+    by_action: dict[str, list[t.Any]] = {}
+    for step in steps:
+        by_action.setdefault(step.action, []).append(step.target)
+    taken = {
+        "access_keys": by_action.get(_steps.DEACTIVATE_ACCESS_KEY, []),
+        "policies": by_action.get(_steps.DETACH_POLICY, []),
+        "inline_policies": {
+            name: inline_documents.get(name) for name in by_action.get(_steps.DELETE_INLINE_POLICY, [])
+        },
+        "groups": by_action.get(_steps.REMOVE_FROM_GROUP, []),
+    }
+    return taken if any(taken.values()) else None
 
 
 def describe_via(via: dict[str, t.Any] | None) -> str | None:

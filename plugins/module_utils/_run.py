@@ -17,6 +17,7 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecyc
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _results
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _steps
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import Account
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import inline_documents
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import observe_user
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import pending_users
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password import PasswordError
@@ -76,6 +77,8 @@ def plan_user(
             request["reset_password"],
             name=name,
             handover=handover,
+            detach=request.get("adopt_detach", True),
+            adopt_only=request.get("adopt_only", False),
         )
     policies = [grants[p] for p in request["managed_policies"] or []]
     return lc.plan_promotion(name, observed, regime, request["groups"] or [], policies)
@@ -96,7 +99,7 @@ def handle_user(
     handover = handover or _handover.Handover(_handover.NoChannel())
     channel = handover.channel
     try:
-        record, observed = observe_user(client, name, account)
+        record, observed = observe_user(client, name, account, state)
     except AnsibleIAMError as e:
         # One user's failed read must not cost the others their results (and their temporary passwords).
         raise UserFailed(f"user {name}: {e.message}: {e.exception}") from None
@@ -116,6 +119,11 @@ def handle_user(
     warnings.extend(f"user {name} {note}" for note in plan.notes)
     if state == lc.ONBOARDING:
         warnings.extend(onboarding_checks(request, record, observed, plan, account))
+    deleting = [s.target for s in plan.steps if s.action == _steps.DELETE_INLINE_POLICY]
+    try:
+        documents = inline_documents(client, name, deleting) if deleting else {}
+    except AnsibleIAMError as e:
+        raise UserFailed(f"user {name}: {e.message}: {e.exception}; nothing was changed") from None
     after = _steps.apply_steps(observed, plan.steps)
     outcome = _steps.Outcome()
     if not check_mode:
@@ -151,7 +159,11 @@ def handle_user(
     issued = lc.sets_password(plan.steps)
     reset = _steps.Step(_steps.UPDATE_LOGIN_PROFILE) in plan.steps
     result = _results.user_result(record, request, account, outcome, after, reset)
-    diff = {"before": _results.diff_view(observed, regime), "after": _results.diff_view(after, regime)}
+    credentials = bool(observed.inline_policies or observed.active_keys)
+    diff = {
+        "before": _results.diff_view(observed, regime, credentials),
+        "after": _results.diff_view(after, regime, credentials),
+    }
     if reset:
         diff["after"]["console_password"] = "reset to a new temporary password"
     result.update(
@@ -164,6 +176,8 @@ def handle_user(
         handover_via={"channel": channel.kind, "to": channel.target(name, request.get("email"))}
         if via and issued
         else None,
+        detached=_results.detached(plan.steps, documents) if state == lc.ONBOARDING else None,
+        console_password=_results.console_password(observed, issued),
         warnings=warnings,
         diff=diff,
         failed=False,

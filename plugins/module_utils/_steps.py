@@ -27,6 +27,9 @@ CREATE_LOGIN_PROFILE = "CreateLoginProfile"
 UPDATE_LOGIN_PROFILE = "UpdateLoginProfile"
 ATTACH_POLICY = "AttachUserPolicy"
 REMOVE_FROM_GROUP = "RemoveUserFromGroup"
+DETACH_POLICY = "DetachUserPolicy"
+DELETE_INLINE_POLICY = "DeleteUserPolicy"
+DEACTIVATE_ACCESS_KEY = "UpdateAccessKey"  # to Inactive: target is the access key id
 TAG_USER = "TagUser"
 UNTAG_USER = "UntagUser"
 # Not an IAM call: the temporary password just set goes to its channel (a note, a mail); target describes where.
@@ -88,6 +91,18 @@ def _attach_policy(client: t.Any, name: str, target: t.Any, context: Context, ou
     _iam.attach_user_policy(client, name, target)
 
 
+def _detach_policy(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.detach_user_policy(client, name, target)
+
+
+def _delete_inline_policy(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.delete_user_policy(client, name, target)
+
+
+def _deactivate_access_key(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.update_access_key(client, name, target, "Inactive")
+
+
 def _create_login_profile(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
     password = context.new_password()
     outcome.login_profile = _iam.create_login_profile(client, name, password, context.password_reset_required)
@@ -137,6 +152,18 @@ def _attached(observed: t.Any, arn: str) -> t.Any:
     return observed if arn in observed.policies else observed._replace(policies=(*observed.policies, arn))
 
 
+def _detached(observed: t.Any, arn: str) -> t.Any:
+    return observed._replace(policies=tuple(p for p in observed.policies if p != arn))
+
+
+def _inline_deleted(observed: t.Any, policy_name: str) -> t.Any:
+    return observed._replace(inline_policies=tuple(p for p in observed.inline_policies if p != policy_name))
+
+
+def _key_deactivated(observed: t.Any, key_id: str) -> t.Any:
+    return observed._replace(active_keys=tuple(k for k in observed.active_keys if k != key_id))
+
+
 def _has_password(observed: t.Any, target: t.Any) -> t.Any:
     return observed._replace(has_login_profile=True)
 
@@ -164,6 +191,10 @@ def _named(action: str, target: t.Any) -> str:
     return f"{action} {target}"
 
 
+def _inactive(action: str, target: t.Any) -> str:
+    return f"{action} {target} Inactive"
+
+
 def _keys(action: str, target: t.Any) -> str:
     """The tag keys a step sets (sorted) or removes (as planned); the bare action when there are none."""
     keys = sorted(target) if isinstance(target, dict) else list(target or ())
@@ -175,6 +206,9 @@ TABLE: dict[str, Kind] = {
     ADD_TO_GROUP: Kind(_add_to_group, _joined, _named),
     REMOVE_FROM_GROUP: Kind(_remove_from_group, _left, _named),
     ATTACH_POLICY: Kind(_attach_policy, _attached, _named),
+    DETACH_POLICY: Kind(_detach_policy, _detached, _named),
+    DELETE_INLINE_POLICY: Kind(_delete_inline_policy, _inline_deleted, _named),
+    DEACTIVATE_ACCESS_KEY: Kind(_deactivate_access_key, _key_deactivated, _inactive),
     CREATE_LOGIN_PROFILE: Kind(_create_login_profile, _has_password, _bare),
     UPDATE_LOGIN_PROFILE: Kind(_update_login_profile, _unchanged, _bare),
     TAG_USER: Kind(_tag_user, _tagged, _keys),

@@ -98,9 +98,13 @@ options:
     version_added: 0.2.0
   state:
     description:
-      - V(onboarding) creates or adopts the user into the onboarding state. An existing user outside the regime
-        is put into the onboarding group first; a console password is added only if it has none (an existing
-        password is never reset). A user that is already promoted is left as it is, with a warning.
+      - V(onboarding) creates or adopts the user into the onboarding state. An existing user without an MFA
+        device (outside the regime, or promoted with its last device gone) is put into the onboarding group
+        first, then its active access keys are deactivated and what else it holds (groups, attached and inline
+        policies) is removed, all of it reported in RV(detached) (see O(adopt_detach)); a console password is
+        added only if it has none (an existing password is kept, never reset silently). An existing user outside
+        the regime with an MFA device is adopted as promoted (the current-users policy attached, nothing else
+        touched). A user that is already promoted, with an MFA device, is left as it is, with a warning.
       - V(promoted) promotes a user that has registered an MFA device; it fails for a user without one.
     type: str
     choices: [onboarding, promoted]
@@ -262,6 +266,27 @@ options:
     description: The subject of the mails.
     type: str
     default: Your AWS account is ready
+    version_added: 0.3.0
+  adopt_detach:
+    description:
+      - With O(state=onboarding), what to do with an existing user without an MFA device that holds more than the
+        guard (other groups, attached or inline policies, active access keys).
+      - V(true) puts it behind the onboarding group first, then deactivates its access keys (under the official
+        policy a long-term key could otherwise register an MFA device without MFA), then detaches its policies,
+        deletes its inline policies (their documents are returned in RV(detached)) and removes it from its
+        other groups, so that before MFA it holds nothing beyond the guard. Nothing of it comes back on
+        promotion: grant what it needs there.
+      - V(false) refuses such a user by name and leaves it untouched.
+    type: bool
+    default: true
+    version_added: 0.3.0
+  adopt_only:
+    description:
+      - With O(state=onboarding), only bring existing users into the regime (the C(mfa_onboarding.iam.adopt)
+        role sets it) - a user that does not exist is refused instead of created, and no console password is
+        created or reset (users keep what they have; a user without one is named in a warning, to be onboarded).
+    type: bool
+    default: false
     version_added: 0.3.0
   all_pending:
     description:
@@ -516,6 +541,38 @@ handover_via:
       description: The note's path or the mail address.
       type: str
       sample: /srv/onboarding/notes/bob.txt
+detached:
+  description:
+    - What the run took away (or, in check mode, would take away) from an existing user without an MFA device,
+      so that it holds nothing beyond the guard before MFA (see O(adopt_detach)); V(null) when nothing.
+  returned: with O(name) and O(state=onboarding)
+  type: dict
+  contains:
+    access_keys:
+      description: The access key ids deactivated.
+      type: list
+      elements: str
+      sample: [AKIAIOSFODNN7EXAMPLE]
+    policies:
+      description: The ARNs of the managed policies detached.
+      type: list
+      elements: str
+      sample: ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    inline_policies:
+      description: The inline policies deleted, name to document (an inline policy has no copy elsewhere).
+      type: dict
+      sample: {"legacy": {"Version": "2012-10-17", "Statement": []}}
+    groups:
+      description: The groups the user was removed from.
+      type: list
+      elements: str
+      sample: [Admins]
+console_password:
+  description: V(issued) (a new temporary password in this run), V(kept) (an existing console password, unchanged)
+    or V(none).
+  returned: with O(name)
+  type: str
+  sample: kept
 actions:
   description: The write calls made (or, in check mode, that would be made), in order.
   returned: with O(name)
@@ -597,6 +654,8 @@ def main():
         mail_plaintext=dict(type="bool", default=False),
         mail_ca_file=dict(type="path"),
         mail_subject=dict(type="str", default="Your AWS account is ready"),
+        adopt_detach=dict(type="bool", default=True),
+        adopt_only=dict(type="bool", default=False),
         all_pending=dict(type="bool", default=False),
         batch_of=dict(type="list", elements="dict", options=user_options),
     )

@@ -66,11 +66,12 @@ def covered(observed: Observed) -> bool:
 
 
 def violations(start: Observed, steps: t.Sequence[Step], from_prefix: int = 0) -> list[int]:
-    """The prefix lengths after which the user holds a console password without an MFA guard."""
+    """The prefix lengths after which the user holds a console password or an active access key without an MFA
+    guard."""
     found = []
     for length in range(from_prefix, len(steps) + 1):
         state = apply_steps(start, steps[:length])
-        if state.has_login_profile and not (lc.guarded(state, REGIME) and covered(state)):
+        if (state.has_login_profile or state.active_keys) and not (lc.guarded(state, REGIME) and covered(state)):
             found.append(length)
     return found
 
@@ -149,9 +150,17 @@ def test_plan_onboarding_absent_without_tags_creates_an_untagged_user() -> None:
     assert steps == [Step("CreateUser", {}), Step("AddUserToGroup", GROUP), Step("CreateLoginProfile")]
 
 
-@pytest.mark.parametrize("name", ["onboarding", "ready", "interrupted", "interrupted_no_mfa"])
+@pytest.mark.parametrize("name", ["onboarding", "ready", "interrupted"])
 def test_plan_onboarding_is_a_no_op_in_the_onboarding_group(name: str) -> None:
     assert lc.plan_onboarding(STATES[name], REGIME) == Plan([], [])
+
+
+def test_plan_onboarding_without_mfa_detaches_the_current_users_policy_of_an_interrupted_promotion() -> None:
+    """Before MFA the user holds the onboarding group only; under self_enrollment guarded the current-users policy
+    would even forbid it to register its first device."""
+    steps, notes, refusal = lc.plan_onboarding(INTERRUPTED_NO_MFA, REGIME)
+    assert (steps, refusal) == ([Step("DetachUserPolicy", CURRENT)], None)
+    assert "is onboarding without an MFA device" in notes[0]
 
 
 def test_plan_onboarding_in_group_without_password_adds_only_the_password() -> None:
@@ -167,15 +176,20 @@ def test_plan_onboarding_adopts_unmanaged_user_without_password_guard_first() ->
 def test_plan_onboarding_adopts_unmanaged_user_with_password_and_keeps_it() -> None:
     steps, warnings, _refusal = lc.plan_onboarding(UNMANAGED_PASSWORD, REGIME)
     assert steps == [Step("AddUserToGroup", GROUP)]
-    assert warnings == []
+    assert warnings == ["keeps its existing console password; it was not reset (reset_password issues a new one)"]
 
 
-def test_plan_onboarding_adopting_a_user_with_permissions_warns_naming_them() -> None:
+def test_plan_onboarding_adopting_a_user_with_permissions_removes_them_after_the_guard() -> None:
     steps, warnings, _refusal = lc.plan_onboarding(UNMANAGED_PERMISSIONS, REGIME)
-    assert steps == [Step("AddUserToGroup", GROUP)]
-    assert len(warnings) == 1
-    assert "Admins" in warnings[0]
-    assert ADMIN in warnings[0]
+    assert steps == [
+        Step("AddUserToGroup", GROUP),
+        Step("DetachUserPolicy", ADMIN),
+        Step("RemoveUserFromGroup", "Admins"),
+    ]
+    removed, kept = warnings
+    assert "existed outside the onboarding regime without an MFA device" in removed
+    assert "groups Admins; policies " + ADMIN in removed
+    assert "keeps its existing console password" in kept
 
 
 def test_plan_onboarding_never_demotes_a_promoted_user() -> None:
@@ -377,16 +391,81 @@ def test_invariant_2_promotion_refuses_every_user_without_mfa(name: str) -> None
 
 
 @pytest.mark.parametrize("name", NO_MFA)
-def test_invariant_2_onboarding_grants_nothing_but_the_onboarding_group(name: str) -> None:
-    start = STATES[name]
+def test_invariant_2_onboarding_grants_nothing_and_ends_holding_the_guard_only(name: str) -> None:
+    start = STATES[name]._replace(inline_policies=("legacy",), active_keys=("AKIA1",)) if name != "absent" else ABSENT
     for tags, purge in [(None, False), ({"team": "data"}, True)]:
         steps = lc.plan_onboarding(start, REGIME, tags, purge)[0]
         for length in range(len(steps) + 1):
             state = apply_steps(start, steps[:length])
             assert set(state.groups) - set(start.groups) <= {GROUP}
-            assert set(state.policies) == set(start.policies)
+            assert set(state.policies) <= set(start.policies)
             assert "Developers" not in state.groups
             assert APP not in state.policies
+        end = apply_steps(start, steps)
+        assert (end.groups, end.policies, end.inline_policies, end.active_keys) == ((GROUP,), (), (), ()), name
+
+
+@pytest.mark.parametrize("name", [n for n in NO_MFA if n != "absent"])
+def test_invariant_2_order_guard_then_keys_then_grants(name: str) -> None:
+    start = STATES[name]._replace(
+        groups=tuple(sorted({*STATES[name].groups, "Admins"})),
+        policies=(ADMIN,),
+        inline_policies=("legacy",),
+        active_keys=("K",),
+    )
+    actions = [s.action for s in lc.plan_onboarding(start, REGIME)[0]]
+    taking = ["UpdateAccessKey", "DetachUserPolicy", "DeleteUserPolicy", "RemoveUserFromGroup"]
+    order = [a for a in actions if a in ("AddUserToGroup", *taking)]
+    expected_guard = [] if GROUP in start.groups else ["AddUserToGroup"]
+    assert order == [*expected_guard, *taking], name
+
+
+@pytest.mark.parametrize("name", [n for n in NO_MFA if n != "absent"])
+def test_adopt_detach_off_refuses_a_user_that_holds_anything_and_plans_nothing(name: str) -> None:
+    start = STATES[name]._replace(active_keys=("AKIA1",))
+    plan = lc.plan_onboarding(start, REGIME, {"team": "data"}, purge_tags=True, name="legacy", detach=False)
+    assert plan.steps == []
+    assert plan.refusal.startswith("user legacy has no MFA device and holds ")
+    assert "1 active access key (AKIA1)" in plan.refusal
+    assert "adopt_detach off" in plan.refusal
+
+
+def test_adopt_detach_off_still_guards_a_user_that_holds_nothing() -> None:
+    assert lc.plan_onboarding(UNMANAGED_PASSWORD, REGIME, detach=False).steps == [Step("AddUserToGroup", GROUP)]
+
+
+def test_adopt_only_refuses_an_absent_user_and_never_sets_a_password() -> None:
+    assert (
+        "does not exist; adoption takes existing users only"
+        in lc.plan_onboarding(ABSENT, REGIME, name="ghost", adopt_only=True).refusal
+    )
+    for name in sorted(STATES):
+        for reset in (False, True):
+            plan = lc.plan_onboarding(STATES[name], REGIME, reset_password=reset, adopt_only=True, handover="by file")
+            assert not lc.sets_password(plan.steps), name
+            assert Step("Handover", "by file") not in plan.steps
+    notes = lc.plan_onboarding(UNMANAGED._replace(active_keys=("K",)), REGIME, adopt_only=True).notes
+    assert "has no console password; onboard it to issue a temporary password" in notes
+
+
+def test_re_enrolment_of_a_promoted_user_that_lost_its_last_device() -> None:
+    """Guard first, then the current-users policy and the grants go; the password is kept; promote again later."""
+    lost = PROMOTED._replace(mfa_devices=(), policies=(CURRENT, APP), active_keys=("K",))
+    steps, notes, refusal = lc.plan_onboarding(lost, REGIME, name="alice")
+    assert refusal is None
+    assert steps == [
+        Step("AddUserToGroup", GROUP),
+        Step("UpdateAccessKey", "K"),
+        Step("DetachUserPolicy", APP),
+        Step("DetachUserPolicy", CURRENT),
+        Step("RemoveUserFromGroup", "Developers"),
+    ]
+    assert lc.stage(apply_steps(lost, steps), REGIME) == "onboarding"
+    assert "re-enrolment" in notes[0]
+    assert any("register a new MFA device; promote it again" in n for n in notes)
+    assert violations(lost, steps) == []
+    refused = lc.plan_onboarding(lost, REGIME, name="alice", detach=False)
+    assert refused.refusal and refused.steps == []
 
 
 # guarded()
@@ -557,7 +636,8 @@ def test_reset_password_comes_after_the_tag_steps() -> None:
 
 
 def test_reset_password_on_an_interrupted_promotion_without_mfa_updates_the_login_profile() -> None:
-    assert lc.plan_onboarding(INTERRUPTED_NO_MFA, REGIME, reset_password=True) == Plan([UPDATE], [])
+    steps = lc.plan_onboarding(INTERRUPTED_NO_MFA, REGIME, reset_password=True).steps
+    assert steps == [Step("DetachUserPolicy", CURRENT), UPDATE]
 
 
 @pytest.mark.parametrize("name", ["ready", "interrupted"])
@@ -613,6 +693,8 @@ def test_reset_password_of_an_unmanaged_user_orders_guard_tags_reset() -> None:
     )
     assert steps == [
         Step("AddUserToGroup", GROUP),
+        Step("DetachUserPolicy", ADMIN),
+        Step("RemoveUserFromGroup", "Admins"),
         Step("TagUser", {"team": "data"}),
         Step("UntagUser", ["old"]),
         UPDATE,
@@ -622,10 +704,11 @@ def test_reset_password_of_an_unmanaged_user_orders_guard_tags_reset() -> None:
     assert ADMIN in warning
 
 
-def test_reset_password_of_an_unmanaged_user_with_mfa_adopts_it_but_keeps_the_password() -> None:
-    steps, warnings, _refusal = lc.plan_onboarding(UNMANAGED_MFA, REGIME, reset_password=True)
-    assert steps == [Step("AddUserToGroup", GROUP)]
-    assert warnings == [SIGNED_IN]
+def test_reset_password_of_an_unmanaged_user_with_mfa_adopts_it_as_promoted_and_keeps_the_password() -> None:
+    steps, warnings, _refusal = lc.plan_onboarding(UNMANAGED_MFA, REGIME, {"team": "data"}, reset_password=True)
+    assert steps == [Step("AttachUserPolicy", CURRENT)]
+    assert "adopted as promoted" in warnings[0]
+    assert "its password and its tags were kept" in warnings[0]
 
 
 @pytest.mark.parametrize("name", sorted(STATES))
@@ -660,10 +743,10 @@ def test_invariant_1_every_prefix_of_every_reset_plan_is_guarded(name: str) -> N
 def test_invariant_1_reset_enumeration_walks_the_resets() -> None:
     walked = {name: [len(s) for _label, s in reset_plans(name)] for name in RESETTABLE}
     assert walked == {
-        "interrupted_no_mfa": [1, 3],
+        "interrupted_no_mfa": [2, 4],
         "onboarding": [1, 3],
         "unmanaged_password": [2, 4],
-        "unmanaged_permissions": [2, 4],
+        "unmanaged_permissions": [4, 6],
     }
     for name in RESETTABLE:
         assert all(UPDATE in steps for _label, steps in reset_plans(name))

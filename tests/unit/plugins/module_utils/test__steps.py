@@ -40,6 +40,9 @@ TARGETS: dict[str, t.Any] = {
     "TagUser": {"k": "v"},
     "UntagUser": ["old"],
     "Handover": "by file to /notes/alice.txt",
+    "DetachUserPolicy": "arn:aws:iam::aws:policy/AdministratorAccess",
+    "DeleteUserPolicy": "legacy",
+    "UpdateAccessKey": "AKIAIOSFODNN7EXAMPLE",
 }
 # Every state the planners start from.
 STARTS = [
@@ -50,12 +53,14 @@ STARTS = [
     Observed(
         True, groups=("Admins",), policies=("arn:aws:iam::aws:policy/AdministratorAccess",), has_login_profile=True
     ),
+    # An adopted user with an inline policy and an active access key.
+    Observed(True, has_login_profile=True, inline_policies=("legacy",), active_keys=("AKIAIOSFODNN7EXAMPLE",)),
 ]
 
 
 def test_the_table_has_a_row_for_every_kind_and_nothing_else() -> None:
     assert sorted(_steps.TABLE) == KINDS
-    assert len(KINDS) == 9
+    assert len(KINDS) == 12
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -97,6 +102,9 @@ def test_every_kind_a_planner_returns_is_in_the_table() -> None:
         (Step("TagUser", {"b": "1", "a": "2"}), "TagUser a, b"),
         (Step("UntagUser", ["x", "a"]), "UntagUser x, a"),
         (Step("Handover", "by file to /n/a.txt"), "Handover by file to /n/a.txt"),
+        (Step("DetachUserPolicy", CURRENT), f"DetachUserPolicy {CURRENT}"),
+        (Step("DeleteUserPolicy", "legacy"), "DeleteUserPolicy legacy"),
+        (Step("UpdateAccessKey", "AKIAEXAMPLE"), "UpdateAccessKey AKIAEXAMPLE Inactive"),
     ],
 )
 def test_labels(step: Step, label: str) -> None:
@@ -105,7 +113,14 @@ def test_labels(step: Step, label: str) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_effects_never_modify_their_input(kind: str) -> None:
-    start = Observed(True, groups=(GROUP,), policies=(CURRENT,), tags=(("old", "1"),))
+    start = Observed(
+        True,
+        groups=(GROUP,),
+        policies=(CURRENT,),
+        tags=(("old", "1"),),
+        inline_policies=("legacy",),
+        active_keys=("AKIAIOSFODNN7EXAMPLE",),
+    )
     before = start._replace()
     _steps.apply_steps(start, [Step(kind, TARGETS[kind])])
     assert start == before
@@ -137,6 +152,9 @@ def wrappers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[t.Any, ..
         "update_login_profile",
         "tag_user",
         "untag_user",
+        "detach_user_policy",
+        "delete_user_policy",
+        "update_access_key",
     ):
 
         def record(client: Client, *args: t.Any, _name: str = name) -> dict[str, t.Any]:
@@ -169,6 +187,45 @@ def test_execute_makes_each_call_through_the_boto3_layer_in_order(wrappers: list
     assert outcome.user == {"UserName": "alice"}
     assert outcome.login_profile == {"UserName": "alice"}
     assert outcome.password == "first-Passw0rd!"
+
+
+def test_execute_takes_away_through_the_boto3_layer(wrappers: list[t.Any]) -> None:
+    kinds = ["AddUserToGroup", "UpdateAccessKey", "DetachUserPolicy", "DeleteUserPolicy", "RemoveUserFromGroup"]
+    steps = [Step(kind, TARGETS[kind]) for kind in kinds]
+    _steps.execute(Client(), "legacy", steps, context(), [])
+
+    assert wrappers == [
+        ("add_user_to_group", ("legacy", "Developers")),
+        ("update_access_key", ("legacy", "AKIAIOSFODNN7EXAMPLE", "Inactive")),
+        ("detach_user_policy", ("legacy", "arn:aws:iam::aws:policy/AdministratorAccess")),
+        ("delete_user_policy", ("legacy", "legacy")),
+        ("remove_user_from_group", ("legacy", GROUP)),
+    ]
+
+
+def test_taking_away_is_seen_in_the_observed_state() -> None:
+    start = Observed(
+        True,
+        groups=("Admins", GROUP),
+        policies=(CURRENT, "arn:aws:iam::aws:policy/AdministratorAccess"),
+        inline_policies=("legacy", "other"),
+        active_keys=("AKIA1", "AKIA2"),
+    )
+    after = _steps.apply_steps(
+        start,
+        [
+            Step("UpdateAccessKey", "AKIA1"),
+            Step("DetachUserPolicy", "arn:aws:iam::aws:policy/AdministratorAccess"),
+            Step("DeleteUserPolicy", "legacy"),
+            Step("RemoveUserFromGroup", "Admins"),
+        ],
+    )
+    assert (after.groups, after.policies, after.inline_policies, after.active_keys) == (
+        (GROUP,),
+        (CURRENT,),
+        ("other",),
+        ("AKIA2",),
+    )
 
 
 def test_execute_stops_at_the_first_failure_and_says_what_was_done(wrappers: list[t.Any]) -> None:

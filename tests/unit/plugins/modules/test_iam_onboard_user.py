@@ -49,6 +49,8 @@ STRICT_POLICY = {
 GUARD_READS = ["ListAttachedGroupPolicies", "GetPolicy", "GetPolicyVersion", "ListGroupPolicies", "GetPolicyVersion"]
 ONBOARDING_ACCOUNT_READS = ["GetGroup", "GetPolicy", *GUARD_READS, "GetAccountPasswordPolicy"]
 USER_READS = ["GetUser", "GetLoginProfile", "ListMFADevices", "ListGroupsForUser", "ListAttachedUserPolicies"]
+# An onboarding run reads what else an existing user without MFA holds (invariant 2: nothing beyond the guard).
+CREDENTIAL_READS = ["ListUserPolicies", "ListAccessKeys"]
 # + Developers, AppReadOnly
 PROMOTION_ACCOUNT_READS = ["GetGroup", "GetPolicy", *GUARD_READS, "GetGroup", "GetPolicy"]
 
@@ -300,7 +302,7 @@ def test_onboarding_rerun_is_a_no_op_without_writes(
 
     assert result["changed"] is False
     assert api_calls.writes == []
-    assert api_calls.names == [*ONBOARDING_ACCOUNT_READS, *USER_READS]
+    assert api_calls.names == [*ONBOARDING_ACCOUNT_READS, *USER_READS, *CREDENTIAL_READS]
     assert "temporary_password" not in result
     assert result["stage"] == "onboarding"
     assert result["actions"] == []
@@ -771,16 +773,19 @@ def test_adoption_with_password_keeps_it_and_warns_about_an_explicit_one(
     assert "temporary_password" not in result
     assert result["stage"] == "onboarding"
     assert result["login_profile"]["exists"] is True
-    (warning,) = warning_messages(result)
-    assert "erin" in warning
-    assert "already has a console password" in warning
+    assert result["console_password"] == "kept"
+    assert result["detached"] is None
+    kept, explicit = warning_messages(result)
+    assert "erin" in explicit
+    assert "already has a console password" in explicit
+    assert "erin keeps its existing console password; it was not reset" in kept
     assert_not_echoed(result, password)
     state = snapshot(iam, "erin")
     assert state["groups"] == [GROUP]  # type: ignore[index]
     assert state["login_profile"] == profile_date  # type: ignore[index]
 
 
-def test_adoption_of_a_user_with_permissions_keeps_and_names_them(
+def test_adoption_of_a_user_with_permissions_removes_them_after_the_guard(
     bootstrapped: t.Any,
     api_calls: t.Any,
     run_module: Run,
@@ -795,13 +800,16 @@ def test_adoption_of_a_user_with_permissions_keeps_and_names_them(
 
     result = run_module(iam_onboard_user, {"name": "frank"})
 
-    assert api_calls.writes == ["AddUserToGroup"]
-    (warning,) = warning_messages(result)
-    assert "frank" in warning
-    assert "Developers" in warning
-    assert APP in warning
+    # The guard first, then the grants (invariant 1 between every two calls, invariant 2 at the end).
+    assert api_calls.writes == ["AddUserToGroup", "DetachUserPolicy", "RemoveUserFromGroup"]
+    assert result["detached"] == {"access_keys": [], "policies": [APP], "inline_policies": {}, "groups": ["Developers"]}
+    removed, kept = warning_messages(result)
+    assert "frank existed outside the onboarding regime without an MFA device" in removed
+    assert "Developers" in removed
+    assert APP in removed
+    assert "keeps its existing console password" in kept
     state = snapshot(iam, "frank")
-    assert (state["groups"], state["policies"]) == (["Developers", GROUP], [APP])  # type: ignore[index]
+    assert (state["groups"], state["policies"]) == ([GROUP], [])  # type: ignore[index]
 
 
 def test_interrupted_onboarding_resumes_with_the_guard_first(
@@ -1326,7 +1334,7 @@ def test_bulk_reruns_unchanged(bootstrapped: t.Any, api_calls: t.Any, run_module
     assert result["changed"] is False
     assert "failed" not in result or result["failed"] is False
     assert api_calls.writes == []
-    assert len(api_calls.names) == len(ONBOARDING_ACCOUNT_READS) + 3 * len(USER_READS)
+    assert len(api_calls.names) == len(ONBOARDING_ACCOUNT_READS) + 3 * len(USER_READS + CREDENTIAL_READS)
     assert all("temporary_password" not in r for r in result["users"])
 
 
@@ -1439,7 +1447,7 @@ def test_api_call_counts_per_user(
     # Each run reads the guards once (invariant 7: five reads, GUARD_READS).
     assert figures == {
         "onboard new user": (12, 3),
-        "onboard unchanged rerun": (13, 0),
+        "onboard unchanged rerun": (15, 0),
         "promote (1 group, 1 policy)": (18, 4),
         "promote unchanged rerun": (14, 0),
     }
@@ -1474,7 +1482,7 @@ def test_reset_password_gives_an_onboarding_user_a_new_temporary_password(
     assert writes_with_params(api_calls) == [
         ("UpdateLoginProfile", {"UserName": "alice", "Password": new, "PasswordResetRequired": True}),
     ]
-    assert api_calls.names == [*ONBOARDING_ACCOUNT_READS, *USER_READS, "UpdateLoginProfile"]
+    assert api_calls.names == [*ONBOARDING_ACCOUNT_READS, *USER_READS, *CREDENTIAL_READS, "UpdateLoginProfile"]
     assert stored_password("alice") == new
     assert result["stage"] == "onboarding"
     assert result["actions"] == ["UpdateLoginProfile"]
@@ -1594,7 +1602,7 @@ def test_reset_password_in_check_mode_writes_nothing(
     predicted = run_module(iam_onboard_user, {"name": "alice", "reset_password": True}, check_mode=True, diff=True)
 
     assert api_calls.writes == []
-    assert api_calls.names == [*ONBOARDING_ACCOUNT_READS, *USER_READS]
+    assert api_calls.names == [*ONBOARDING_ACCOUNT_READS, *USER_READS, *CREDENTIAL_READS]
     assert predicted["changed"] is True
     assert predicted["actions"] == ["UpdateLoginProfile"]
     assert predicted["stage"] == "onboarding"
