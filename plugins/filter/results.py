@@ -9,6 +9,7 @@ import typing as t
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _adopt
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._results import onboard_role_results
 
 
@@ -21,6 +22,31 @@ def onboard_results(batches: list[dict[str, t.Any]], delivery: str | None = None
     return onboard_role_results(batches, delivery)
 
 
+def adopt_selection(
+    users: list[dict[str, t.Any]],
+    names: list[str] | None = None,
+    adopt_all: bool = False,
+    exclude: list[str] | None = None,
+) -> dict[str, t.Any]:
+    if not isinstance(users, list) or not all(isinstance(u, dict) and "name" in u for u in users):
+        raise AnsibleFilterError("adopt_selection: expects iam_onboard_user_info's users (a list of dicts with name)")
+    for option, value in (("adopt_users", names), ("adopt_exclude", exclude)):
+        if value is not None and (not isinstance(value, list) or not all(isinstance(n, str) for n in value)):
+            raise AnsibleFilterError(f"{option}: expects a list of user names, got {value!r}")
+    selection = _adopt.select(users, names or [], bool(adopt_all), exclude or [])
+    return {"users": [{"name": n} for n in selection.adopt], "skipped": selection.skipped}
+
+
+def adopt_results(
+    run: dict[str, t.Any] | None,
+    skipped: list[dict[str, t.Any]] | None = None,
+    given: list[dict[str, t.Any]] | None = None,
+) -> list[dict[str, t.Any]]:
+    if run is not None and not isinstance(run, dict):
+        raise AnsibleFilterError(f"adopt_results: expects the registered module result, got {type(run).__name__}")
+    return _adopt.role_results(run, skipped or [], [u["name"] for u in given or []])
+
+
 class FilterModule:
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
-        return {"onboard_results": onboard_results}
+        return {"onboard_results": onboard_results, "adopt_selection": adopt_selection, "adopt_results": adopt_results}

@@ -124,12 +124,26 @@ def summary_line(result: dict[str, t.Any], check_mode: bool = False) -> str:
             text += f", new temporary password handed over {via}"
         elif "temporary_password" in result:
             text += ", new temporary password"
+        taken = result.get("detached")
+        if taken:
+            text += ", " + ("would take" if check_mode else "took") + " away before MFA: " + _taken(taken)
     line = f"{result['name']}: {text}" + (", changed" if result["changed"] else "")
     if result.get("listed") is False:
         line += " (not listed: it waited for its handover since an earlier run)"
     if check_mode and result.get("actions") and not result["failed"]:
         line += "; planned: " + ", ".join(result["actions"])
     return line
+
+
+def _taken(detached: dict[str, t.Any]) -> str:
+    """`1 access key deactivated, policies A, inline policies b, groups C`."""
+    parts = []
+    if detached["access_keys"]:
+        parts.append(f"{len(detached['access_keys'])} access key{'s' if len(detached['access_keys']) > 1 else ''}")
+    for key, label in (("policies", "policies"), ("inline_policies", "inline policies"), ("groups", "groups")):
+        if detached[key]:
+            parts.append(f"{label} {', '.join(sorted(detached[key]))}")
+    return "; ".join(parts)
 
 
 def failure(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import typing as t
+import urllib.parse
 
 import botocore.config
 
@@ -83,3 +84,34 @@ def snapshot(iam: t.Any) -> dict[str, t.Any]:
         for arn, policy in account.policies.items()
     }
     return {"users": users, "groups": groups, "policies": policies}
+
+
+def _decoded(document: t.Any) -> dict[str, t.Any]:
+    """A policy document as boto3 returns it: a dict, or (URL-encoded) JSON text."""
+    if isinstance(document, str):
+        return json.loads(urllib.parse.unquote(document))
+    return document
+
+
+def _managed_document(iam: t.Any, arn: str) -> dict[str, t.Any]:
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    return _decoded(iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"])
+
+
+def identity_documents(iam: t.Any, name: str) -> list[dict[str, t.Any]]:
+    """Every identity-based policy document that applies to a user, for the policy evaluator: the managed and
+    inline policies of each of its groups, then its own attached and inline policies."""
+    documents = []
+    for group in iam.list_groups_for_user(UserName=name)["Groups"]:
+        group_name = group["GroupName"]
+        for policy in iam.list_attached_group_policies(GroupName=group_name)["AttachedPolicies"]:
+            documents.append(_managed_document(iam, policy["PolicyArn"]))
+        for policy_name in iam.list_group_policies(GroupName=group_name)["PolicyNames"]:
+            documents.append(
+                _decoded(iam.get_group_policy(GroupName=group_name, PolicyName=policy_name)["PolicyDocument"])
+            )
+    for policy in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]:
+        documents.append(_managed_document(iam, policy["PolicyArn"]))
+    for policy_name in iam.list_user_policies(UserName=name)["PolicyNames"]:
+        documents.append(_decoded(iam.get_user_policy(UserName=name, PolicyName=policy_name)["PolicyDocument"]))
+    return documents

@@ -192,6 +192,23 @@ def scene_onboarding_user(iam: t.Any) -> None:
     onboarding_user(iam, "carol")
 
 
+def legacy_admin(iam: t.Any, name: str = "legacy") -> None:
+    """A user from before the regime: a console password, AdministratorAccess, an inline policy, a group, an
+    active access key, no MFA."""
+    iam.create_user(UserName=name)
+    iam.create_login_profile(UserName=name, Password="His-own-Passw0rd!", PasswordResetRequired=False)
+    iam.create_group(GroupName="Admins")
+    iam.add_user_to_group(UserName=name, GroupName="Admins")
+    iam.attach_user_policy(UserName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    iam.put_user_policy(UserName=name, PolicyName="legacy-inline", PolicyDocument=json.dumps(STALE))
+    iam.create_access_key(UserName=name)
+
+
+def scene_legacy_admin(iam: t.Any) -> None:
+    scene_regime(iam)
+    legacy_admin(iam)
+
+
 def scene_ready_user(iam: t.Any) -> None:
     scene_regime(iam)
     onboarding_user(iam, "dave")
@@ -268,6 +285,16 @@ def onboard_args(users: list[dict[str, t.Any]], **extra: t.Any) -> dict[str, t.A
     return dict(ONBOARD_ARGS, users=users, batch_of=users, **extra)
 
 
+# The adopt role's task, with its defaults.
+ADOPT_ARGS = {
+    "state": "onboarding",
+    "adopt_only": True,
+    "adopt_detach": True,
+    "handover": "none",
+    "onboarding_group": GROUP,
+    "current_users_policy": CURRENT_USERS,
+    "concurrency": 4,
+}
 PROMOTE_ARGS = {"state": "promoted", "onboarding_group": GROUP, "current_users_policy": CURRENT_USERS, "concurrency": 4}
 # The status role's task, with its defaults.
 STATUS_ARGS = {"stale_after_days": 7, "onboarding_group": GROUP, "current_users_policy": CURRENT_USERS}
@@ -327,6 +354,12 @@ SCENARIOS = {
         ONBOARD,
         dict(PROMOTE_ARGS, users=[{"name": "dave"}]),
         ("iam:AttachUserPolicy", "iam:RemoveUserFromGroup"),
+    ),
+    "adopt": Scenario(
+        scene_legacy_admin,
+        ONBOARD,
+        dict(ADOPT_ARGS, users=[{"name": "legacy"}]),
+        ("iam:UpdateAccessKey", "iam:DetachUserPolicy", "iam:GetUserPolicy", "iam:DeleteUserPolicy"),
     ),
     "status-account": Scenario(
         scene_statuses,
@@ -499,6 +532,10 @@ def test_the_whole_lifecycle_needs_exactly_the_operator_policy(
         iam.create_access_key(UserName="alice")
     run("status", STATUS_ACCOUNT)
     run("status", {"status_users": ["alice", "bob"]})
+    with account.as_root() as iam:
+        legacy_admin(iam)
+    run("adopt", {"adopt_all": True}, check=True)
+    run("adopt", {"adopt_all": True})
 
     with account.as_root() as iam:
         alice_groups = {g["GroupName"] for g in iam.list_groups_for_user(UserName="alice")["Groups"]}
@@ -513,8 +550,15 @@ def test_the_whole_lifecycle_needs_exactly_the_operator_policy(
         default = next(v["VersionId"] for v in versions if v["IsDefaultVersion"])
         document = iam.get_policy_version(PolicyArn=_arn("policy", FIRST_LOGIN), VersionId=default)["PolicyVersion"]
         tags = {tag["Key"]: tag["Value"] for tag in iam.list_user_tags(UserName="alice")["Tags"]}
+        legacy = (
+            {g["GroupName"] for g in iam.list_groups_for_user(UserName="legacy")["Groups"]},
+            {p["PolicyName"] for p in iam.list_attached_user_policies(UserName="legacy")["AttachedPolicies"]},
+            iam.list_user_policies(UserName="legacy")["PolicyNames"],
+            [k["Status"] for k in iam.list_access_keys(UserName="legacy")["AccessKeyMetadata"]],
+        )
     assert alice_groups == {"Developers"} and alice_policies == {CURRENT_USERS, "DeveloperAccess"}
     assert bob_groups == {GROUP}
+    assert legacy == ({GROUP}, set(), [], ["Inactive"]), "adoption left the legacy admin more than the guard"
     assert group_policies == {FIRST_LOGIN}, "bootstrap did not purge the extra policy of the onboarding group"
     assert len(versions) == 5, "bootstrap did not prune a version at the limit"
     assert "Edit3" not in json.dumps(document["Document"]), "bootstrap did not restore the first-login policy"
