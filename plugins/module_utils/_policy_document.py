@@ -368,7 +368,7 @@ def _is_guarded_statement(statement: dict[str, t.Any]) -> bool:
 
 def _apply_self_enrollment(document: dict[str, t.Any], kind: str, self_enrollment: str) -> None:
     """Take out every statement with a guarded Sid (IAM Sids are unique in a policy; case is ignored here so that
-    a look-alike is never kept beside ours), then add this kind's one under guarded, after the MFA deny."""
+    a look-alike is never kept beside ours), then append this kind's one under guarded."""
     for index, statement in enumerate(document["Statement"]):
         if _is_guarded_statement(statement) and is_mfa_deny(statement):
             raise PolicyDocumentError(
