@@ -134,6 +134,54 @@ MFA_DEVICE_SCOPES = {"any": "*", "own": "${aws:username}"}
 # The seed's edit: a user who has no MFA yet may still replace the temporary password.
 FIRST_LOGIN_ACTIONS = ("iam:ChangePassword", "iam:GetAccountPasswordPolicy")
 
+# self_enrollment (the render option): `official` leaves device enrolment as the official text has it; `guarded`
+# adds one statement, by stage, with a stable Sid that is the module's own (any statement with one of these Sids
+# in a base document is replaced, or removed under `official`, so that switching back restores the text).
+#
+# Why: the official deny-unless-MFA statement exempts the MFA setup actions (its NotAction) and denies with
+# BoolIfExists, which is true when the key is absent. A long-term access key sends no aws:MultiFactorAuthPresent
+# at all, so whoever holds a user's key may create a virtual device, enable it on that user and then mint an MFA
+# session with sts:GetSessionToken (which no policy can deny). A console session sends the key ("false" before
+# MFA, "true" after), and so does every session from sts:GetSessionToken; IAM refuses IAM API calls from a
+# session token obtained without MFA, so the only request context without the key is a long-term key.
+#
+# - first_login: a Deny of every MFA device change when the key is absent (Null ... "true"): the first device is
+#   enrolled from the console (where the key is present and "false"), never with a long-term key. Deactivate and
+#   delete are in the list too: without MFA the main deny already refuses them, and with a long-term key there is
+#   never MFA, so naming them costs nothing and keeps the statement whole if a base document exempts them.
+# - current_users: a Deny of the same actions unless MFA (BoolIfExists ... "false", the official deny's own
+#   condition): adding, resyncing or removing a device takes an MFA session, whatever the base document's
+#   NotAction says. A separate statement rather than an edit of the NotAction, so that it holds for any base
+#   document (a wildcard NotAction entry included) and `official` can take it out again exactly.
+SELF_ENROLLMENT = ("official", "guarded")
+MFA_DEVICE_ACTIONS = (
+    "iam:CreateVirtualMFADevice",
+    "iam:EnableMFADevice",
+    "iam:ResyncMFADevice",
+    "iam:DeactivateMFADevice",
+    "iam:DeleteVirtualMFADevice",
+)
+GUARDED_SIDS = {
+    "first_login": "DenyMFADeviceChangesWithLongTermKey",
+    "current_users": "DenyMFADeviceChangesWithoutMFA",
+}
+_GUARDED_CONDITIONS = {
+    "first_login": {"Null": {"aws:MultiFactorAuthPresent": "true"}},
+    "current_users": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+}
+
+
+def guarded_statement(kind: str) -> dict[str, t.Any]:
+    """The statement that self_enrollment=guarded adds to a policy of this kind."""
+    return {
+        "Sid": GUARDED_SIDS[kind],
+        "Effect": "Deny",
+        "Action": list(MFA_DEVICE_ACTIONS),
+        "Resource": "*",
+        "Condition": copy.deepcopy(_GUARDED_CONDITIONS[kind]),
+    }
+
+
 # IAM counts a managed policy document's size without white space.
 MAX_DOCUMENT_CHARS = 6144
 
@@ -313,13 +361,38 @@ def _apply_mfa_device_scope(statement: dict[str, t.Any], scope: str) -> None:
     statement["Resource"] = rewritten if isinstance(resources, list) else rewritten[0]
 
 
-def render(base: dict[str, t.Any], kind: str, mfa_device_scope: str = "any") -> dict[str, t.Any]:
+def _is_guarded_statement(statement: dict[str, t.Any]) -> bool:
+    sid = statement.get("Sid")
+    return isinstance(sid, str) and sid.lower() in {s.lower() for s in GUARDED_SIDS.values()}
+
+
+def _apply_self_enrollment(document: dict[str, t.Any], kind: str, self_enrollment: str) -> None:
+    """Take out every statement with a guarded Sid (IAM Sids are unique in a policy; case is ignored here so that
+    a look-alike is never kept beside ours), then append this kind's one under guarded."""
+    for index, statement in enumerate(document["Statement"]):
+        if _is_guarded_statement(statement) and is_mfa_deny(statement):
+            raise PolicyDocumentError(
+                f"document {_statement_label(statement, index)} is the deny-unless-MFA statement, but its Sid is "
+                "reserved for the statements that self_enrollment=guarded manages "
+                f"({', '.join(GUARDED_SIDS.values())}); give it another Sid"
+            )
+    statements = [s for s in document["Statement"] if not _is_guarded_statement(s)]
+    if self_enrollment == "guarded":
+        statements.append(guarded_statement(kind))
+    document["Statement"] = statements
+
+
+def render(
+    base: dict[str, t.Any], kind: str, mfa_device_scope: str = "any", self_enrollment: str = "official"
+) -> dict[str, t.Any]:
     """Apply the edits of a policy kind to a base document; idempotent (rendering twice changes nothing).
 
     - first_login: iam:ChangePassword and iam:GetAccountPasswordPolicy are exempt from the MFA deny.
     - current_users: those two are not exempt (the official text); a wildcard that exempts them is refused.
     - mfa_device_scope: the virtual-MFA resource of Allow statements becomes mfa/* (any) or
       mfa/${aws:username} (own).
+    - self_enrollment: official removes the guarded statements (GUARDED_SIDS); guarded puts in this kind's one
+      (guarded_statement), replacing any statement with one of those Sids.
     """
     if kind not in POLICY_KINDS:
         raise PolicyDocumentError(f"stage must be one of {', '.join(POLICY_KINDS)}, got {kind!r}")
@@ -327,7 +400,12 @@ def render(base: dict[str, t.Any], kind: str, mfa_device_scope: str = "any") -> 
         raise PolicyDocumentError(
             f"mfa_device_scope must be one of {', '.join(MFA_DEVICE_SCOPES)}, got {mfa_device_scope!r}"
         )
+    if self_enrollment not in SELF_ENROLLMENT:
+        raise PolicyDocumentError(
+            f"self_enrollment must be one of {', '.join(SELF_ENROLLMENT)}, got {self_enrollment!r}"
+        )
     document = parse_document(base)
+    _apply_self_enrollment(document, kind, self_enrollment)
     denies = [(i, s) for i, s in enumerate(document["Statement"]) if is_mfa_deny(s)]
     if not denies:
         raise PolicyDocumentError(

@@ -17,6 +17,8 @@ description:
     with C(iam:ChangePassword) and C(iam:GetAccountPasswordPolicy) exempted from its deny-unless-MFA statement,
     so that a new user can replace the temporary password before an MFA device exists.
   - V(current_users) is the official policy unchanged. It is attached to users once they have registered MFA.
+  - With O(self_enrollment=guarded), each policy gets one more deny statement, so that nobody can register an MFA
+    device for a user with that user's long-term access key (see the option).
   - The edits are applied to whatever base document is given and never duplicated. The deny-unless-MFA statement
     is found by its shape (C(Effect=Deny), a C(NotAction) list and the condition C(BoolIfExists)
     C(aws:MultiFactorAuthPresent=false)), not by its C(Sid). A base document without such a statement is refused.
@@ -80,6 +82,30 @@ options:
     choices: [any, own]
     default: any
     version_added: 0.1.0
+  self_enrollment:
+    description:
+      - Who may register an MFA device for a user who has none, and how.
+      - V(official) keeps the official text. Its deny-unless-MFA statement exempts the MFA setup actions and uses
+        C(BoolIfExists), which holds when the condition key is absent. A long-term access key sends no
+        C(aws:MultiFactorAuthPresent) key at all. So whoever holds a user's access key may, without MFA, call
+        C(iam:CreateVirtualMFADevice) and C(iam:EnableMFADevice) on that user and then mint an MFA session with
+        C(sts:GetSessionToken), which no policy can deny.
+      - V(guarded) closes that gap with one more statement, which the module owns and which has a stable C(Sid).
+        For O(stage=first_login), C(DenyMFADeviceChangesWithLongTermKey) denies creating, enabling, resyncing,
+        deactivating and deleting MFA devices when C(aws:MultiFactorAuthPresent) is absent (condition C(Null)).
+        A user still registers the first device from a console session, which carries the key.
+        For O(stage=current_users), C(DenyMFADeviceChangesWithoutMFA) denies the same actions unless the request
+        is authenticated with MFA (C(BoolIfExists) C(aws:MultiFactorAuthPresent=false)).
+      - The trade-off of V(guarded) is that a promoted user who lost its last MFA device cannot register a new one
+        itself, because it has no MFA. An operator re-enrols it by onboarding it again.
+      - Statements that carry one of these two C(Sid) values in a base document belong to the module.
+        V(guarded) replaces them, and V(official) removes them, so switching back restores the official text.
+        A deny-unless-MFA statement that carries one of them is refused.
+      - Changing the value on an existing policy makes a new default version, like any other change of the document.
+    type: str
+    choices: [official, guarded]
+    default: official
+    version_added: 0.3.0
   state:
     description:
       - V(present) creates or updates the policy.
@@ -126,6 +152,14 @@ EXAMPLES = r"""
     name: MFARequiredOnlyForTheFirstLogin
     document: "{{ lookup('ansible.builtin.file', 'my-sec-creds-self-manage.json') }}"
     mfa_device_scope: own
+
+- name: Both policies with self-enrollment guarded (no device registration with a long-term access key)
+  mfa_onboarding.iam.mfa_onboarding_policy:
+    stage: "{{ item }}"
+    self_enrollment: guarded
+  loop:
+    - first_login
+    - current_users
 
 - name: Delete the current-users policy (fails while it is attached)
   mfa_onboarding.iam.mfa_onboarding_policy:
@@ -297,6 +331,7 @@ def main():
         path=dict(type="str"),
         document=dict(type="json"),
         mfa_device_scope=dict(type="str", default="any", choices=["any", "own"]),
+        self_enrollment=dict(type="str", default="official", choices=["official", "guarded"]),
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -310,7 +345,7 @@ def main():
         validate_description(params["description"])
         if params["state"] == "present":
             base = params["document"] if params["document"] is not None else official_document()
-            desired = render(base, stage, params["mfa_device_scope"])
+            desired = render(base, stage, params["mfa_device_scope"], params["self_enrollment"])
     except (ValidationError, PolicyDocumentError) as e:
         module.fail_json(msg=str(e))
 

@@ -12,10 +12,11 @@ and refuses (``UnsupportedPolicy``) anything outside it rather than guessing:
 - ``Resource`` or ``NotResource`` (a string or a list): case-sensitive, ``*`` and ``?`` wildcards, policy
   variables ``${key}`` (``${aws:username}`` is the principal's user name, any other key comes from the request
   context; an entry whose variable has no value matches nothing) and the escapes ``${*}``, ``${?}``, ``${$}``;
-- ``Condition`` with the operators ``Bool`` and ``BoolIfExists``: every operator and every key in the block must
-  hold; a key holds when the request's value equals one of the listed values (``"true"``/``"false"``, compared
-  case-insensitively). With the key missing from the request, ``Bool`` is false and ``BoolIfExists`` is true.
-  Condition key names are case-insensitive.
+- ``Condition`` with the operators ``Bool``, ``BoolIfExists`` and ``Null``: every operator and every key in the
+  block must hold. For ``Bool``/``BoolIfExists`` a key holds when the request's value equals one of the listed
+  values (``"true"``/``"false"``, compared case-insensitively); with the key missing from the request, ``Bool`` is
+  false and ``BoolIfExists`` is true. ``Null`` tests presence only: ``"true"`` holds when the key is absent from
+  the request, ``"false"`` when it is present (whatever its value). Condition key names are case-insensitive.
 
 Decision: an explicit deny in any matching statement wins; otherwise any matching allow allows; otherwise the
 request is implicitly denied. Not modelled: resource-based policies, permissions boundaries, SCPs, session
@@ -137,20 +138,27 @@ def _bool_values(values: t.Any, where: str) -> set[str]:
     return result
 
 
+_OPERATORS = ("Bool", "BoolIfExists", "Null")
+
+
 def condition_holds(condition: t.Any, request: Request) -> bool:
-    """Every operator and every key of a Condition block must hold (Bool and BoolIfExists only)."""
+    """Every operator and every key of a Condition block must hold (Bool, BoolIfExists and Null only)."""
     if condition is None:
         return True
     if not isinstance(condition, dict):
         raise UnsupportedPolicy(f"Condition must be an object, got {condition!r}")
     for operator, tests in condition.items():
-        if operator not in ("Bool", "BoolIfExists"):
-            raise UnsupportedPolicy(f"condition operator {operator!r} is not modelled (only Bool, BoolIfExists)")
+        if operator not in _OPERATORS:
+            raise UnsupportedPolicy(f"condition operator {operator!r} is not modelled (only {', '.join(_OPERATORS)})")
         if not isinstance(tests, dict) or not tests:
             raise UnsupportedPolicy(f"condition {operator} must map keys to values, got {tests!r}")
         for key, values in tests.items():
             expected = _bool_values(values, f"{operator} {key}")
             actual = request.context_value(key)
+            if operator == "Null":
+                if ("true" if actual is None else "false") not in expected:
+                    return False
+                continue
             if actual is None:
                 if operator == "BoolIfExists":
                     continue

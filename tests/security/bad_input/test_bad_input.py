@@ -185,6 +185,19 @@ NOT_MFA_DOCUMENT = {
     "Statement": [{"Sid": "ReadOnly", "Effect": "Allow", "Action": ["s3:ListAllMyBuckets"], "Resource": "*"}],
 }
 MALFORMED_JSON = '{"Version": "2012-10-17", "Statement": [{"Effect": "Deny",'
+# The deny-unless-MFA statement under a Sid that self_enrollment=guarded owns: refused under either value.
+RESERVED_SID_DOCUMENT = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "DenyMFADeviceChangesWithoutMFA",
+            "Effect": "Deny",
+            "NotAction": ["sts:GetSessionToken"],
+            "Resource": "*",
+            "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+        }
+    ],
+}
 BAD_PASSWORD = "Short1a"  # 7 characters, no symbol: the account wants 14 and a symbol
 
 
@@ -537,6 +550,22 @@ MODULE_CASES = [
         verify=nothing_sent,
         args=lambda ctx: mail_args(ctx, mail_from=None, users=[{"name": "mara", "email": "mara@example.org"}]),
     ),
+    ModuleCase(
+        "policy-self-enrollment-unknown",
+        "unknown self_enrollment",
+        "bootstrapped",
+        ("self_enrollment must be one of: official, guarded, got: strict",),
+        module="mfa_onboarding_policy",
+        args={"stage": "first_login", "self_enrollment": "strict"},
+    ),
+    ModuleCase(
+        "policy-self-enrollment-reserved-sid",
+        "base document whose MFA deny carries the Sid that self_enrollment guarded manages",
+        "bootstrapped",
+        ("is the deny-unless-MFA statement, but its Sid is reserved", "DenyMFADeviceChangesWithoutMFA", "another Sid"),
+        module="mfa_onboarding_policy",
+        args={"stage": "current_users", "self_enrollment": "guarded", "document": RESERVED_SID_DOCUMENT},
+    ),
 ]
 
 ONBOARDED = ("CreateUser", "AddUserToGroup", "CreateLoginProfile")
@@ -716,6 +745,22 @@ PLAYBOOK_CASES = [
             "onboard_mail_password": "wrong-secret",
             "onboard_mail_ca_file": ctx.smtp.ca_file,
         },
+    ),
+    PlaybookCase(
+        "role-self-enrollment-yes",
+        "bootstrap_self_enrollment: yes (a YAML boolean, not official or guarded)",
+        "bootstrapped",
+        ("bootstrap_self_enrollment must be one of: official, guarded, got: True",),
+        playbook="bootstrap",
+        extra_vars={"bootstrap_self_enrollment": True},
+    ),
+    PlaybookCase(
+        "role-self-enrollment-reserved-sid",
+        "bootstrap_policy_document whose MFA deny carries a Sid reserved for self_enrollment guarded",
+        "bootstrapped",
+        ("is the deny-unless-MFA statement, but its Sid is reserved",),
+        playbook="bootstrap",
+        extra_vars={"bootstrap_self_enrollment": "guarded", "bootstrap_policy_document": RESERVED_SID_DOCUMENT},
     ),
 ]
 

@@ -3,7 +3,9 @@
 
 """What the two rendered policies let a user do, decided by the evaluator of tests/support/policy_eval.py (moto cannot).
 
-The documents are the product's own: ``render(official_document(), stage, mfa_device_scope)``. Request contexts:
+The documents are the product's own: ``render(official_document(), stage, mfa_device_scope, self_enrollment)``.
+MATRIX holds the rows for ``self_enrollment: official`` and, with the few overrides of GUARDED_OVERRIDES, for
+``guarded`` too; SELF_ENROLLMENT_MATRIX holds the rows about device enrolment under each value. Request contexts:
 
 - a console session without MFA sends ``aws:MultiFactorAuthPresent = "false"``;
 - a session authenticated with MFA sends ``"true"``;
@@ -43,16 +45,27 @@ CONTEXTS: dict[str, dict[str, str]] = {
 # A grant a promoted user may get besides the guard (AdministratorAccess has this statement).
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
-POLICIES: dict[str, list[dict[str, t.Any]]] = {
-    "first_login": [render(official_document(), "first_login")],
-    "first_login/own": [render(official_document(), "first_login", "own")],
-    "current_users": [render(official_document(), "current_users")],
-    "current_users/own": [render(official_document(), "current_users", "own")],
-    # During a promotion the user briefly holds both (attach current_users, then leave NotYetLoginUsers).
-    "both": [render(official_document(), "first_login"), render(official_document(), "current_users")],
-    # A promoted user with a broad grant: the guard must still hold it back without MFA.
-    "current_users+admin": [render(official_document(), "current_users"), ADMIN],
-}
+SELF_ENROLLMENT = ("official", "guarded")
+
+
+def policies(self_enrollment: str) -> dict[str, list[dict[str, t.Any]]]:
+    def doc(stage: str, scope: str = "any") -> dict[str, t.Any]:
+        return render(official_document(), stage, scope, self_enrollment)
+
+    return {
+        "first_login": [doc("first_login")],
+        "first_login/own": [doc("first_login", "own")],
+        "current_users": [doc("current_users")],
+        "current_users/own": [doc("current_users", "own")],
+        # During a promotion the user briefly holds both (attach current_users, then leave NotYetLoginUsers).
+        "both": [doc("first_login"), doc("current_users")],
+        # A promoted user with a broad grant: the guard must still hold it back without MFA.
+        "current_users+admin": [doc("current_users"), ADMIN],
+    }
+
+
+POLICIES_BY = {value: policies(value) for value in SELF_ENROLLMENT}
+POLICIES = POLICIES_BY["official"]
 
 
 def user(name: str, path: str = "/") -> str:
@@ -377,16 +390,338 @@ def test_policy_matrix(
     )
 
 
+# --- self_enrollment ---------------------------------------------------------------------------------------------
+#
+# Under guarded, every MATRIX row holds as it is, except these: a promoted user without MFA can no longer add a
+# device from the console (an operator re-enrols it by onboarding it again).
+FIRST_LOGIN_GUARD = "DenyMFADeviceChangesWithLongTermKey"
+CURRENT_USERS_GUARD = "DenyMFADeviceChangesWithoutMFA"
+GUARDED_OVERRIDES: dict[str, tuple[Decision, str]] = {
+    "current-users/no-mfa/create-virtual-mfa": (EXPLICIT, CURRENT_USERS_GUARD),
+    "current-users/no-mfa/enable-own-mfa": (EXPLICIT, CURRENT_USERS_GUARD),
+    "both/no-mfa/enable-own-mfa": (EXPLICIT, CURRENT_USERS_GUARD),
+    "current-users+admin/no-mfa/enable-own-mfa": (EXPLICIT, CURRENT_USERS_GUARD),
+}
+
+KEY_HOLDERS_DEVICE = mfa("key-holders-device")
+
+
+def se_case(
+    name: str,
+    self_enrollment: str,
+    policy: str,
+    context: str,
+    action: str,
+    resource: str,
+    expected: Decision,
+    by: str | None = None,
+    principal: str = ME,
+) -> t.Any:
+    """A row under one self_enrollment value; by: a Sid that must be among the statements that decided."""
+    return pytest.param(
+        self_enrollment, policy, context, principal, action, resource, expected, by, id=f"{self_enrollment}/{name}"
+    )
+
+
+def _bypass_rows() -> list[t.Any]:
+    """The long-term-key bypass: create a device, enable it on the key's user, resync it. Allowed by the official
+    text (this documents the weakness), explicitly denied under guarded, for every policy a user may hold."""
+    steps = [
+        ("create-virtual-mfa", "iam:CreateVirtualMFADevice", KEY_HOLDERS_DEVICE),
+        ("enable-own-mfa", "iam:EnableMFADevice", OWN),
+        ("resync-own-mfa", "iam:ResyncMFADevice", OWN),
+    ]
+    official = {"first_login": None, "current_users": None, "current_users+admin": None, "both": None}
+    guarded = {
+        "first_login": FIRST_LOGIN_GUARD,
+        "first_login/own": FIRST_LOGIN_GUARD,
+        "current_users": CURRENT_USERS_GUARD,
+        "current_users/own": CURRENT_USERS_GUARD,
+        "both": FIRST_LOGIN_GUARD,
+        "current_users+admin": CURRENT_USERS_GUARD,
+    }
+    rows = []
+    for value, table, expected in (("official", official, ALLOW), ("guarded", guarded, EXPLICIT)):
+        for policy, by in table.items():
+            for step, action, resource in steps:
+                if policy.endswith("/own") and action == "iam:CreateVirtualMFADevice":
+                    resource = mfa(ME)  # the only name the own scope allows
+                label = policy.replace("_", "-").replace("/", "-")
+                rows.append(
+                    se_case(
+                        f"{label}/long-term-key/{step}", value, policy, "long-term-key", action, resource, expected, by
+                    )
+                )
+    return rows
+
+
+SELF_ENROLLMENT_MATRIX = [
+    *_bypass_rows(),
+    # An adopted admin's key under the official text: a device for another user, too (the guard exempts the action).
+    se_case(
+        "current-users+admin/long-term-key/enable-others-mfa",
+        "official",
+        "current_users+admin",
+        "long-term-key",
+        "iam:EnableMFADevice",
+        OTHERS,
+        ALLOW,
+    ),
+    se_case(
+        "current-users+admin/long-term-key/enable-others-mfa",
+        "guarded",
+        "current_users+admin",
+        "long-term-key",
+        "iam:EnableMFADevice",
+        OTHERS,
+        EXPLICIT,
+        CURRENT_USERS_GUARD,
+    ),
+    se_case(
+        "first-login/long-term-key/enable-others-mfa",
+        "official",
+        "first_login",
+        "long-term-key",
+        "iam:EnableMFADevice",
+        OTHERS,
+        IMPLICIT,
+    ),
+    se_case(
+        "first-login/long-term-key/enable-others-mfa",
+        "guarded",
+        "first_login",
+        "long-term-key",
+        "iam:EnableMFADevice",
+        OTHERS,
+        EXPLICIT,
+        FIRST_LOGIN_GUARD,
+    ),
+    se_case(
+        "first-login/long-term-key/deactivate-own-mfa",
+        "guarded",
+        "first_login",
+        "long-term-key",
+        "iam:DeactivateMFADevice",
+        OWN,
+        EXPLICIT,
+        FIRST_LOGIN_GUARD,
+    ),
+    se_case(
+        "first-login/long-term-key/delete-virtual-mfa",
+        "guarded",
+        "first_login",
+        "long-term-key",
+        "iam:DeleteVirtualMFADevice",
+        mfa(ME),
+        EXPLICIT,
+        FIRST_LOGIN_GUARD,
+    ),
+    # The minting step itself is no permission: not denied under either value (what is closed is the device).
+    se_case(
+        "first-login/long-term-key/get-session-token",
+        "guarded",
+        "first_login",
+        "long-term-key",
+        "sts:GetSessionToken",
+        "*",
+        IMPLICIT,
+    ),
+    # Reading one's own devices with a key stays as the official text has it.
+    se_case(
+        "first-login/long-term-key/list-own-mfa",
+        "guarded",
+        "first_login",
+        "long-term-key",
+        "iam:ListMFADevices",
+        OWN,
+        ALLOW,
+    ),
+    # --- guarded, console without MFA: the first device is still enrolled, the password still changed -----------
+    se_case(
+        "first-login/no-mfa/resync-own-mfa",
+        "guarded",
+        "first_login",
+        "console-no-mfa",
+        "iam:ResyncMFADevice",
+        OWN,
+        ALLOW,
+    ),
+    se_case(
+        "first-login-own/no-mfa/enable-own-mfa",
+        "guarded",
+        "first_login/own",
+        "console-no-mfa",
+        "iam:EnableMFADevice",
+        OWN,
+        ALLOW,
+    ),
+    # An MFA session in the onboarding group (registered, not yet promoted) is not a long-term key.
+    se_case(
+        "first-login/mfa/create-virtual-mfa",
+        "guarded",
+        "first_login",
+        "mfa",
+        "iam:CreateVirtualMFADevice",
+        mfa("alice-second"),
+        ALLOW,
+    ),
+    # --- guarded, promoted with MFA: a second device ---------------------------------------------------------------
+    se_case(
+        "current-users/mfa/create-second-virtual-mfa",
+        "guarded",
+        "current_users",
+        "mfa",
+        "iam:CreateVirtualMFADevice",
+        mfa("alice-second"),
+        ALLOW,
+    ),
+    se_case("current-users/mfa/enable-own-mfa", "guarded", "current_users", "mfa", "iam:EnableMFADevice", OWN, ALLOW),
+    se_case("current-users/mfa/resync-own-mfa", "guarded", "current_users", "mfa", "iam:ResyncMFADevice", OWN, ALLOW),
+    se_case(
+        "current-users-own/mfa/create-virtual-mfa-own-name",
+        "guarded",
+        "current_users/own",
+        "mfa",
+        "iam:CreateVirtualMFADevice",
+        mfa(ME),
+        ALLOW,
+    ),
+    se_case(
+        "current-users+admin/mfa/enable-own-mfa",
+        "guarded",
+        "current_users+admin",
+        "mfa",
+        "iam:EnableMFADevice",
+        OWN,
+        ALLOW,
+    ),
+    se_case(
+        "current-users/mfa/enable-others-mfa",
+        "guarded",
+        "current_users",
+        "mfa",
+        "iam:EnableMFADevice",
+        OTHERS,
+        IMPLICIT,
+    ),
+    # --- guarded, promoted without MFA on the console: no device (that is what re-enrolment is for) ---------------
+    se_case(
+        "current-users/no-mfa/resync-own-mfa",
+        "guarded",
+        "current_users",
+        "console-no-mfa",
+        "iam:ResyncMFADevice",
+        OWN,
+        EXPLICIT,
+        CURRENT_USERS_GUARD,
+    ),
+    se_case(
+        "current-users-own/no-mfa/create-virtual-mfa-own-name",
+        "guarded",
+        "current_users/own",
+        "console-no-mfa",
+        "iam:CreateVirtualMFADevice",
+        mfa(ME),
+        EXPLICIT,
+        CURRENT_USERS_GUARD,
+    ),
+    # Re-enrolment: onboarding a promoted user again puts it in the onboarding group, but while it still holds the
+    # current-users policy ("both") that policy's guard refuses the console enrolment. The re-enrolment path must
+    # therefore take the current-users policy off first (invariant 2 wants its other grants off anyway).
+    se_case(
+        "both/no-mfa/create-virtual-mfa",
+        "guarded",
+        "both",
+        "console-no-mfa",
+        "iam:CreateVirtualMFADevice",
+        mfa(ME),
+        EXPLICIT,
+        CURRENT_USERS_GUARD,
+    ),
+    se_case("both/mfa/enable-own-mfa", "guarded", "both", "mfa", "iam:EnableMFADevice", OWN, ALLOW),
+    # The official text for comparison: a promoted user without MFA may enrol from the console.
+    se_case(
+        "current-users/no-mfa/resync-own-mfa",
+        "official",
+        "current_users",
+        "console-no-mfa",
+        "iam:ResyncMFADevice",
+        OWN,
+        ALLOW,
+    ),
+]
+
+
+def _guarded_rows() -> list[t.Any]:
+    """MATRIX under guarded: every row as it is, but for GUARDED_OVERRIDES."""
+    rows = []
+    for param in MATRIX:
+        policy, context, principal, action, resource, expected = param.values
+        expected, by = GUARDED_OVERRIDES.get(str(param.id), (expected, None))
+        rows.append(se_case(str(param.id), "guarded", policy, context, action, resource, expected, by, principal))
+    return rows
+
+
+GUARDED_MATRIX = _guarded_rows()
+
+
+@pytest.mark.parametrize(
+    ("self_enrollment", "policy", "context", "principal", "action", "resource", "expected", "by"),
+    GUARDED_MATRIX + SELF_ENROLLMENT_MATRIX,
+)
+def test_self_enrollment_matrix(
+    self_enrollment: str,
+    policy: str,
+    context: str,
+    principal: str,
+    action: str,
+    resource: str,
+    expected: Decision,
+    by: str | None,
+) -> None:
+    result = evaluate(POLICIES_BY[self_enrollment][policy], Request(principal, action, resource, CONTEXTS[context]))
+    decided_by = result.denied_by if result.decision is EXPLICIT else result.allowed_by
+    assert result.decision is expected and (by is None or by in decided_by), (
+        f"{principal} {action} on {resource} ({context}) under {policy}, {self_enrollment}: {result.decision}, "
+        f"expected {expected}{f' by {by}' if by else ''}; allowed by {result.allowed_by}, denied by {result.denied_by}"
+    )
+
+
+def test_guarded_overrides_name_existing_rows_and_change_them() -> None:
+    """An override of a row that no longer exists, or that says what the row already says, is a stale table."""
+    official = {str(param.id): param.values[-1] for param in MATRIX}
+    assert set(GUARDED_OVERRIDES) <= set(official), sorted(set(GUARDED_OVERRIDES) - set(official))
+    assert [i for i, (d, _) in GUARDED_OVERRIDES.items() if official[i] is d] == []
+
+
+def matrix_counts() -> dict[str, dict[str, int]]:
+    """Cases per self_enrollment value and per context, over MATRIX, GUARDED_MATRIX and SELF_ENROLLMENT_MATRIX."""
+    rows = [("official", p.values[1]) for p in MATRIX]
+    rows += [(p.values[0], p.values[2]) for p in GUARDED_MATRIX + SELF_ENROLLMENT_MATRIX]
+    counts: dict[str, dict[str, int]] = {value: dict.fromkeys(CONTEXTS, 0) for value in SELF_ENROLLMENT}
+    for value, context in rows:
+        counts[value][context] += 1
+    return counts
+
+
 def test_matrix_size(capsys: pytest.CaptureFixture[str], record_property: t.Callable[[str, object], None]) -> None:
-    ids = [param.id for param in MATRIX]
+    ids = [param.id for param in MATRIX + GUARDED_MATRIX + SELF_ENROLLMENT_MATRIX]
     assert len(ids) == len(set(ids)), "duplicate case ids"
     assert len(MATRIX) >= 30
     decisions = {param.values[-1] for param in MATRIX}
     assert decisions == set(Decision), "the matrix must exercise every decision"
+    counts = matrix_counts()
+    for value in SELF_ENROLLMENT:
+        assert all(counts[value][context] >= 10 for context in CONTEXTS), counts
+    total = sum(sum(per_context.values()) for per_context in counts.values())
     # Under pytest-xdist a worker's output never reaches the terminal: the report property does (for a hook).
-    record_property("policy_matrix_cases", len(MATRIX))
+    record_property("policy_matrix_cases", total)
+    record_property("policy_matrix_counts", counts)
     with capsys.disabled():
-        print(f"\npolicy matrix: {len(MATRIX)} cases")
+        print(f"\npolicy matrix: {total} cases")
+        for value, per_context in counts.items():
+            listed = ", ".join(f"{context} {n}" for context, n in per_context.items())
+            print(f"  self_enrollment {value}: {sum(per_context.values())} ({listed})")
 
 
 # --- exhaustive sweeps over the whole IAM and STS catalogue ----------------------------------------------------
@@ -466,6 +801,12 @@ def _mfa_setup(scope: str, password: bool) -> set[tuple[str, str]]:
     return steps
 
 
+def _without_device_changes(steps: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Under guarded: the same, minus every MFA device change (reading devices stays)."""
+    changes = {"iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:ResyncMFADevice"}
+    return {(action, label) for action, label in steps if action not in changes}
+
+
 def allowed(documents: list[dict[str, t.Any]], context: dict[str, str]) -> set[tuple[str, str]]:
     """Every (action, resource label) of the sweep that the documents allow to alice."""
     return {
@@ -494,6 +835,59 @@ def allowed(documents: list[dict[str, t.Any]], context: dict[str, str]) -> set[t
 def test_sweep_allows_exactly_the_expected_set(policy: str, context: str, expected: set[tuple[str, str]]) -> None:
     """Every IAM and STS operation (and a few others) against every kind of resource: nothing more is allowed."""
     got = allowed(POLICIES[policy], CONTEXTS[context])
+    assert got == expected, (
+        f"allowed beyond the expected set: {sorted(got - expected)}; missing: {sorted(expected - got)}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy", "context", "expected"),
+    [
+        # The first device from the console, as under official; with a key, no device change at all.
+        pytest.param("first_login", "console-no-mfa", _mfa_setup("any", True), id="first-login/no-mfa"),
+        pytest.param("first_login/own", "console-no-mfa", _mfa_setup("own", True), id="first-login-own/no-mfa"),
+        pytest.param(
+            "first_login",
+            "long-term-key",
+            _without_device_changes(_mfa_setup("any", True)),
+            id="first-login/long-term-key",
+        ),
+        pytest.param(
+            "first_login/own",
+            "long-term-key",
+            _without_device_changes(_mfa_setup("own", True)),
+            id="first-login-own/long-term-key",
+        ),
+        # Promoted without MFA, console or key: reading one's devices only.
+        pytest.param(
+            "current_users",
+            "console-no-mfa",
+            _without_device_changes(_mfa_setup("any", False)),
+            id="current-users/no-mfa",
+        ),
+        pytest.param(
+            "current_users",
+            "long-term-key",
+            _without_device_changes(_mfa_setup("any", False)),
+            id="current-users/long-term-key",
+        ),
+        pytest.param(
+            "current_users/own",
+            "console-no-mfa",
+            _without_device_changes(_mfa_setup("own", False)),
+            id="current-users-own/no-mfa",
+        ),
+        # With MFA: the official self-service, unchanged.
+        pytest.param("first_login", "mfa", _self_service("any"), id="first-login/mfa"),
+        pytest.param("first_login/own", "mfa", _self_service("own"), id="first-login-own/mfa"),
+        pytest.param("current_users", "mfa", _self_service("any"), id="current-users/mfa"),
+        pytest.param("current_users/own", "mfa", _self_service("own"), id="current-users-own/mfa"),
+    ],
+)
+def test_sweep_guarded_allows_exactly_the_expected_set(
+    policy: str, context: str, expected: set[tuple[str, str]]
+) -> None:
+    got = allowed(POLICIES_BY["guarded"][policy], CONTEXTS[context])
     assert got == expected, (
         f"allowed beyond the expected set: {sorted(got - expected)}; missing: {sorted(expected - got)}"
     )
@@ -534,9 +928,10 @@ def _named_actions(documents: t.Iterable[dict[str, t.Any]]) -> set[str]:
 
 def test_every_action_in_the_rendered_documents_exists() -> None:
     documents = [
-        render(official_document(), stage, scope)
+        render(official_document(), stage, scope, self_enrollment)
         for stage in ("first_login", "current_users")
         for scope in ("any", "own")
+        for self_enrollment in SELF_ENROLLMENT
     ]
     named = _named_actions(documents)
     assert len(named) >= 30 and {name.split(":")[0] for name in named} == {"iam", "sts"}, sorted(named)

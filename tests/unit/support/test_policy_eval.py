@@ -381,6 +381,69 @@ EVALUATOR_TABLE = [
         ALLOW,
         id="condition-operators-are-and",
     ),
+    # --- Null: presence of the key, not its value -----------------------------------------------------------------
+    pytest.param(
+        [_deny(Action="*", Resource="*", Condition={"Null": {"aws:MultiFactorAuthPresent": "true"}})],
+        "iam:EnableMFADevice",
+        USER,
+        NO_KEY,
+        EXPLICIT,
+        id="null-true-holds-for-an-absent-key",
+    ),
+    pytest.param(
+        [
+            _allow(Action="*", Resource="*"),
+            _deny(Action="*", Resource="*", Condition={"Null": {"aws:MultiFactorAuthPresent": "true"}}),
+        ],
+        "iam:EnableMFADevice",
+        USER,
+        MFA_FALSE,
+        ALLOW,
+        id="null-true-misses-a-present-false-key",
+    ),
+    pytest.param(
+        [
+            _allow(Action="*", Resource="*"),
+            _deny(Action="*", Resource="*", Condition={"Null": {"aws:MultiFactorAuthPresent": "true"}}),
+        ],
+        "iam:EnableMFADevice",
+        USER,
+        MFA_TRUE,
+        ALLOW,
+        id="null-true-misses-a-present-true-key",
+    ),
+    pytest.param(
+        [_allow(Action="*", Resource="*", Condition={"Null": {"aws:MultiFactorAuthPresent": "false"}})],
+        "s3:GetObject",
+        "*",
+        MFA_FALSE,
+        ALLOW,
+        id="null-false-holds-for-a-present-key",
+    ),
+    pytest.param(
+        [_allow(Action="*", Resource="*", Condition={"Null": {"aws:MultiFactorAuthPresent": "false"}})],
+        "s3:GetObject",
+        "*",
+        NO_KEY,
+        IMPLICIT,
+        id="null-false-misses-an-absent-key",
+    ),
+    pytest.param(
+        [_allow(Action="*", Resource="*", Condition={"Null": {"AWS:multifactorauthpresent": True}})],
+        "s3:GetObject",
+        "*",
+        NO_KEY,
+        ALLOW,
+        id="null-key-name-case-and-json-bool",
+    ),
+    pytest.param(
+        [_allow(Action="*", Resource="*", Condition={"Null": {"aws:username": "true"}})],
+        "s3:GetObject",
+        "*",
+        NO_KEY,
+        IMPLICIT,
+        id="null-username-is-always-present",
+    ),
 ]
 
 
@@ -437,6 +500,8 @@ def test_matchers_directly() -> None:
     [
         pytest.param(_allow(Action="*", Resource="*", Condition={"StringEquals": {"aws:username": "a"}}), id="op"),
         pytest.param(_allow(Action="*", Resource="*", Condition={"Bool": {"aws:SecureTransport": "yes"}}), id="val"),
+        pytest.param(_allow(Action="*", Resource="*", Condition={"Null": {"aws:TokenIssueTime": "x"}}), id="null-val"),
+        pytest.param(_allow(Action="*", Resource="*", Condition={"NullIfExists": {"aws:Foo": "true"}}), id="null-ie"),
         pytest.param(_allow(Action="*", Resource="*", Principal="*"), id="principal"),
         pytest.param(_allow(Action="*", NotAction="*", Resource="*"), id="action-and-notaction"),
         pytest.param(_allow(Resource="*"), id="no-action"),

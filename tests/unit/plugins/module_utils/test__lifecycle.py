@@ -14,6 +14,8 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecyc
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Observed
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Plan
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Regime
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import official_document
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import render
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import Step
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import apply_steps
 
@@ -981,3 +983,11 @@ def test_a_guard_that_also_grants_more_is_refused_naming_what_it_grants() -> Non
     (problem,) = lc.guard_problems(GROUP, {FIRST_LOGIN: greedy}, CURRENT, GUARD)
     assert problem.startswith(f"onboarding_group: the group {GROUP} holds {FIRST_LOGIN}, which has the MFA deny")
     assert "statement Extra allows iam:EnableMFADevice on arn:aws:iam::*:user/*" in problem
+
+
+@pytest.mark.parametrize("scope", ["any", "own"])
+@pytest.mark.parametrize("self_enrollment", ["official", "guarded"])
+def test_guard_problems_none_for_the_policy_modules_renderings(self_enrollment: str, scope: str) -> None:
+    first = render(official_document(), "first_login", scope, self_enrollment)
+    current = render(official_document(), "current_users", scope, self_enrollment)
+    assert lc.guard_problems(GROUP, {FIRST_LOGIN: first}, CURRENT, current) == []

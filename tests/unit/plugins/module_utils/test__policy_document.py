@@ -535,3 +535,161 @@ def test_an_allow_for_ones_own_user_at_a_path_is_not_more() -> None:
     own = {"Effect": "Allow", "Action": ["iam:ChangePassword"], "Resource": "arn:aws:iam::*:user/staff/${aws:username}"}
     document = {"Statement": [own]}
     assert pd.grants_beyond_the_guard(document) == []
+
+
+# self_enrollment
+
+# The statements guarded adds, written out by hand (an oracle independent of the module's constants).
+_DEVICE_CHANGES = [
+    "iam:CreateVirtualMFADevice",
+    "iam:EnableMFADevice",
+    "iam:ResyncMFADevice",
+    "iam:DeactivateMFADevice",
+    "iam:DeleteVirtualMFADevice",
+]
+GUARDED_STATEMENTS = {
+    "first_login": {
+        "Sid": "DenyMFADeviceChangesWithLongTermKey",
+        "Effect": "Deny",
+        "Action": _DEVICE_CHANGES,
+        "Resource": "*",
+        "Condition": {"Null": {"aws:MultiFactorAuthPresent": "true"}},
+    },
+    "current_users": {
+        "Sid": "DenyMFADeviceChangesWithoutMFA",
+        "Effect": "Deny",
+        "Action": _DEVICE_CHANGES,
+        "Resource": "*",
+        "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+    },
+}
+SCOPES = sorted(pd.MFA_DEVICE_SCOPES)
+
+
+def _sids(document: dict[str, t.Any]) -> list[t.Any]:
+    return [s.get("Sid") for s in document["Statement"]]
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+@pytest.mark.parametrize("stage", pd.POLICY_KINDS)
+def test_guarded_is_official_plus_one_statement(stage: str, scope: str) -> None:
+    official = render(official_document(), stage, scope)
+    guarded = render(official_document(), stage, scope, "guarded")
+    assert guarded["Statement"][:-1] == official["Statement"]
+    assert guarded["Statement"][-1] == GUARDED_STATEMENTS[stage]
+    assert render(official_document(), stage, scope, "official") == official
+
+
+def _with_other_stages_statement() -> dict[str, t.Any]:
+    document = official_document()
+    document["Statement"].append(copy.deepcopy(GUARDED_STATEMENTS["current_users"]))
+    return document
+
+
+def _with_our_sid(content: dict[str, t.Any], sid: str = "DenyMFADeviceChangesWithLongTermKey") -> dict[str, t.Any]:
+    document = official_document()
+    document["Statement"].insert(0, dict(content, Sid=sid))
+    return document
+
+
+_GUARDED_BASES = [
+    pytest.param(official_document(), id="official"),
+    pytest.param(SEED_FIRST_LOGIN, id="seed"),
+    pytest.param(with_deny("sts:GetSessionToken", Sid=None), id="string-not-action-no-sid"),
+    pytest.param(with_deny([*OFFICIAL_DENY_NOT_ACTION, "iam:*MFADevice"]), id="wildcard-not-action"),
+    pytest.param(_with_other_stages_statement(), id="other-stages-guarded-statement"),
+    pytest.param(
+        _with_our_sid({"Effect": "Deny", "Action": "iam:EnableMFADevice", "Resource": "*"}), id="our-sid-narrower"
+    ),
+    pytest.param(
+        _with_our_sid({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}), id="our-sid-on-an-allow-of-more"
+    ),
+    pytest.param(
+        _with_our_sid(GUARDED_STATEMENTS["first_login"], sid="denymfadevicechangeswithlongtermkey"),
+        id="our-sid-other-case",
+    ),
+    pytest.param(
+        _with_our_sid(
+            {"Effect": "Deny", "Action": "iam:EnableMFADevice", "Resource": "*"}, "DenyMFADeviceChangesWithoutMFA"
+        ),
+        id="other-stages-sid-other-content",
+    ),
+]
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+@pytest.mark.parametrize("stage", pd.POLICY_KINDS)
+@pytest.mark.parametrize("base", _GUARDED_BASES)
+def test_guarded_is_idempotent_and_switches_back(base: dict[str, t.Any], stage: str, scope: str) -> None:
+    official = render(base, stage, scope)
+    guarded = render(base, stage, scope, "guarded")
+    # Exactly one statement with a guarded Sid, this stage's, in its canonical form; the rest is the official render.
+    ours = [s for s in guarded["Statement"] if str(s.get("Sid", "")).lower().startswith("denymfadevicechanges")]
+    assert ours == [GUARDED_STATEMENTS[stage]]
+    assert [s for s in guarded["Statement"] if s not in ours] == official["Statement"]
+    assert not [s for s in official["Statement"] if str(s.get("Sid", "")).lower().startswith("denymfadevicechanges")]
+    # Idempotent, also from the JSON text; and back and forth.
+    assert render(guarded, stage, scope, "guarded") == guarded
+    assert render(json.dumps(guarded), stage, scope, "guarded") == guarded
+    assert render(guarded, stage, scope, "official") == official
+    assert render(json.dumps(guarded), stage, scope, "official") == official
+    again = official
+    for _ in range(3):
+        again = render(render(again, stage, scope, "guarded"), stage, scope, "official")
+    assert again == official
+    # The guarded document is still a guard, and its new statement grants nothing.
+    assert pd.carries_mfa_deny(guarded) is True
+    assert len([s for s in guarded["Statement"] if is_mfa_deny(s)]) == len(
+        [s for s in official["Statement"] if is_mfa_deny(s)]
+    )
+    assert pd.grants_beyond_the_guard(guarded) == pd.grants_beyond_the_guard(official)
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+@pytest.mark.parametrize("stage", pd.POLICY_KINDS)
+def test_the_policy_modules_guarded_renderings_grant_nothing_beyond_the_guard(stage: str, scope: str) -> None:
+    guarded = render(official_document(), stage, scope, "guarded")
+    assert pd.carries_mfa_deny(guarded) is True
+    assert pd.grants_beyond_the_guard(guarded) == []
+
+
+def test_switching_stage_takes_the_other_stages_statement_out() -> None:
+    current = render(official_document(), "current_users", "any", "guarded")
+    first = render(current, "first_login", "any", "guarded")
+    assert "DenyMFADeviceChangesWithoutMFA" not in _sids(first)
+    assert _sids(first).count("DenyMFADeviceChangesWithLongTermKey") == 1
+    assert first == render(official_document(), "first_login", "any", "guarded")
+
+
+def test_the_scope_does_not_touch_the_guarded_statement() -> None:
+    own = render(official_document(), "first_login", "own", "guarded")
+    assert statement(own, "DenyMFADeviceChangesWithLongTermKey")["Resource"] == "*"
+    assert statement(own, "AllowManageOwnVirtualMFADevice")["Resource"] == OWN_MFA
+
+
+def test_the_deny_unless_mfa_under_a_reserved_sid_is_refused() -> None:
+    base = edited_deny(Sid="DenyMFADeviceChangesWithoutMFA")
+    for value in pd.SELF_ENROLLMENT:
+        with pytest.raises(PolicyDocumentError, match="reserved for the statements that self_enrollment=guarded"):
+            render(base, "first_login", "any", value)
+
+
+def test_a_base_of_only_the_guarded_statement_is_refused() -> None:
+    base = {"Version": "2012-10-17", "Statement": [GUARDED_STATEMENTS["first_login"]]}
+    with pytest.raises(PolicyDocumentError, match="no deny-unless-MFA statement"):
+        render(base, "first_login", "any", "guarded")
+
+
+@pytest.mark.parametrize("value", ["strict", "Guarded", "", "on"])
+def test_unknown_self_enrollment_is_named(value: str) -> None:
+    with pytest.raises(
+        PolicyDocumentError, match=re.escape(f"self_enrollment must be one of official, guarded, got {value!r}")
+    ):
+        render(official_document(), "first_login", "any", value)
+
+
+def test_guarded_leaves_its_input_untouched() -> None:
+    base = _with_other_stages_statement()
+    before = copy.deepcopy(base)
+    render(base, "first_login", "own", "guarded")
+    assert base == before

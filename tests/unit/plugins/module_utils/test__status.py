@@ -663,3 +663,21 @@ def test_a_current_users_policy_without_the_mfa_deny_guards_nobody() -> None:
     # With the real document the same user is guarded.
     (guarded,) = st.report(account([promoted]), NOW, st.ACCOUNT)["users"]
     assert "unguarded_console_password" not in guarded["findings"]
+
+
+@pytest.mark.parametrize("scope", ["any", "own"])
+def test_guarded_policies_are_guards_and_still_let_a_user_enrol(scope: str) -> None:
+    """self_enrollment=guarded adds a conditioned Deny: the guards are still verified, nothing is beyond them, and
+    a user at / can still enrol (from the console; the condition only takes the long-term key's way away)."""
+    first = render(official_document(), "first_login", scope, "guarded")
+    current = render(official_document(), "current_users", scope, "guarded")
+    guarded = {
+        FIRST_LOGIN: POLICIES[FIRST_LOGIN]._replace(document=first),
+        CURRENT: POLICIES[CURRENT]._replace(document=current),
+    }
+    assert st.check_guards(account([], policies=guarded)) == st.GuardCheck(True, (), True)
+    assert st.can_enroll([first], arn("alice"), "alice") is True
+    assert st.can_enroll([first], arn("carol", "/team/"), "carol") is False
+    (alice,) = st.report(account([onboarding()], policies=guarded), NOW, st.ACCOUNT)["users"]
+    assert "cannot_enroll" not in alice["findings"]
+    assert "unguarded_console_password" not in alice["findings"]

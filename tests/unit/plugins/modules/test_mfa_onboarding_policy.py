@@ -537,6 +537,108 @@ def test_absent_names_every_attachment(iam: t.Any, api_calls: t.Any, run_module:
     assert api_calls.writes == []
 
 
+# self_enrollment
+
+
+def guarded(stage: str, scope: str = "any") -> dict[str, t.Any]:
+    return render(official_document(), stage, scope, "guarded")
+
+
+def _reserved_sid_on_the_deny() -> dict[str, t.Any]:
+    document = official_document()
+    (deny,) = [s for s in document["Statement"] if s["Effect"] == "Deny"]
+    deny["Sid"] = "DenyMFADeviceChangesWithoutMFA"
+    return document
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_create_guarded(iam: t.Any, api_calls: t.Any, run_module: Run, stage: str) -> None:
+    result = run_module(mfa_onboarding_policy, {"stage": stage, "self_enrollment": "guarded"})
+
+    assert result["changed"] is True
+    assert api_calls.writes == ["CreatePolicy"]
+    stored = stored_document(iam, arn_of(NAMES[stage]))
+    assert stored == guarded(stage) == result["policy"]["document"]
+    assert stored != render(official_document(), stage)
+
+
+@pytest.mark.parametrize("scope", ["any", "own"])
+@pytest.mark.parametrize("stage", STAGES)
+def test_switching_self_enrollment_makes_a_new_version_each_way(
+    iam: t.Any, api_calls: t.Any, run_module: Run, stage: str, scope: str
+) -> None:
+    official = {"stage": stage, "mfa_device_scope": scope}
+    run_module(mfa_onboarding_policy, official)
+    arn = arn_of(NAMES[stage])
+    args = dict(official, self_enrollment="guarded")
+    api_calls.clear()
+
+    predicted = run_module(mfa_onboarding_policy, args, check_mode=True, diff=True)
+    assert predicted["changed"] is True
+    assert api_calls.writes == []
+    assert version_table(iam, arn) == {"v1": True}
+    assert predicted["diff"]["before"]["document"] == render(official_document(), stage, scope)
+    assert predicted["diff"]["after"]["document"] == guarded(stage, scope)
+    assert predicted["policy"]["document"] == guarded(stage, scope)
+
+    result = run_module(mfa_onboarding_policy, args, diff=True)
+    assert result["changed"] is True
+    assert api_calls.writes == ["CreatePolicyVersion"]
+    assert version_table(iam, arn) == {"v1": False, "v2": True}
+    assert stored_document(iam, arn) == guarded(stage, scope)
+    assert result["policy"]["default_version_id"] == "v2"
+    assert result["diff"] == predicted["diff"]
+
+    api_calls.clear()
+    assert run_module(mfa_onboarding_policy, args, check_mode=True)["changed"] is False
+    again = run_module(mfa_onboarding_policy, args, diff=True)
+    assert again["changed"] is False
+    assert again["diff"]["before"] == again["diff"]["after"]
+    assert api_calls.writes == []
+
+    # Back to official: the official text again, in a new version.
+    back = run_module(mfa_onboarding_policy, dict(official, self_enrollment="official"))
+    assert back["changed"] is True
+    assert api_calls.writes == ["CreatePolicyVersion"]
+    assert version_table(iam, arn) == {"v1": False, "v2": False, "v3": True}
+    assert stored_document(iam, arn) == render(official_document(), stage, scope)
+    api_calls.clear()
+    assert run_module(mfa_onboarding_policy, official)["changed"] is False
+    assert api_calls.writes == []
+
+
+def test_switching_back_and_forth_stays_within_five_versions(iam: t.Any, run_module: Run) -> None:
+    arn = arn_of(NAMES["current_users"])
+    for number in range(7):
+        value = "guarded" if number % 2 else "official"
+        assert run_module(mfa_onboarding_policy, {"stage": "current_users", "self_enrollment": value})["changed"]
+    assert len(version_table(iam, arn)) == 5
+    assert list(version_table(iam, arn).values())[-1] is True
+    assert stored_document(iam, arn) == official_document()
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        pytest.param(lambda: json.dumps(guarded("first_login")), id="guarded-json-text"),
+        pytest.param(lambda: guarded("current_users"), id="other-stages-guarded-dict"),
+        pytest.param(lambda: json.dumps(SEED_FIRST_LOGIN, indent=2), id="seed-json-text"),
+    ],
+)
+def test_guarded_from_a_given_document(iam: t.Any, run_module: Run, document: t.Callable[[], t.Any]) -> None:
+    """A base that already carries a guarded statement (its own or the other stage's) gives the same policy."""
+    args = {"stage": "first_login", "self_enrollment": "guarded", "document": document()}
+    assert run_module(mfa_onboarding_policy, args)["changed"] is True
+    assert stored_document(iam, arn_of(NAMES["first_login"])) == guarded("first_login")
+    assert run_module(mfa_onboarding_policy, args)["changed"] is False
+
+
+def test_guarded_document_given_with_official_restores_the_official_text(iam: t.Any, run_module: Run) -> None:
+    args = {"stage": "first_login", "document": json.dumps(guarded("first_login"))}
+    run_module(mfa_onboarding_policy, args)
+    assert stored_document(iam, arn_of(NAMES["first_login"])) == SEED_FIRST_LOGIN
+
+
 # Bad inputs: refused before any client call
 
 
@@ -593,6 +695,16 @@ def test_absent_names_every_attachment(iam: t.Any, api_calls: t.Any, run_module:
         ),
         pytest.param(
             {"stage": "first_login", "state": "gone"}, "value of state must be one of: present, absent", id="state"
+        ),
+        pytest.param(
+            {"stage": "first_login", "self_enrollment": "strict"},
+            "value of self_enrollment must be one of: official, guarded, got: strict",
+            id="unknown-self-enrollment",
+        ),
+        pytest.param(
+            {"stage": "current_users", "self_enrollment": "guarded", "document": _reserved_sid_on_the_deny()},
+            "is the deny-unless-MFA statement, but its Sid is reserved",
+            id="reserved-sid-on-the-deny",
         ),
         pytest.param(
             {"stage": "first_login", "state": "absent", "name": "bad name"},
