@@ -6,11 +6,16 @@
 from __future__ import annotations
 
 import json
+import re
+import typing as t
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.mfa_onboarding.iam.plugins.filter.results import adopt_results
+from ansible_collections.mfa_onboarding.iam.plugins.filter.results import adopt_selection
 from ansible_collections.mfa_onboarding.iam.plugins.filter.results import onboard_results
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _adopt
 
 SECRET = "Temp-Passw0rd-never-shown!"
 NOTE = {"channel": "file", "to": "/srv/notes/alice.txt"}
@@ -102,3 +107,38 @@ def test_no_password_even_if_a_result_held_one() -> None:
 def test_refuses_what_is_not_the_registered_loop_results(value: object) -> None:
     with pytest.raises(AnsibleFilterError, match="registered results"):
         onboard_results(value)  # type: ignore[arg-type]
+
+
+# adopt_selection, adopt_results: the adopt role's filters (the decisions are _adopt's).
+
+
+def test_adopt_selection_gives_module_users_and_the_skipped() -> None:
+    users = [{"name": "a", "stage": "unmanaged", "console_password": True}, {"name": "s", "stage": "unmanaged"}]
+    selection = adopt_selection(users, [], True, [])
+    assert selection["users"] == [{"name": "a"}]
+    assert [(s["name"], s["reason"]) for s in selection["skipped"]] == [("s", _adopt.SERVICE_USER)]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("not a list",), "expects iam_onboard_user_info's users"),
+        (([{"stage": "unmanaged"}],), "expects iam_onboard_user_info's users"),
+        (([], "alice"), "adopt_users: expects a list of user names, got 'alice'"),
+        (([], [], False, [1]), "adopt_exclude: expects a list of user names, got [1]"),
+    ],
+)
+def test_adopt_selection_names_a_bad_input(args: tuple[t.Any, ...], fragment: str) -> None:
+    with pytest.raises(AnsibleFilterError, match=re.escape(fragment)):
+        adopt_selection(*args)
+
+
+def test_adopt_results_of_a_run_failed_as_a_whole_names_each_given_user() -> None:
+    run = {"changed": False, "failed": False, "msg": "current_users_policy: requires no MFA"}
+    results = adopt_results(run, [], [{"name": "a"}, {"name": "b"}])
+    assert [(r["name"], r["failed"], r["reason"]) for r in results] == [
+        ("a", True, "current_users_policy: requires no MFA"),
+        ("b", True, "current_users_policy: requires no MFA"),
+    ]
+    with pytest.raises(AnsibleFilterError, match="adopt_results: expects the registered module result"):
+        adopt_results(["x"])
