@@ -981,6 +981,100 @@ GUARD_AND_HANDOVER_CASES = [
 ]
 PLAYBOOK_CASES += GUARD_AND_HANDOVER_CASES
 
+# Adoption (issue 13): a user outside the regime that the run may not adopt is refused by name and left untouched.
+
+
+def legacy_admin(iam: t.Any, ctx: types.SimpleNamespace) -> None:
+    """legacy: a console password, AppReadOnly, group Developers, an inline policy and an active key; no MFA."""
+    iam.create_user(UserName="legacy")
+    iam.create_login_profile(UserName="legacy", Password="His-own-Passw0rd!-long", PasswordResetRequired=False)
+    iam.add_user_to_group(UserName="legacy", GroupName="Developers")
+    iam.attach_user_policy(UserName="legacy", PolicyArn=iam_state.EXTRA_POLICY_ARN)
+    iam.put_user_policy(UserName="legacy", PolicyName="legacy-inline", PolicyDocument=json.dumps(wildcard_document()))
+    iam.create_access_key(UserName="legacy")
+
+
+def key_only(iam: t.Any, ctx: types.SimpleNamespace) -> None:
+    """kim: a console password and an active access key, nothing else."""
+    iam.create_user(UserName="kim")
+    iam.create_login_profile(UserName="kim", Password="Her-own-Passw0rd!-long", PasswordResetRequired=False)
+    iam.create_access_key(UserName="kim")
+
+
+ADOPT_ONLY = {"adopt_only": True, "handover": "none"}
+MODULE_CASES += [
+    ModuleCase(
+        "adopt-absent-user",
+        "adopt_only with a user that does not exist",
+        "bootstrapped",
+        ("user ghost does not exist; adoption takes existing users only",),
+        expected="refused before any write",
+        args=dict(ADOPT_ONLY, name="ghost"),
+    ),
+    ModuleCase(
+        "adopt-detach-off-admin",
+        "adopt_detach: false on a user that holds grants, an inline policy and a key",
+        "bootstrapped",
+        (
+            "user legacy has no MFA device and holds groups Developers; policies " + iam_state.EXTRA_POLICY_ARN,
+            "inline policies legacy-inline; 1 active access key",
+            "with adopt_detach off it was left untouched",
+        ),
+        expected="refused before any write",
+        arrange=legacy_admin,
+        args=dict(ADOPT_ONLY, name="legacy", adopt_detach=False),
+    ),
+    ModuleCase(
+        "adopt-detach-off-key-only",
+        "adopt_detach: false on a user whose only extra is an active access key",
+        "bootstrapped",
+        ("user kim has no MFA device and holds 1 active access key",),
+        expected="refused before any write",
+        arrange=key_only,
+        args=dict(ADOPT_ONLY, name="kim", adopt_detach=False),
+    ),
+]
+PLAYBOOK_CASES += [
+    PlaybookCase(
+        "role-adopt-nobody",
+        "adopt playbook with neither adopt_users nor adopt_all",
+        "bootstrapped",
+        ("adopt_users is empty and adopt_all is false",),
+        expected="refused before any API call",
+        no_calls=True,
+        playbook="adopt",
+    ),
+    PlaybookCase(
+        "role-adopt-detach-not-bool",
+        "adopt_detach: maybe",
+        "bootstrapped",
+        ("adopt_detach",),
+        expected="refused before any API call",
+        no_calls=True,
+        playbook="adopt",
+        extra_vars={"adopt_users": ["legacy"], "adopt_detach": "maybe"},
+    ),
+    PlaybookCase(
+        "role-adopt-detach-off",
+        "adopt role, adopt_detach: false, an admin without MFA",
+        "bootstrapped",
+        ("adoption refused or failed for legacy", "user legacy has no MFA device and holds"),
+        expected="refused before any write",
+        arrange=legacy_admin,
+        playbook="adopt",
+        extra_vars={"adopt_users": ["legacy"], "adopt_detach": False},
+    ),
+    PlaybookCase(
+        "role-adopt-ghost",
+        "adopt role naming a user that does not exist",
+        "bootstrapped",
+        ("adoption refused or failed for ghost", "user ghost does not exist; adoption takes existing users only"),
+        expected="refused before any write",
+        playbook="adopt",
+        extra_vars={"adopt_users": ["ghost"]},
+    ),
+]
+
 ALL_CASES = [*MODULE_CASES, *PLAYBOOK_CASES]
 
 
