@@ -253,6 +253,7 @@ def test_survey_specs_and_schedule_are_valid() -> None:
             problems.append(f"{job_template['name']}: does not use the AWS credential")
     assert docs["credential"]["credential_type"] == "Amazon Web Services"
     assert sorted(jt["playbook"] for jt in docs["job_templates"]) == [
+        "adopt.yml",
         "bootstrap.yml",
         "onboard.yml",
         "promote.yml",
