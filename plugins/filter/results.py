@@ -10,6 +10,7 @@ import typing as t
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._results import onboard_role_results
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._results import promote_role_results
 
 
 def onboard_results(batches: list[dict[str, t.Any]], delivery: str | None = None) -> list[dict[str, t.Any]]:
@@ -21,6 +22,15 @@ def onboard_results(batches: list[dict[str, t.Any]], delivery: str | None = None
     return onboard_role_results(batches, delivery)
 
 
+def promote_results(run: dict[str, t.Any], users: list[t.Any]) -> list[dict[str, t.Any]]:
+    if not isinstance(run, dict) or not isinstance(users, list):
+        raise AnsibleFilterError(
+            f"promote_results: expects the registered result of the promote role's module run (a dict) and the "
+            f"role's list of users, got {type(run).__name__} and {type(users).__name__}"
+        )
+    return promote_role_results(run, users)
+
+
 class FilterModule:
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
-        return {"onboard_results": onboard_results}
+        return {"onboard_results": onboard_results, "promote_results": promote_results}

@@ -398,8 +398,8 @@ def resolve_grants(groups: t.Sequence[str], references: t.Sequence[str], reads: 
         text = f"managed policies not found: {', '.join(missing_policies)}"
         if any(not reference.startswith("arn:") for reference in missing_policies):
             text += (
-                " (a name is looked up as the account's customer-managed policy and as the AWS-managed one, at path "
-                "/ unless the name holds one: give path/name or the ARN of a policy at another path)"
+                " (a name is looked up as the account's customer-managed policy and as the AWS-managed one; a policy "
+                "at a path is named path/name, or by its ARN)"
             )
         problems.append(text)
     return Grants(names, arns, problems + ambiguous)

@@ -1374,7 +1374,7 @@ def test_a_policy_at_a_path_named_without_it_is_not_found_with_a_hint(
 
     assert result["failed"] is True
     assert "user alice: managed policies not found: Billing (a name is looked up" in result["msg"]
-    assert "give path/name or the ARN of a policy at another path" in result["msg"]
+    assert "a policy at a path is named path/name, or by its ARN" in result["msg"]
     assert api_calls.writes == []
 
 
