@@ -158,8 +158,8 @@ options:
         of that name (a path may be part of it, for example C(job-function/ViewOnlyAccess)). Both are looked up
         (C(GetPolicy)), once per run for each distinct name, before the first write.
       - A name that exists B(both) as a customer-managed policy of the account and as an AWS-managed policy is
-        refused as ambiguous, giving both ARNs: a customer-managed C(ReadOnlyAccess) that allows everything must
-        not pass for AWS's. Give the ARN of the one to attach; an ARN is never ambiguous, and the safe habit for
+        refused as ambiguous, giving both ARNs (a customer-managed C(ReadOnlyAccess) that allows everything must
+        not pass for AWS's). Give the ARN of the one to attach; an ARN is never ambiguous, and the safe habit for
         AWS-managed policies (for example C(arn:aws:iam::aws:policy/ReadOnlyAccess)).
       - A user that names a policy that does not exist, or an ambiguous name, is refused, naming it, and nothing
         is changed for it; the other users of the run are not concerned.
