@@ -11,6 +11,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _adopt
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._results import onboard_role_results
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._results import promote_role_results
 
 
 def onboard_results(batches: list[dict[str, t.Any]], delivery: str | None = None) -> list[dict[str, t.Any]]:
@@ -47,6 +48,20 @@ def adopt_results(
     return _adopt.role_results(run, skipped or [], [u["name"] for u in given or []])
 
 
+def promote_results(run: dict[str, t.Any], users: list[t.Any]) -> list[dict[str, t.Any]]:
+    if not isinstance(run, dict) or not isinstance(users, list):
+        raise AnsibleFilterError(
+            f"promote_results: expects the registered result of the promote role's module run (a dict) and the "
+            f"role's list of users, got {type(run).__name__} and {type(users).__name__}"
+        )
+    return promote_role_results(run, users)
+
+
 class FilterModule:
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
-        return {"onboard_results": onboard_results, "adopt_selection": adopt_selection, "adopt_results": adopt_results}
+        return {
+            "onboard_results": onboard_results,
+            "promote_results": promote_results,
+            "adopt_selection": adopt_selection,
+            "adopt_results": adopt_results,
+        }

@@ -195,8 +195,8 @@ def path_note(path: str) -> str | None:
 
 
 def promotion_target_problem(group: str, regime_group: str) -> str | None:
-    """Why a group may not be granted at promotion, or None."""
-    if group == regime_group:
+    """Why a group may not be granted at promotion, or None (IAM group names are case-insensitive)."""
+    if group.lower() == regime_group.lower():
         return f"{group} is the onboarding group; promotion removes the user from it"
     return None
 
@@ -345,13 +345,24 @@ def plan_onboarding(
 
 
 def plan_promotion(
-    name: str, observed: Observed, regime: Regime, groups: t.Sequence[str] = (), policies: t.Sequence[str] = ()
+    name: str,
+    observed: Observed,
+    regime: Regime,
+    groups: t.Sequence[str] = (),
+    policies: t.Sequence[str] = (),
+    *,
+    unresolved: t.Sequence[str] = (),
 ) -> Plan:
-    """Steps that promote a user with MFA: guard, then permissions, then leaving the onboarding group."""
+    """Steps that promote a user with MFA: guard, then permissions, then leaving the onboarding group.
+
+    unresolved lists why some of the user's requested grants do not resolve (resolve_grants): such a user is
+    refused, naming them all, and gets no step at all; the other users of the run are not concerned."""
     if not observed.exists:
         return refused(f"user {name} does not exist; onboard it first")
     if stage(observed, regime) == DISABLED:
         return refused_as_disabled(observed, "promoted", name)
+    if unresolved:
+        return refused(f"user {name}: {'; '.join(unresolved)}; nothing was changed for this user")
     if not observed.mfa_devices:
         return refused(
             f"user {name} has no MFA device registered (ListMFADevices returned none); it stays in "
@@ -405,11 +416,86 @@ def console_url(partition: str, account_id: str) -> str:
 def policy_arn_candidates(reference: str, partition: str, account_id: str) -> list[str]:
     """ARNs a policy reference may mean, most specific first: an ARN as given; a name (optionally with a path,
     e.g. job-function/ViewOnlyAccess) as a customer-managed policy of the account, then as an AWS-managed one.
-    This avoids paging through every AWS-managed policy to resolve a name."""
+    Each is looked up (GetPolicy), which avoids paging through every AWS-managed policy to resolve a name; a name
+    that exists as both is ambiguous (resolve_policy)."""
     if reference.startswith("arn:"):
         return [reference]
     reference = reference.strip("/")
     return [f"arn:{partition}:iam::{account_id}:policy/{reference}", f"arn:{partition}:iam::aws:policy/{reference}"]
+
+
+class GrantReads(t.NamedTuple):
+    """What a run read about the groups and managed policies its users name, once per run and before its first
+    write (plain values; see resolve_grants).
+
+    groups maps each requested group name to the name IAM holds the group under (IAM names are case-insensitive),
+    or None when there is no such group. policies maps each requested policy reference to its candidates
+    (policy_arn_candidates), in order, each with the ARN IAM returned for it, or None when there is no such policy.
+    """
+
+    groups: t.Mapping[str, str | None] = {}
+    policies: t.Mapping[str, t.Sequence[tuple[str, str | None]]] = {}
+
+
+class Grants(t.NamedTuple):
+    """One user's requested grants, resolved: group names and policy ARNs as IAM holds them, in request order,
+    and why some of them do not resolve ([] when all do)."""
+
+    groups: list[str]
+    policies: list[str]
+    problems: list[str]
+
+
+def resolve_policy(reference: str, candidates: t.Sequence[tuple[str, str | None]]) -> tuple[str | None, str | None]:
+    """(ARN, None) for the one policy a reference means, or (None, why not): no candidate exists, or a bare name
+    (path/name) exists both as the account's customer-managed policy and as an AWS-managed policy. Taking either
+    silently would let a customer-managed `ReadOnlyAccess` that allows everything shadow AWS's; an ARN names one
+    policy and is never ambiguous."""
+    found = [arn for _candidate, arn in candidates if arn is not None]
+    if not found:
+        return None, None
+    if len(found) > 1:
+        return None, (
+            f"managed policy {reference} is ambiguous: both the account's customer-managed {found[0]} and the "
+            f"AWS-managed {found[1]} exist; give the ARN of the one to attach"
+        )
+    return found[0], None
+
+
+def resolve_grants(groups: t.Sequence[str], references: t.Sequence[str], reads: GrantReads) -> Grants:
+    """One user's groups and policy references against what the run read (reads): what to grant, and every
+    reference that does not resolve, named (a group or policy that does not exist, an ambiguous name)."""
+    names: list[str] = []
+    arns: list[str] = []
+    missing_groups = []
+    for group in groups:
+        held = reads.groups.get(group)
+        if held is None:
+            missing_groups.append(group)
+        elif held not in names:
+            names.append(held)
+    missing_policies = []
+    ambiguous = []
+    for reference in references:
+        arn, problem = resolve_policy(reference, reads.policies.get(reference, ()))
+        if problem:
+            ambiguous.append(problem)
+        elif arn is None:
+            missing_policies.append(reference)
+        elif arn not in arns:
+            arns.append(arn)
+    problems = []
+    if missing_groups:
+        problems.append(f"groups not found: {', '.join(missing_groups)}")
+    if missing_policies:
+        text = f"managed policies not found: {', '.join(missing_policies)}"
+        if any(not reference.startswith("arn:") for reference in missing_policies):
+            text += (
+                " (a name is looked up as the account's customer-managed policy and as the AWS-managed one; a policy "
+                "at a path is named path/name, or by its ARN)"
+            )
+        problems.append(text)
+    return Grants(names, arns, problems + ambiguous)
 
 
 def user_arn(partition: str, account_id: str, path: str, name: str) -> str:

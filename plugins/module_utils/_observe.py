@@ -135,7 +135,8 @@ def observed(record: UserRecord, group_policies: t.Iterable[str] = ()) -> lc.Obs
 
 
 class AccountError(Exception):
-    """The account cannot be worked on (a guard or a grant does not exist): nothing was changed for anyone."""
+    """The account cannot be worked on (a guard does not exist or does not guard): nothing was changed for
+    anyone. A group or policy that a user names and that does not exist fails that user only."""
 
 
 class Account:
@@ -184,27 +185,27 @@ class Account:
         if problems:
             raise AccountError("; ".join(problems) + "; nothing was changed")
 
-    def resolve_grants(self, client: t.Any, groups: t.Sequence[str], references: t.Sequence[str]) -> dict[str, str]:
-        """{policy reference: ARN}, after checking that every group and policy exists; raises AccountError naming
-        all that do not, before anything is written."""
-        resolved: dict[str, str] = {}
-        missing_policies = []
-        missing_groups = [g for g in groups if _iam.get_group(client, g) is None]
-        for reference in references:
-            for arn in lc.policy_arn_candidates(reference, self.partition, self.account_id):
-                if _iam.get_policy(client, arn) is not None:
-                    resolved[reference] = arn
-                    break
-            else:
-                missing_policies.append(reference)
-        problems = []
-        if missing_groups:
-            problems.append(f"groups not found: {', '.join(missing_groups)}")
-        if missing_policies:
-            problems.append(f"managed policies not found: {', '.join(missing_policies)}")
-        if problems:
-            raise AccountError("; ".join(problems) + "; nothing was changed")
-        return resolved
+    def read_grants(self, client: t.Any, groups: t.Iterable[str], references: t.Iterable[str]) -> lc.GrantReads:
+        """What IAM holds for the groups and policy references a run's users name, read once per run (not once
+        per user) and before the first write; nothing is refused here (lc.resolve_grants decides, per user).
+
+        One GetGroup per distinct group name, and one GetPolicy per candidate of each distinct reference: one for
+        an ARN, two for a name (customer-managed and AWS-managed, so that a name that exists as both is seen to
+        be ambiguous)."""
+        found_groups = {}
+        for name in dict.fromkeys(groups):
+            group = _iam.get_group(client, name)
+            found_groups[name] = None if group is None else group["GroupName"]
+        policies: dict[str, str | None] = {}
+        candidates = {}
+        for reference in dict.fromkeys(references):
+            arns = lc.policy_arn_candidates(reference, self.partition, self.account_id)
+            for arn in arns:
+                if arn not in policies:
+                    policy = _iam.get_policy(client, arn)
+                    policies[arn] = None if policy is None else policy["Arn"]
+            candidates[reference] = tuple((arn, policies[arn]) for arn in arns)
+        return lc.GrantReads(found_groups, candidates)
 
     def group_policies(self, client: t.Any, group: str) -> tuple[str, ...]:
         """ARNs attached to a group, read once per run (threads share the cache)."""

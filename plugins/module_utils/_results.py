@@ -219,6 +219,37 @@ def onboard_role_results(batches: list[dict[str, t.Any]], delivery: str | None =
     return out
 
 
+def promote_role_results(run: dict[str, t.Any], users: t.Sequence[t.Any]) -> list[dict[str, t.Any]]:
+    """The promote role's `promote_results`, from the registered result of its module run and the role's list of
+    users: one item per user, in input order (name, stage, changed, failed, refused, reason). A user whose own
+    grants do not resolve, or that has no MFA device, is refused; the others are promoted. A run that failed as a
+    whole (a guard that does not exist or does not guard, an input refused before any call) changed nobody: each
+    listed user gets that error, as failed and not refused (the lifecycle did not refuse it; the run could not
+    start)."""
+    results = run.get("users")
+    if not isinstance(results, list):
+        error = run.get("msg") or "iam_onboard_user failed"
+        return [
+            {"name": _name_of(item), "stage": None, "changed": False, "failed": True, "refused": False, "reason": error}
+            for item in users or []
+        ]
+    return [
+        {
+            "name": user["name"],
+            "stage": user.get("stage"),
+            "changed": bool(user.get("changed")),
+            "failed": bool(user.get("failed")),
+            "refused": bool(user.get("refused")),
+            "reason": user.get("msg") if user.get("failed") else None,
+        }
+        for user in results
+    ]
+
+
+def _name_of(item: t.Any) -> t.Any:
+    return item.get("name") if isinstance(item, dict) else item
+
+
 def _role_result(user: dict[str, t.Any], delivery: str | None) -> dict[str, t.Any]:
     via = user.get("handover_via") or {}
     handover = user.get("handover") or "none"

@@ -62,11 +62,12 @@ def plan_user(
     state: str,
     observed: lc.Observed,
     regime: lc.Regime,
-    grants: dict[str, str],
+    grants: lc.GrantReads,
     handover: str | None = None,
 ) -> lc.Plan:
     """The core's plan for one user in the requested state; handover describes where a new temporary password
-    goes (None: to the caller)."""
+    goes (None: to the caller). At promotion, grants is what the run read about the groups and policies its users
+    name: a user whose own do not resolve is refused, and only that user."""
     name = request["name"]
     if state == lc.ONBOARDING:
         return lc.plan_onboarding(
@@ -80,8 +81,8 @@ def plan_user(
             detach=request.get("adopt_detach", True),
             adopt_only=request.get("adopt_only", False),
         )
-    policies = [grants[p] for p in request["managed_policies"] or []]
-    return lc.plan_promotion(name, observed, regime, request["groups"] or [], policies)
+    resolved = lc.resolve_grants(request["groups"] or [], request["managed_policies"] or [], grants)
+    return lc.plan_promotion(name, observed, regime, resolved.groups, resolved.policies, unresolved=resolved.problems)
 
 
 def handle_user(
@@ -89,7 +90,7 @@ def handle_user(
     request: dict[str, t.Any],
     state: str,
     account: Account,
-    grants: dict[str, str],
+    grants: lc.GrantReads,
     check_mode: bool,
     handover: _handover.Handover | None = None,
 ) -> dict[str, t.Any]:
@@ -265,17 +266,20 @@ def run(
     listed: t.Sequence[str] = (),
 ) -> list[dict]:
     """Per-user results in input order, each with failed and msg. Account-level problems (a guard that does not
-    exist or does not guard, a grant that does not exist, a handover channel that cannot work) raise
-    _observe.AccountError or _handover.HandoverConfigError before any write. listed names the users of the whole
-    list this run is a batch of (all_pending leaves them to their own batch)."""
+    exist or does not guard, a handover channel that cannot work) raise _observe.AccountError or
+    _handover.HandoverConfigError before any write. The groups and policies the users name are read once, before
+    the first write; a user whose own do not exist (or name a policy ambiguously) is refused, the others go on.
+    listed names the users of the whole list this run is a batch of (all_pending leaves them to their own
+    batch)."""
     state = params["state"]
     handover = handover or _handover.Handover(_handover.NoChannel())
     account = Account(client, params["onboarding_group"], params["current_users_policy"], state)
-    grants: dict[str, str] = {}
+    grants = lc.GrantReads()
     if lc.GRANTS in lc.account_reads(state):
-        groups = sorted({g for r in requests for g in r["groups"] or []})
-        grants = account.resolve_grants(
-            client, groups, sorted({p for r in requests for p in r["managed_policies"] or []})
+        grants = account.read_grants(
+            client,
+            [g for r in requests for g in r["groups"] or []],
+            [p for r in requests for p in r["managed_policies"] or []],
         )
     if state == lc.ONBOARDING:
         handover.channel.prepare(check_mode)

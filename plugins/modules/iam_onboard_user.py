@@ -20,8 +20,9 @@ description:
   - The calls are ordered so that no credential is ever unguarded, even if the run is killed between two calls
     (C(CreateUser), C(AddUserToGroup), C(CreateLoginProfile) for onboarding; C(AttachUserPolicy) of the
     current-users policy, the requested permissions, C(RemoveUserFromGroup) for promotion). A rerun converges.
-  - Every requested group and policy is resolved before the first write, so a typo never leaves a
-    half-promoted user.
+  - Every requested group and policy is resolved before the first write, once per run, so a typo never leaves a
+    half-promoted user. A user that names a group or policy that does not exist, or a policy name that is
+    ambiguous, is refused by name, with what it named, and gets no write at all; the other users are promoted.
   - The stage is returned on every run, V(onboarding), V(ready) (onboarding with an MFA device registered) or
     V(promoted).
   - With O(users), many users are handled in one run, account-level reads once, per-user work in a small pool
@@ -145,7 +146,11 @@ options:
     default: false
     version_added: 0.1.0
   groups:
-    description: Groups to add the user to at promotion, additively.
+    description:
+      - Groups to add the user to at promotion, additively.
+      - Each is looked up (C(GetGroup)) once per run, before the first write, and granted under the name IAM
+        holds it by (IAM names are case-insensitive). A user that names a group that does not exist is refused,
+        naming the group, and nothing is changed for it; the other users of the run are not concerned.
     type: list
     elements: str
     default: []
@@ -153,8 +158,15 @@ options:
   managed_policies:
     description:
       - Managed policies to attach to the user at promotion, additively, by ARN or by name.
-      - A name means the account's customer-managed policy of that name at path C(/), or else the AWS-managed
-        policy of that name (a path may be part of it, for example C(job-function/ViewOnlyAccess)).
+      - A name means the account's customer-managed policy of that name at path C(/), or the AWS-managed policy
+        of that name (a path may be part of it, for example C(job-function/ViewOnlyAccess)). Both are looked up
+        (C(GetPolicy)), once per run for each distinct name, before the first write.
+      - A name that exists B(both) as a customer-managed policy of the account and as an AWS-managed policy is
+        refused as ambiguous, giving both ARNs (a customer-managed C(ReadOnlyAccess) that allows everything must
+        not pass for AWS's). Give the ARN of the one to attach; an ARN is never ambiguous, and the safe habit for
+        AWS-managed policies (for example C(arn:aws:iam::aws:policy/ReadOnlyAccess)).
+      - A user that names a policy that does not exist, or an ambiguous name, is refused, naming it, and nothing
+        is changed for it; the other users of the run are not concerned.
     type: list
     elements: str
     default: []
@@ -401,8 +413,9 @@ EXAMPLES = r"""
     state: promoted
     groups:
       - Developers
+    # AWS-managed policies by ARN: a bare name that the account also holds as a customer-managed policy is refused
     managed_policies:
-      - ReadOnlyAccess
+      - arn:aws:iam::aws:policy/ReadOnlyAccess
 
 - name: Onboard several users in one run, eight at a time, a note for each in a directory only its owner can read
   mfa_onboarding.iam.iam_onboard_user:
@@ -426,12 +439,12 @@ EXAMPLES = r"""
       - name: dave
         email: dave@example.org
 
-- name: Promote several users; the module fails at the end naming those without MFA
+- name: Promote several users; the module fails at the end naming those without MFA, or with a typo in a grant
   mfa_onboarding.iam.iam_onboard_user:
     state: promoted
     users:
       - name: bob
-        managed_policies: [job-function/ViewOnlyAccess]
+        managed_policies: [arn:aws:iam::aws:policy/job-function/ViewOnlyAccess]
       - name: carol
 """
 

@@ -226,6 +226,9 @@ class Case:
     arrange: t.Callable[[t.Any, types.SimpleNamespace], None] | None = None
     # after the run, with the other assertions: verify(ctx) checks what is outside IAM (modes, mails, files)
     verify: t.Callable[[types.SimpleNamespace], None] | None = None
+    # users of the list that the run promotes all the same (one user's bad input fails that user only): their
+    # writes are the case's `writes`, and they are checked promoted instead of unchanged
+    promoted: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass
@@ -322,6 +325,28 @@ def mode_kept(name: str, mode: int) -> t.Callable[[types.SimpleNamespace], None]
 def nothing_sent(ctx: types.SimpleNamespace) -> None:
     assert ctx.trap.connections == 0, f"{ctx.trap.connections} connections to the mail host"
 
+
+def shadow_read_only_access(iam: t.Any, ctx: types.SimpleNamespace) -> None:
+    """A customer-managed ReadOnlyAccess that allows everything, beside AWS's (moto loads the AWS-managed ones)."""
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    iam.create_policy(PolicyName="ReadOnlyAccess", PolicyDocument=json.dumps(document))
+
+
+def another_ready_user(iam: t.Any, ctx: types.SimpleNamespace) -> None:
+    """ruth: onboarding with an MFA device registered (ready), as rita."""
+    iam.create_user(UserName="ruth")
+    iam.add_user_to_group(UserName="ruth", GroupName="NotYetLoginUsers")
+    iam.create_login_profile(UserName="ruth", Password="Ruth-Passw0rd!-long", PasswordResetRequired=True)
+    register_mfa(iam, "ruth")
+
+
+OWN_READ_ONLY = f"arn:aws:iam::{iam_state.ACCOUNT}:policy/ReadOnlyAccess"
+AWS_READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+AMBIGUOUS = (
+    f"managed policy ReadOnlyAccess is ambiguous: both the account's customer-managed {OWN_READ_ONLY} and the "
+    f"AWS-managed {AWS_READ_ONLY} exist; give the ARN of the one to attach"
+)
+PROMOTED = ("AttachUserPolicy", "AddUserToGroup", "RemoveUserFromGroup")
 
 MODULE_CASES = [
     ModuleCase(
@@ -565,6 +590,37 @@ MODULE_CASES = [
         ("is the deny-unless-MFA statement, but its Sid is reserved", "DenyMFADeviceChangesWithoutMFA", "another Sid"),
         module="mfa_onboarding_policy",
         args={"stage": "current_users", "self_enrollment": "guarded", "document": RESERVED_SID_DOCUMENT},
+    ),
+    ModuleCase(
+        "promote-ambiguous-policy",
+        "promotion with ReadOnlyAccess, both customer-managed (allows *) and AWS-managed",
+        "bootstrapped",
+        ("user rita: " + AMBIGUOUS, "nothing was changed for this user"),
+        aws_managed_policies=True,
+        arrange=shadow_read_only_access,
+        args={"name": "rita", "state": "promoted", "managed_policies": ["ReadOnlyAccess"]},
+    ),
+    ModuleCase(
+        "promote-unknown-group-one-of-two",
+        "promotion of two ready users, one with an unknown group",
+        "bootstrapped",
+        ("1 of 2 users failed: user ruth: groups not found: Developpers; nothing was changed for this user",),
+        expected="refused for ruth before any write of its own; rita promoted",
+        absent=("user rita",),
+        writes=PROMOTED,
+        promoted=("rita",),
+        arrange=another_ready_user,
+        args={
+            "state": "promoted",
+            "users": [{"name": "rita", "groups": ["Developers"]}, {"name": "ruth", "groups": ["Developpers"]}],
+        },
+    ),
+    ModuleCase(
+        "promote-onboarding-group-other-case",
+        "promotion into the onboarding group, named in lower case",
+        "bootstrapped",
+        ("groups of user rita: notyetloginusers is the onboarding group",),
+        args={"name": "rita", "state": "promoted", "groups": ["notyetloginusers"]},
     ),
 ]
 
@@ -1075,6 +1131,44 @@ PLAYBOOK_CASES += [
     ),
 ]
 
+# Per-user grants (issue 13): one user's group or policy fails that user only.
+GRANT_CASES = [
+    PlaybookCase(
+        "role-promote-ambiguous-policy",
+        "promotion with ReadOnlyAccess, both customer-managed (allows *) and AWS-managed",
+        "bootstrapped",
+        ("promotion refused for rita: user rita: " + AMBIGUOUS,),
+        aws_managed_policies=True,
+        arrange=shadow_read_only_access,
+        playbook="promote",
+        extra_vars={"promote_users": [{"name": "rita", "managed_policies": ["ReadOnlyAccess"]}]},
+    ),
+    PlaybookCase(
+        "role-promote-unknown-group-one-of-two",
+        "promotion of two ready users, one with an unknown group",
+        "bootstrapped",
+        ("promotion refused for ruth: user ruth: groups not found: Developpers; nothing was changed for this user",),
+        expected="refused for ruth before any write of its own; rita promoted",
+        absent=("rita",),
+        writes=PROMOTED,
+        promoted=("rita",),
+        arrange=another_ready_user,
+        playbook="promote",
+        extra_vars={
+            "promote_users": [{"name": "rita", "groups": ["Developers"]}, {"name": "ruth", "groups": ["Developpers"]}]
+        },
+    ),
+    PlaybookCase(
+        "role-promote-no-bootstrap",
+        "promotion in an account without the onboarding group",
+        "fresh",
+        ("onboarding_group: the group NotYetLoginUsers does not exist; run the mfa_onboarding.iam.bootstrap role",),
+        playbook="promote",
+        extra_vars={"promote_users": [{"name": "rita"}, {"name": "ruth"}]},
+    ),
+]
+PLAYBOOK_CASES += GRANT_CASES
+
 ALL_CASES = [*MODULE_CASES, *PLAYBOOK_CASES]
 
 
@@ -1089,6 +1183,19 @@ def check_message(case: Case, message: str, values: dict[str, t.Any]) -> None:
         assert expected in message, f"{expected!r} not in {message!r}"
     for fragment in case.absent:
         assert fragment not in message, f"{fragment!r} must not be in {message!r}"
+
+
+def assert_kept(before: dict[str, t.Any], after: dict[str, t.Any], promoted: t.Sequence[str] = ()) -> None:
+    """Nothing that was in the account is lost or changed, but the users the case expects promoted, which are
+    (the current-users policy attached, out of the onboarding group)."""
+    for name in promoted:
+        user = after["users"][name]
+        assert iam_state.CURRENT_USERS_ARN in user["policies"], user
+        assert iam_state.ONBOARDING_GROUP not in user["groups"], user
+    unchanged = {k: v for k, v in after["users"].items() if k not in promoted}
+    assert dict(after, users=unchanged) == dict(
+        before, users={k: v for k, v in before["users"].items() if k not in promoted}
+    )
 
 
 def test_cases_are_enough() -> None:
@@ -1149,8 +1256,8 @@ def test_module_case(
         assert made == list(case.writes), api_calls.names
         if case.no_calls:
             assert api_calls.names == [], api_calls.names
-        assert not result.get("changed"), result
-        assert snapshot(iam) == before
+        assert bool(result.get("changed")) == bool(case.promoted), result
+        assert_kept(before, snapshot(iam), case.promoted)
         if case.verify is not None:
             case.verify(ctx)
 
@@ -1234,7 +1341,7 @@ def test_playbook_case(
             assert actions == [], f"API calls {actions}; output:\n{run.stdout[-3000:]}"
         # Nothing already there is lost (or changed); the users the run may create are checked on their own.
         kept = dict(after, users={k: v for k, v in after["users"].items() if k not in case.new_users})
-        assert kept == before
+        assert_kept(before, kept, case.promoted)
         for name in case.new_users:
             # Created before the failure: guarded by the onboarding group only, nothing else.
             user = after["users"][name]

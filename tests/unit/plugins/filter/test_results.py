@@ -1,7 +1,8 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""onboard_results: the onboard role's per-user results, flattened from its batches of module runs."""
+"""onboard_results: the onboard role's per-user results, flattened from its batches of module runs; promote_results:
+the promote role's, from its module run."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.mfa_onboarding.iam.plugins.filter.results import adopt_results
 from ansible_collections.mfa_onboarding.iam.plugins.filter.results import adopt_selection
 from ansible_collections.mfa_onboarding.iam.plugins.filter.results import onboard_results
+from ansible_collections.mfa_onboarding.iam.plugins.filter.results import promote_results
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _adopt
 
 SECRET = "Temp-Passw0rd-never-shown!"
@@ -142,3 +144,51 @@ def test_adopt_results_of_a_run_failed_as_a_whole_names_each_given_user() -> Non
     ]
     with pytest.raises(AnsibleFilterError, match="adopt_results: expects the registered module result"):
         adopt_results(["x"])
+
+
+# promote_results: the promote role's per-user results, also when the module failed for the whole run.
+
+PROMOTED = [
+    {"name": "p1", "stage": "promoted", "changed": True, "failed": False, "refused": False, "msg": None},
+    {
+        "name": "p2",
+        "stage": "ready",
+        "changed": False,
+        "failed": True,
+        "refused": True,
+        "msg": "user p2: groups not found: Devlopers; nothing was changed for this user",
+        "summary": "p2: refused: ...",
+        "actions": [],
+    },
+]
+
+
+def test_promote_results_one_item_per_user_in_input_order() -> None:
+    run = {"changed": True, "failed": True, "msg": "1 of 2 users failed: ...", "users": PROMOTED}
+    assert promote_results(run, [{"name": "p1"}, {"name": "p2"}]) == [
+        {"name": "p1", "stage": "promoted", "changed": True, "failed": False, "refused": False, "reason": None},
+        {
+            "name": "p2",
+            "stage": "ready",
+            "changed": False,
+            "failed": True,
+            "refused": True,
+            "reason": "user p2: groups not found: Devlopers; nothing was changed for this user",
+        },
+    ]
+
+
+def test_promote_results_of_a_run_that_failed_as_a_whole_fail_every_listed_user() -> None:
+    message = "onboarding_group: the group NotYetLoginUsers does not exist; run the mfa_onboarding.iam.bootstrap role"
+    run = {"failed": True, "changed": False, "msg": message}
+    results = promote_results(run, [{"name": "p1", "groups": ["Developers"]}, {"name": "p2"}])
+    assert results == [
+        {"name": name, "stage": None, "changed": False, "failed": True, "refused": False, "reason": message}
+        for name in ("p1", "p2")
+    ]
+
+
+@pytest.mark.parametrize(("run", "users"), [([], []), ({}, "p1"), (None, [])])
+def test_promote_results_refuses_what_is_not_a_registered_result(run: object, users: object) -> None:
+    with pytest.raises(AnsibleFilterError, match="promote_results: expects the registered result"):
+        promote_results(run, users)  # type: ignore[arg-type]

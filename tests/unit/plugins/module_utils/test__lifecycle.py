@@ -580,6 +580,106 @@ def test_policy_arn_candidates_customer_managed_first(reference: str, partition:
     assert lc.policy_arn_candidates(reference, partition, ACCOUNT) == expected
 
 
+# resolve_grants(): one user's groups and policy references against what the run read, once, for every user
+
+OWN_READ_ONLY = f"arn:aws:iam::{ACCOUNT}:policy/ReadOnlyAccess"
+OWN_VIEW = f"arn:aws:iam::{ACCOUNT}:policy/job-function/ViewOnlyAccess"
+AWS_VIEW = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
+
+
+def reads(groups: dict[str, str | None], existing: t.Iterable[str], references: t.Iterable[str]) -> lc.GrantReads:
+    """GrantReads as the shell builds it: each reference's candidates, found when in `existing`."""
+    held = set(existing)
+    return lc.GrantReads(
+        groups,
+        {
+            r: tuple((arn, arn if arn in held else None) for arn in lc.policy_arn_candidates(r, "aws", ACCOUNT))
+            for r in references
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("reference", "existing", "arn", "problem"),
+    [
+        # A name that exists in one place resolves there.
+        ("AppReadOnly", [APP], APP, None),
+        ("ReadOnlyAccess", [READ_ONLY], READ_ONLY, None),
+        ("job-function/ViewOnlyAccess", [AWS_VIEW], AWS_VIEW, None),
+        ("job-function/ViewOnlyAccess", [OWN_VIEW], OWN_VIEW, None),
+        # In both: ambiguous, both ARNs named, customer-managed first.
+        ("ReadOnlyAccess", [OWN_READ_ONLY, READ_ONLY], None, f"both the account's customer-managed {OWN_READ_ONLY} "),
+        ("/job-function/ViewOnlyAccess", [OWN_VIEW, AWS_VIEW], None, f"and the AWS-managed {AWS_VIEW} exist"),
+        # An ARN is never ambiguous, even when the other place holds the same name.
+        (READ_ONLY, [OWN_READ_ONLY, READ_ONLY], READ_ONLY, None),
+        (OWN_READ_ONLY, [OWN_READ_ONLY, READ_ONLY], OWN_READ_ONLY, None),
+        # Nowhere: not found (no problem of its own: resolve_grants names it among the missing).
+        ("AppReadOnyl", [APP], None, None),
+        (f"arn:aws:iam::{ACCOUNT}:policy/Missing", [], None, None),
+    ],
+)
+def test_resolve_policy(reference: str, existing: list[str], arn: str | None, problem: str | None) -> None:
+    found, why = lc.resolve_policy(reference, reads({}, existing, [reference]).policies[reference])
+    assert found == arn
+    if problem is None:
+        assert why is None
+    else:
+        assert why is not None and problem in why
+        assert why.startswith(f"managed policy {reference} is ambiguous: ")
+        assert why.endswith("; give the ARN of the one to attach")
+
+
+def test_resolve_grants_names_every_reference_of_the_user_that_does_not_resolve() -> None:
+    run = reads(
+        {"Developers": "Developers", "Devs": None, "Ops": None},
+        [APP, OWN_READ_ONLY, READ_ONLY],
+        ["AppReadOnly", "AppReadOnyl", "ReadOnlyAccess", f"arn:aws:iam::{ACCOUNT}:policy/Gone"],
+    )
+    grants = lc.resolve_grants(
+        ["Developers", "Devs", "Ops"],
+        ["AppReadOnly", "AppReadOnyl", "ReadOnlyAccess", f"arn:aws:iam::{ACCOUNT}:policy/Gone"],
+        run,
+    )
+    assert grants.groups == ["Developers"]
+    assert grants.policies == [APP]
+    assert grants.problems[0] == "groups not found: Devs, Ops"
+    assert grants.problems[1].startswith(
+        f"managed policies not found: AppReadOnyl, arn:aws:iam::{ACCOUNT}:policy/Gone (a name is looked up as"
+    )
+    assert grants.problems[2].startswith("managed policy ReadOnlyAccess is ambiguous: ")
+    assert len(grants.problems) == 3
+
+
+def test_resolve_grants_of_a_user_whose_grants_all_resolve() -> None:
+    run = reads(
+        {"Developers": "Developers", "developers": "Developers"}, [APP, READ_ONLY], ["AppReadOnly", READ_ONLY, APP]
+    )
+    # IAM's names (a group named in another case is the same group), each once, in request order.
+    grants = lc.resolve_grants(["developers", "Developers"], [READ_ONLY, "AppReadOnly", APP], run)
+    assert grants == lc.Grants(["Developers"], [READ_ONLY, APP], [])
+    assert lc.resolve_grants([], [], lc.GrantReads()) == lc.Grants([], [], [])
+
+
+def test_resolve_grants_not_found_by_arn_gives_no_name_hint() -> None:
+    missing = f"arn:aws:iam::{ACCOUNT}:policy/Missing"
+    grants = lc.resolve_grants([], [missing], reads({}, [], [missing]))
+    assert grants.problems == [f"managed policies not found: {missing}"]
+
+
+def test_plan_promotion_refuses_a_user_whose_grants_do_not_resolve_with_no_step() -> None:
+    plan = lc.plan_promotion("bob", READY, REGIME, ["Developers"], [APP], unresolved=["groups not found: Devs"])
+    assert plan == Plan([], [], "user bob: groups not found: Devs; nothing was changed for this user")
+    # An absent user is still told so first; a user whose grants resolve is planned as ever.
+    assert (
+        lc.plan_promotion("bob", ABSENT, REGIME, unresolved=["x"]).refusal
+        == "user bob does not exist; onboard it first"
+    )
+    assert (
+        lc.plan_promotion("bob", READY, REGIME, ["Developers"], [APP], unresolved=[]).steps
+        == lc.plan_promotion("bob", READY, REGIME, ["Developers"], [APP]).steps
+    )
+
+
 @pytest.mark.parametrize(
     ("partition", "path", "expected"),
     [
@@ -842,6 +942,8 @@ def test_promotion_target_problem() -> None:
     assert lc.promotion_target_problem("Developers", GROUP) is None
     problem = lc.promotion_target_problem(GROUP, GROUP)
     assert problem == f"{GROUP} is the onboarding group; promotion removes the user from it"
+    # IAM group names are case-insensitive: the onboarding group in another case is the onboarding group.
+    assert lc.promotion_target_problem(GROUP.lower(), GROUP) is not None
 
 
 # Invariant 6: no lost handover. The mark is pending before a password exists, delivered only after the handover.

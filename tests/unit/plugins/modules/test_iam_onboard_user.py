@@ -21,6 +21,7 @@ from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_u
 from ansible_collections.mfa_onboarding.iam.tests.support.faults import FaultPoint
 from ansible_collections.mfa_onboarding.iam.tests.support.guards import guarded as is_guarded
 from ansible_collections.mfa_onboarding.iam.tests.support.recorder import READ_PREFIXES as READS
+from ansible_collections.mfa_onboarding.iam.tests.support.recorder import Recorder
 from ansible_collections.mfa_onboarding.iam.tests.support.recorder import is_write
 
 Run = t.Callable[..., dict[str, t.Any]]
@@ -51,8 +52,8 @@ ONBOARDING_ACCOUNT_READS = ["GetGroup", "GetPolicy", *GUARD_READS, "GetAccountPa
 USER_READS = ["GetUser", "GetLoginProfile", "ListMFADevices", "ListGroupsForUser", "ListAttachedUserPolicies"]
 # An onboarding run reads what else an existing user without MFA holds (invariant 2: nothing beyond the guard).
 CREDENTIAL_READS = ["ListUserPolicies", "ListAccessKeys"]
-# + Developers, AppReadOnly
-PROMOTION_ACCOUNT_READS = ["GetGroup", "GetPolicy", *GUARD_READS, "GetGroup", "GetPolicy"]
+# + Developers, AppReadOnly (a name: as the account's policy and as an AWS-managed one, to see whether it is ambiguous)
+PROMOTION_ACCOUNT_READS = ["GetGroup", "GetPolicy", *GUARD_READS, "GetGroup", "GetPolicy", "GetPolicy"]
 
 # Botocore's own call, captured before any fixture patches it: the tests' inspections go through it unrecorded.
 _UNRECORDED_CALL = botocore.client.BaseClient._make_api_call
@@ -539,25 +540,125 @@ def test_promotion_with_an_unknown_group_or_policy_writes_nothing(
     assert snapshot(iam, "alice") == before
 
 
-def test_bulk_promotion_with_a_typo_writes_nothing_for_anyone(
+def user_writes(api_calls: t.Any) -> dict[str, list[str]]:
+    """The write calls per user name (UserName), in order."""
+    made: dict[str, list[str]] = {}
+    for name, params in writes_with_params(api_calls):
+        made.setdefault(params.get("UserName", ""), []).append(name)
+    return made
+
+
+def grant_reads(api_calls: t.Any) -> list[tuple[str, str]]:
+    """The GetGroup and GetPolicy calls after the guards' (the grants' reads), as (operation, name or ARN)."""
+    calls = [
+        (n, p.get("GroupName") or p.get("PolicyArn")) for n, p in api_calls.calls if n in ("GetGroup", "GetPolicy")
+    ]
+    return [c for c in calls if c[1] not in (GROUP, CURRENT, FIRST_LOGIN)]
+
+
+def test_bulk_promotion_fails_only_the_users_whose_grants_do_not_exist(
     bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
 ) -> None:
-    make_user(iam, "alice", "ready", enable_mfa)
-    make_user(iam, "bob", "ready", enable_mfa)
+    """p1 (valid group), p2 (unknown group), p3 (unknown policy), p4 (valid policy): check mode predicts it, the run
+    promotes p1 and p4 and refuses p2 and p3 by name with no write for them; the rerun with the typos fixed
+    promotes them and changes nobody else."""
+    for name in ("p1", "p2", "p3", "p4"):
+        make_user(iam, name, "ready", enable_mfa)
+    users = [
+        {"name": "p1", "groups": ["Developers"]},
+        {"name": "p2", "groups": ["Devlopers"]},
+        {"name": "p3", "managed_policies": ["AppReadOnyl"]},
+        {"name": "p4", "managed_policies": ["AppReadOnly"]},
+    ]
+    args = {"state": "promoted", "users": users}
+    outcomes = []
+    for check_mode in (True, False):
+        api_calls.clear()
+        result = run_module(iam_onboard_user, args, check_mode=check_mode)
+        outcomes.append(result)
+        assert result["failed"] is True
+        assert result["msg"].startswith("2 of 4 users failed: ")
+        assert "user p2: groups not found: Devlopers; nothing was changed for this user" in result["msg"]
+        assert "user p3: managed policies not found: AppReadOnyl" in result["msg"]
+        assert "p1" not in result["msg"] and "p4" not in result["msg"]
+        by_name = {r["name"]: r for r in result["users"]}
+        assert [r["name"] for r in result["users"]] == ["p1", "p2", "p3", "p4"]  # input order
+        for name in ("p1", "p4"):
+            assert (by_name[name]["failed"], by_name[name]["changed"], by_name[name]["stage"]) == (
+                False,
+                True,
+                "promoted",
+            )
+        for name in ("p2", "p3"):
+            failed = by_name[name]
+            assert (failed["failed"], failed["refused"], failed["changed"]) == (True, True, False), failed
+            assert (failed["actions"], failed["stage"]) == ([], "ready"), failed
+        assert "refused: user p2: groups not found: Devlopers" in by_name["p2"]["summary"]
+        # Every grant read once, before the first write (not once per user).
+        assert grant_reads(api_calls) == [
+            ("GetGroup", "Developers"),
+            ("GetGroup", "Devlopers"),
+            ("GetPolicy", f"arn:aws:iam::{ACCOUNT}:policy/AppReadOnyl"),
+            ("GetPolicy", "arn:aws:iam::aws:policy/AppReadOnyl"),
+            ("GetPolicy", APP),
+            ("GetPolicy", "arn:aws:iam::aws:policy/AppReadOnly"),
+        ]
+        if check_mode:
+            assert api_calls.writes == []
+            assert by_name["p1"]["actions"] == [
+                f"AttachUserPolicy {CURRENT}",
+                "AddUserToGroup Developers",
+                f"RemoveUserFromGroup {GROUP}",
+            ]
+            continue
+        first_write = next(i for i, name in enumerate(api_calls.names) if is_write(name))
+        last_read = max(i for i, (name, _p) in enumerate(api_calls.calls) if name in ("GetGroup", "GetPolicy"))
+        assert last_read < first_write
+        made = user_writes(api_calls)
+        assert sorted(made) == ["p1", "p4"]  # no write at all for p2 and p3
+        assert made["p1"] == ["AttachUserPolicy", "AddUserToGroup", "RemoveUserFromGroup"]
+        assert made["p4"] == ["AttachUserPolicy", "AttachUserPolicy", "RemoveUserFromGroup"]
+    assert [r["summary"] for r in outcomes[0]["users"]][1:3] == [r["summary"] for r in outcomes[1]["users"]][1:3]
+    assert snapshot(iam, "p2")["groups"] == [GROUP]  # type: ignore[index]
+    assert snapshot(iam, "p3")["policies"] == []  # type: ignore[index]
+    assert snapshot(iam, "p4")["policies"] == sorted([APP, CURRENT])  # type: ignore[index]
+
+    # The typos fixed: p2 and p3 are promoted, p1 and p4 are left as they are.
+    users[1]["groups"] = ["Developers"]
+    users[2]["managed_policies"] = ["AppReadOnly"]
+    api_calls.clear()
+    result = run_module(iam_onboard_user, args)
+    assert not result.get("failed"), result
+    assert [(r["name"], r["changed"], r["stage"]) for r in result["users"]] == [
+        ("p1", False, "promoted"),
+        ("p2", True, "promoted"),
+        ("p3", True, "promoted"),
+        ("p4", False, "promoted"),
+    ]
+    assert sorted(user_writes(api_calls)) == ["p2", "p3"]
+
+
+def test_the_same_missing_group_named_by_two_users_is_read_once_and_fails_both(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    for name in ("alice", "bob", "carol"):
+        make_user(iam, name, "ready", enable_mfa)
     api_calls.clear()
 
-    result = run_module(
-        iam_onboard_user,
-        {
-            "state": "promoted",
-            "users": [{"name": "alice", "groups": ["Developers"]}, {"name": "bob", "managed_policies": ["Typo"]}],
-        },
-    )
+    users = [
+        {"name": "alice", "groups": ["Ops"]},
+        {"name": "bob", "groups": ["Developers"]},
+        {"name": "carol", "groups": ["Developers", "Ops"], "managed_policies": ["Nope", "AppReadOnly"]},
+    ]
+    result = run_module(iam_onboard_user, {"state": "promoted", "users": users})
 
     assert result["failed"] is True
-    assert "Typo" in result["msg"]
-    assert api_calls.writes == []
-    assert snapshot(iam, "alice")["groups"] == [GROUP]  # type: ignore[index]
+    assert "2 of 3 users failed" in result["msg"]
+    assert "user alice: groups not found: Ops" in result["msg"]
+    assert "user carol: groups not found: Ops; managed policies not found: Nope" in result["msg"]
+    assert [r["failed"] for r in result["users"]] == [True, False, True]
+    assert sorted(user_writes(api_calls)) == ["bob"]
+    assert [p["GroupName"] for p in api_calls.requests("GetGroup")].count("Ops") == 1
 
 
 def test_promotion_names_every_unknown_group_and_policy_at_once(
@@ -1210,7 +1311,7 @@ def test_aws_managed_policies_by_name(
     assert "ListPolicies" not in api_calls.names
 
 
-def test_customer_managed_policy_shadows_the_aws_managed_one_of_the_same_name(
+def test_a_name_both_customer_and_aws_managed_is_ambiguous_for_the_users_naming_it(
     aws_managed_policies: None,
     bootstrapped: t.Any,
     api_calls: t.Any,
@@ -1218,19 +1319,115 @@ def test_customer_managed_policy_shadows_the_aws_managed_one_of_the_same_name(
     iam: t.Any,
     enable_mfa: t.Callable[..., str],
 ) -> None:
-    own = iam.create_policy(
-        PolicyName="ReadOnlyAccess",
-        PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}
-        ),
+    """A customer-managed ReadOnlyAccess that allows everything does not shadow AWS's silently: the users that name
+    it (or job-function/ViewOnlyAccess, also shadowed) are refused, with both ARNs; the ARN and a name that is
+    AWS-managed only resolve; check mode predicts the same. One GetPolicy more per shadowed name, none for the
+    others."""
+    allow_all = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    own = iam.create_policy(PolicyName="ReadOnlyAccess", PolicyDocument=json.dumps(allow_all))["Policy"]["Arn"]
+    own_view = iam.create_policy(
+        PolicyName="ViewOnlyAccess", Path="/job-function/", PolicyDocument=json.dumps(allow_all)
     )["Policy"]["Arn"]
+    aws_read_only = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    for name in ("p1", "p2", "p3", "p4"):
+        make_user(iam, name, "ready", enable_mfa)
+    users = [
+        {"name": "p1", "managed_policies": ["ReadOnlyAccess"]},
+        {"name": "p2", "managed_policies": [aws_read_only]},
+        {"name": "p3", "managed_policies": ["job-function/ViewOnlyAccess"]},
+        {"name": "p4", "managed_policies": ["SecurityAudit"]},
+    ]
+    for check_mode in (True, False):
+        api_calls.clear()
+        result = run_module(iam_onboard_user, {"state": "promoted", "users": users}, check_mode=check_mode)
+
+        assert result["failed"] is True
+        assert result["msg"].startswith("2 of 4 users failed: ")
+        assert (
+            f"user p1: managed policy ReadOnlyAccess is ambiguous: both the account's customer-managed {own} and the "
+            f"AWS-managed {aws_read_only} exist; give the ARN of the one to attach"
+        ) in result["msg"]
+        assert "user p3: managed policy job-function/ViewOnlyAccess is ambiguous: both the account's " in result["msg"]
+        assert own_view in result["msg"] and "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess" in result["msg"]
+        assert [(r["name"], r["failed"], r["stage"]) for r in result["users"]] == [
+            ("p1", True, "ready"),
+            ("p2", False, "promoted"),
+            ("p3", True, "ready"),
+            ("p4", False, "promoted"),
+        ]
+        # Two GetPolicy per distinct name; the ARN shares ReadOnlyAccess's AWS-managed candidate.
+        assert len(grant_reads(api_calls)) == 6
+        if check_mode:
+            assert api_calls.writes == []
+    attached = {
+        p["UserName"]: p["PolicyArn"] for p in api_calls.requests("AttachUserPolicy") if p["PolicyArn"] != CURRENT
+    }
+    assert attached == {"p2": aws_read_only, "p4": "arn:aws:iam::aws:policy/SecurityAudit"}
+    assert sorted(user_writes(api_calls)) == ["p2", "p4"]
+    assert own not in json.dumps(snapshot(iam, "p1"))
+
+
+def test_a_policy_at_a_path_named_without_it_is_not_found_with_a_hint(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    iam.create_policy(
+        PolicyName="Billing",
+        Path="/finance/",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "aws-portal:View*", "Resource": "*"}]}
+        ),
+    )
     make_user(iam, "alice", "ready", enable_mfa)
     api_calls.clear()
 
-    run_module(iam_onboard_user, {"name": "alice", "state": "promoted", "managed_policies": ["ReadOnlyAccess"]})
+    result = run_module(iam_onboard_user, {"name": "alice", "state": "promoted", "managed_policies": ["Billing"]})
 
-    attached = [params["PolicyArn"] for params in api_calls.requests("AttachUserPolicy")]
-    assert attached == [CURRENT, own]
+    assert result["failed"] is True
+    assert "user alice: managed policies not found: Billing (a name is looked up" in result["msg"]
+    assert "a policy at a path is named path/name, or by its ARN" in result["msg"]
+    assert api_calls.writes == []
+
+
+def test_a_group_named_in_another_case_is_granted_under_iams_name(
+    bootstrapped: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IAM names are case-insensitive: AWS's GetGroup finds Developers for `developers` (moto's does not, so the
+    test supplies AWS's answer). The user is added under the name IAM holds, so the rerun changes nothing."""
+    make_user(iam, "alice", "ready", enable_mfa)
+    inner = botocore.client.BaseClient._make_api_call
+
+    def case_insensitive(client: t.Any, operation: str, params: dict[str, t.Any]) -> t.Any:
+        if operation in ("GetGroup", "AddUserToGroup") and "GroupName" in params:
+            held = [g["GroupName"] for g in _UNRECORDED_CALL(client, "ListGroups", {})["Groups"]]
+            match = [g for g in held if g.lower() == params["GroupName"].lower()]
+            params = dict(params, GroupName=match[0]) if match else params
+        return inner(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", case_insensitive)
+    calls = Recorder().attach(monkeypatch)
+    args = {"name": "alice", "state": "promoted", "groups": ["developers"]}
+
+    result = run_module(iam_onboard_user, args)
+
+    assert result["stage"] == "promoted", result
+    assert calls.requests("AddUserToGroup") == [{"UserName": "alice", "GroupName": "Developers"}]
+    calls.clear()
+    result = run_module(iam_onboard_user, args)
+    assert (result["changed"], calls.writes) == (False, [])
+
+
+def test_a_group_named_in_another_case_is_not_found_where_iam_says_so(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    """moto's GetGroup is case-sensitive: where IAM answers NoSuchEntity, the user is refused by the name it gave."""
+    make_user(iam, "alice", "ready", enable_mfa)
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "alice", "state": "promoted", "groups": ["DEVELOPERS"]})
+
+    assert result["failed"] is True
+    assert "user alice: groups not found: DEVELOPERS" in result["msg"]
+    assert api_calls.writes == []
 
 
 # Bulk
@@ -1448,8 +1645,8 @@ def test_api_call_counts_per_user(
     assert figures == {
         "onboard new user": (12, 3),
         "onboard unchanged rerun": (15, 0),
-        "promote (1 group, 1 policy)": (18, 4),
-        "promote unchanged rerun": (14, 0),
+        "promote (1 group, 1 policy)": (19, 4),
+        "promote unchanged rerun": (15, 0),
     }
 
 
