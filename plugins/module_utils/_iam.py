@@ -211,6 +211,13 @@ def attach_user_policy(client: t.Any, name: str, arn: str) -> None:
     client.attach_user_policy(UserName=name, PolicyArn=arn)
 
 
+@IAMErrorHandler.common_error_handler("get caller identity")
+@retry
+def caller_arn(sts_client: t.Any) -> str:
+    """The ARN of the identity the run's credentials belong to (STS answers it for every principal)."""
+    return str(sts_client.get_caller_identity()["Arn"])
+
+
 @IAMErrorHandler.common_error_handler("detach user policy")
 @retry
 def detach_user_policy(client: t.Any, name: str, arn: str) -> None:

@@ -159,6 +159,17 @@ def _nothing_beyond_guard_steps(observed: Observed, regime: Regime) -> list[Step
     return steps
 
 
+def takes_away(steps: t.Sequence[Step], regime: Regime) -> bool:
+    """Whether the steps deactivate a credential or remove a grant (adoption, re-enrolment); a promotion's leaving
+    the onboarding group is not one."""
+    guard = regime.onboarding_group.lower()
+    return any(
+        s.action in (DEACTIVATE_ACCESS_KEY, DETACH_POLICY, DELETE_INLINE_POLICY)
+        or (s.action == REMOVE_FROM_GROUP and str(s.target).lower() != guard)
+        for s in steps
+    )
+
+
 def held_description(observed: Observed, regime: Regime) -> str:
     """`groups Admins; policies arn:...; inline policies legacy; 2 active access keys`, or empty."""
     groups, policies, inline = held_beyond_guard(observed, regime)

@@ -166,6 +166,9 @@ class Account:
         self._lock = threading.Lock()
         # Warnings about the run as a whole (not about one of its users).
         self.warnings: list[str] = []
+        # Returns the ARN of the run's own identity (asked at most once, only when needed); None: not known.
+        self.caller: t.Callable[[], str] | None = None
+        self._caller_arn: str | None = None
         self._verify_guards(client, group["GroupName"], policy)
         self.password_settings = None
         if lc.PASSWORD_POLICY in lc.account_reads(state):
@@ -206,6 +209,15 @@ class Account:
                     policies[arn] = None if policy is None else policy["Arn"]
             candidates[reference] = tuple((arn, policies[arn]) for arn in arns)
         return lc.GrantReads(found_groups, candidates)
+
+    def is_caller(self, arn: str | None) -> bool:
+        """Whether a user's ARN is the run's own identity (ARNs compared as IAM compares names: ignoring case)."""
+        if arn is None or self.caller is None:
+            return False
+        with self._lock:
+            if self._caller_arn is None:
+                self._caller_arn = self.caller()
+        return self._caller_arn.lower() == arn.lower()
 
     def group_policies(self, client: t.Any, group: str) -> tuple[str, ...]:
         """ARNs attached to a group, read once per run (threads share the cache)."""

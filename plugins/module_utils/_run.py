@@ -117,6 +117,13 @@ def handle_user(
     plan = plan_user(request, state, observed, regime, grants, via)
     if plan.refusal:
         raise UserFailed(plan.refusal, stage=lc.stage(observed, regime), refused=True)
+    if lc.takes_away(plan.steps, regime) and account.is_caller(record.arn):
+        raise UserFailed(
+            f"user {name} is the identity this run uses: deactivating its access keys and removing its grants would "
+            "cut the run off halfway; run as another identity, or leave this user out; nothing was changed",
+            stage=lc.stage(observed, regime),
+            refused=True,
+        )
     warnings.extend(f"user {name} {note}" for note in plan.notes)
     if state == lc.ONBOARDING:
         warnings.extend(onboarding_checks(request, record, observed, plan, account))
@@ -264,6 +271,7 @@ def run(
     check_mode: bool,
     handover: _handover.Handover | None = None,
     listed: t.Sequence[str] = (),
+    caller: t.Callable[[], str] | None = None,
 ) -> list[dict]:
     """Per-user results in input order, each with failed and msg. Account-level problems (a guard that does not
     exist or does not guard, a handover channel that cannot work) raise _observe.AccountError or
@@ -274,6 +282,7 @@ def run(
     state = params["state"]
     handover = handover or _handover.Handover(_handover.NoChannel())
     account = Account(client, params["onboarding_group"], params["current_users_policy"], state)
+    account.caller = caller
     grants = lc.GrantReads()
     if lc.GRANTS in lc.account_reads(state):
         grants = account.read_grants(

@@ -619,6 +619,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._handover import HandoverConfigError
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._handover import check_users
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._handover import from_params
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._iam import caller_arn
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import AccountError
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._requests import user_requests
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._requests import validate_requests
@@ -694,7 +695,15 @@ def main():
 
     client = module.client("iam")
     try:
-        results = run(client, params, requests, module.check_mode, handover, listed=[r["name"] for r in whole])
+        results = run(
+            client,
+            params,
+            requests,
+            module.check_mode,
+            handover,
+            listed=[r["name"] for r in whole],
+            caller=lambda: caller_arn(module.client("sts")),
+        )
     except (AccountError, HandoverConfigError) as e:
         module.fail_json(msg=str(e))
     except AnsibleIAMError as e:

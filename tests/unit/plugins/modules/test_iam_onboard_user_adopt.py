@@ -211,3 +211,28 @@ def test_re_enrolment_of_a_promoted_user_that_lost_its_last_device(
     promoted = run_module(iam_onboard_user, dict(promote, name="alice"))
     assert promoted["stage"] == "promoted"
     assert holdings(iam, "alice")["policies"] == sorted([CURRENT, APP])
+
+
+def test_a_run_never_adopts_its_own_identity(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A careless adopt_all run by an IAM user without MFA would deactivate its own key halfway: refused by name."""
+    legacy_admin(iam, "ops")
+    keys = iam.list_access_keys(UserName="ops")["AccessKeyMetadata"]
+    iam.delete_access_key(UserName="ops", AccessKeyId=keys[1]["AccessKeyId"])
+    created = iam.create_access_key(UserName="ops")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", created["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", created["SecretAccessKey"])
+    before = holdings(iam, "ops")
+    iam.create_user(UserName="erin")
+    iam.create_login_profile(UserName="erin", Password="Her-own-Passw0rd!x", PasswordResetRequired=False)
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, dict(ADOPT, users=[{"name": "ops"}, {"name": "erin"}]))
+
+    ops, erin = result["users"]
+    assert ops["refused"] and "user ops is the identity this run uses" in ops["msg"]
+    assert holdings(iam, "ops") == before
+    assert erin["stage"] == "onboarding" and api_calls.writes == ["AddUserToGroup"]
+    # Asked once, and only because a plan would take something away.
+    assert api_calls.names.count("GetCallerIdentity") == 1
