@@ -18,14 +18,14 @@ description:
     C(IAMUserChangePassword) to users created in the console with a required password reset.
   - When the account has no password policy yet and no setting is named, nothing is created.
   - When the account has no password policy yet, the new one is never weaker than AWS's built-in default (at
-    least 8 characters and three of the four character classes, which the API cannot express): every setting not
+    least 8 characters and three of the four character classes, which the API cannot express); every setting not
     named gets the CIS AWS Foundations value, O(min_password_length=14), O(require_symbols), O(require_numbers),
     O(require_uppercase_characters) and O(require_lowercase_characters) all V(true), and
     O(password_reuse_prevention=24); O(max_password_age), O(hard_expiry) and O(allow_users_to_change_password)
     are off unless named. The named settings keep the values given, also when they are weaker (then the module
     warns, naming them). RV(floor_settings) lists the settings that got the CIS value, and a warning names them,
     in check mode too.
-  - An existing policy is never raised to those values: only the named settings change.
+  - An existing policy is never raised to those values; only the named settings change.
 author:
   - mfa_onboarding.iam developers (@mfa-onboarding)
 options:
