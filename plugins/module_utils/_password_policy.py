@@ -43,10 +43,10 @@ AWS_DEFAULTS: dict[str, t.Any] = {
     "hard_expiry": False,
 }
 
-# The floor: the CIS AWS Foundations Benchmark's password policy recommendations (length 14 or more, reuse
-# prevention 24; the four class requirements of its earlier versions, which AWS's own default approximates with
-# three of four). A new policy takes these for every setting the operator did not name. Age and hard expiry are
-# not among them (CIS dropped the 90-day expiry), nor AllowUsersToChangePassword (the caller decides it).
+# The floor: the CIS AWS Foundations Benchmark's password policy recommendations (length 14 or more and reuse
+# prevention 24 in every version; one character of each of the four classes in version 1.2, whose 90-day expiry
+# later versions dropped). A new policy takes these for every setting the operator did not name. Age and hard
+# expiry are not among them, nor AllowUsersToChangePassword (the caller decides it).
 CIS_FLOOR: dict[str, t.Any] = {
     "min_password_length": 14,
     "require_symbols": True,
