@@ -115,7 +115,9 @@ def main() -> int:
             Two customer-managed policies: MFARequiredOnlyForTheFirstLogin (the official AWS policy, plus
             iam:ChangePassword and iam:GetAccountPasswordPolicy allowed without MFA) and MFARequiredForCurrentUsers
             (the official policy); the group NotYetLoginUsers holding only the first; and the account password
-            policy's "allow users to change their own password" turned on, other settings kept.""",
+            policy's "allow users to change their own password" turned on, other settings kept. This account has
+            no password policy yet, so the new one gets the CIS AWS Foundations values for every setting not named
+            (14 characters, all four character classes, no reuse of the last 24 passwords), and the run says so.""",
         )
         demo.playbook("1-bootstrap", "mfa_onboarding.iam.bootstrap")
         say("  Run it again: nothing to change.")

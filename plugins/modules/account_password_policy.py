@@ -17,31 +17,41 @@ description:
   - The MFA onboarding procedure needs O(allow_users_to_change_password=true); without it AWS attaches
     C(IAMUserChangePassword) to users created in the console with a required password reset.
   - When the account has no password policy yet and no setting is named, nothing is created.
-  - When the account has no password policy yet, the new one starts from AWS's defaults (minimum length 8, no
-    character class required, no expiry, no reuse prevention) plus the named settings. AWS's built-in default for
-    accounts without a policy also asks for three of the four character classes, which the API cannot express;
-    the module warns about it so that the classes wanted can be named.
+  - When the account has no password policy yet, the new one is never weaker than AWS's built-in default (at
+    least 8 characters and three of the four character classes, which the API cannot express); every setting not
+    named gets the CIS AWS Foundations value, O(min_password_length=14), O(require_symbols), O(require_numbers),
+    O(require_uppercase_characters) and O(require_lowercase_characters) all V(true), and
+    O(password_reuse_prevention=24); O(max_password_age), O(hard_expiry) and O(allow_users_to_change_password)
+    are off unless named. The named settings keep the values given, also when they are weaker (then the module
+    warns, naming them). RV(floor_settings) lists the settings that got the CIS value, and a warning names them,
+    in check mode too.
+  - An existing policy is never raised to those values; only the named settings change.
 author:
   - mfa_onboarding.iam developers (@mfa-onboarding)
 options:
   min_password_length:
     description: Minimum length of a password, 6 to 128.
+      A new policy has V(14) unless this is named.
     type: int
     version_added: 0.1.0
   require_symbols:
     description: Whether a password must contain at least one of the non-alphanumeric characters IAM accepts.
+      V(true) in a new policy unless named.
     type: bool
     version_added: 0.1.0
   require_numbers:
     description: Whether a password must contain at least one digit.
+      V(true) in a new policy unless named.
     type: bool
     version_added: 0.1.0
   require_uppercase_characters:
     description: Whether a password must contain at least one uppercase letter (A to Z).
+      V(true) in a new policy unless named.
     type: bool
     version_added: 0.1.0
   require_lowercase_characters:
     description: Whether a password must contain at least one lowercase letter (a to z).
+      V(true) in a new policy unless named.
     type: bool
     version_added: 0.1.0
   allow_users_to_change_password:
@@ -54,6 +64,7 @@ options:
     version_added: 0.1.0
   password_reuse_prevention:
     description: How many previous passwords a user may not reuse, 1 to 24; V(0) means no restriction.
+      A new policy has V(24) unless this is named.
     type: int
     version_added: 0.1.0
   hard_expiry:
@@ -96,6 +107,16 @@ EXAMPLES = r"""
     min_password_length: 16
     require_numbers: true
     require_symbols: true
+
+- name: On an account without a password policy, create one with the CIS values, but 16 characters
+  mfa_onboarding.iam.account_password_policy:
+    allow_users_to_change_password: true
+    min_password_length: 16
+  register: password_policy
+
+- name: Show which settings got the CIS AWS Foundations value (none when the account had a policy)
+  ansible.builtin.debug:
+    var: password_policy.floor_settings
 
 - name: Remove the account password policy
   mfa_onboarding.iam.account_password_policy:
@@ -144,6 +165,28 @@ password_policy:
       description: Whether an expired password needs an administrator.
       type: bool
       sample: false
+floor_settings:
+  description:
+    - The settings that got the CIS AWS Foundations value (or would, in check mode) because the account had no
+      password policy and they were not named, in the order of the options.
+    - Empty when the account had a policy (its settings are kept), when every such setting was named, or when
+      nothing was named and no policy was created.
+  returned: always
+  type: list
+  elements: str
+  sample: [require_symbols, require_numbers, require_uppercase_characters, require_lowercase_characters,
+    password_reuse_prevention]
+  version_added: 0.3.0
+below_floor:
+  description:
+    - The named settings of a policy created on an account without one (or that would be, in check mode) whose
+      value is weaker than the CIS AWS Foundations value. They are kept, and a warning names them.
+    - Empty when the account had a policy.
+  returned: always
+  type: list
+  elements: str
+  sample: [min_password_length]
+  version_added: 0.3.0
 """
 
 from ansible.module_utils.common.warnings import warn
@@ -153,41 +196,39 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _iam
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password_policy import FIELDS
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password_policy import PasswordPolicyError
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password_policy import below_floor
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password_policy import floor_messages
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password_policy import floor_settings
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password_policy import from_api
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password_policy import merge
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password_policy import update_request
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password_policy import validate
 
-_NO_POLICY_WARNING = (
-    "the account had no password policy; the new one keeps AWS's defaults for the settings not named, which require "
-    "no character class (AWS's built-in policy asked for three of four): name the classes you want to require"
-)
-
 
 def ensure_present(client, requested, check_mode):
-    """Merge the named settings. Returns (changed, settings after, diff, warnings)."""
+    """Merge the named settings. Returns (changed, settings after, diff, floor report)."""
     current = from_api(_iam.get_account_password_policy(client))
     if current is None and all(value is None for value in requested.values()):
-        # Nothing named: creating a policy would only replace AWS's built-in one with weaker defaults.
-        return False, {}, {"before": {}, "after": {}}, []
+        # Nothing named: AWS's built-in default stays, which is stronger than no policy at all.
+        return False, {}, {"before": {}, "after": {}}, ([], [])
     merged = merge(current, requested)
-    warnings = [] if current is not None else [_NO_POLICY_WARNING]
+    floor = (floor_settings(current, requested), below_floor(current, requested))
     diff = {"before": current or {}, "after": merged}
     if merged == current:
-        return False, current, diff, warnings
+        return False, current, diff, floor
     if not check_mode:
         _iam.update_account_password_policy(client, update_request(merged))
-    return True, merged, diff, warnings
+    return True, merged, diff, floor
 
 
 def ensure_absent(client, check_mode):
     current = from_api(_iam.get_account_password_policy(client))
     diff = {"before": current or {}, "after": {}}
     if current is None:
-        return False, {}, diff, []
+        return False, {}, diff, ([], [])
     if not check_mode:
         _iam.delete_account_password_policy(client)
-    return True, {}, diff, []
+    return True, {}, diff, ([], [])
 
 
 def main():
@@ -213,17 +254,22 @@ def main():
     client = module.client("iam")
     try:
         if module.params["state"] == "present":
-            changed, settings, diff, warnings = ensure_present(client, requested, module.check_mode)
+            changed, settings, diff, (floored, weaker) = ensure_present(client, requested, module.check_mode)
         else:
-            changed, settings, diff, warnings = ensure_absent(client, module.check_mode)
+            changed, settings, diff, (floored, weaker) = ensure_absent(client, module.check_mode)
     except AnsibleIAMError as e:
         module.fail_json_aws_error(e)
 
-    for warning in warnings:
+    for warning in floor_messages(floored, weaker, requested, module.check_mode):
         # Not module.warn(): amazon.aws 10's wrapper passes the warnings to exit_json a second time, which
         # ansible-core 2.19 reports as deprecated; core returns the recorded warnings by itself.
         warn(warning)
-    result = {"changed": changed, "password_policy": settings or {}}
+    result = {
+        "changed": changed,
+        "password_policy": settings or {},
+        "floor_settings": floored,
+        "below_floor": weaker,
+    }
     if module._diff:
         result["diff"] = diff
     module.exit_json(**result)

@@ -622,6 +622,17 @@ MODULE_CASES = [
         ("groups of user rita: notyetloginusers is the onboarding group",),
         args={"name": "rita", "state": "promoted", "groups": ["notyetloginusers"]},
     ),
+    # The password-policy floor (issue 13): on a fresh account a bad setting must not leave the floor's policy behind.
+    ModuleCase(
+        "password-policy-age-range",
+        "max_password_age 1096 on an account without a password policy",
+        "fresh",
+        ("max_password_age: 1096 is out of range; IAM accepts 0 to 1095",),
+        expected="refused before any API call, no policy created",
+        no_calls=True,
+        module="account_password_policy",
+        args={"allow_users_to_change_password": True, "max_password_age": 1096},
+    ),
 ]
 
 ONBOARDED = ("CreateUser", "AddUserToGroup", "CreateLoginProfile")
@@ -1034,6 +1045,26 @@ GUARD_AND_HANDOVER_CASES = [
             ctx, onboard_users=[{"name": "erin"}, {"name": "bad name"}], onboard_batch_size=1
         ),
     ),
+    # The password-policy floor (issue 13): a first bootstrap with a bad setting creates neither the guards nor the
+    # floor's policy.
+    PlaybookCase(
+        "role-password-policy-reuse-range",
+        "bootstrap_password_policy.password_reuse_prevention 25 (first bootstrap)",
+        "fresh",
+        ("password_reuse_prevention: 25 is out of range; IAM accepts 0 to 24",),
+        playbook="bootstrap",
+        extra_vars={"bootstrap_password_policy": {"password_reuse_prevention": 25}},
+    ),
+    PlaybookCase(
+        "role-password-policy-not-a-dict",
+        "bootstrap_password_policy given as a word ('cis'), not settings (first bootstrap)",
+        "fresh",
+        ("argument 'bootstrap_password_policy' is of type str and we were unable to convert to dict",),
+        expected="refused before any API call",
+        no_calls=True,
+        playbook="bootstrap",
+        extra_vars={"bootstrap_password_policy": "cis"},
+    ),
 ]
 PLAYBOOK_CASES += GUARD_AND_HANDOVER_CASES
 
@@ -1220,11 +1251,13 @@ def test_module_case(
     run_module: t.Any,
     table: t.Any,
 ) -> None:
+    from ansible_collections.mfa_onboarding.iam.plugins.modules import account_password_policy
     from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user
     from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user_info
     from ansible_collections.mfa_onboarding.iam.plugins.modules import mfa_onboarding_policy
 
     module = {
+        "account_password_policy": account_password_policy,
         "iam_onboard_user": iam_onboard_user,
         "iam_onboard_user_info": iam_onboard_user_info,
         "mfa_onboarding_policy": mfa_onboarding_policy,

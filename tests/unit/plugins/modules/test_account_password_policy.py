@@ -49,6 +49,28 @@ STRICT_SETTINGS = {
     "password_reuse_prevention": 5,
     "hard_expiry": True,
 }
+# A policy weaker than everything: no class, the shortest length IAM accepts, no reuse prevention, no expiry.
+WEAK = {
+    "MinimumPasswordLength": 6,
+    "RequireSymbols": False,
+    "RequireNumbers": False,
+    "RequireUppercaseCharacters": False,
+    "RequireLowercaseCharacters": False,
+    "AllowUsersToChangePassword": False,
+    "HardExpiry": False,
+}
+WEAK_READ = dict(WEAK, ExpirePasswords=False, MaxPasswordAge=0)
+WEAK_SETTINGS = {
+    "min_password_length": 6,
+    "require_symbols": False,
+    "require_numbers": False,
+    "require_uppercase_characters": False,
+    "require_lowercase_characters": False,
+    "allow_users_to_change_password": False,
+    "max_password_age": 0,
+    "password_reuse_prevention": 0,
+    "hard_expiry": False,
+}
 NO_POLICY_WARNING = "the account had no password policy"
 
 
@@ -63,56 +85,133 @@ def sent_requests(api_calls: t.Any) -> list[dict[str, t.Any]]:
     return api_calls.requests("UpdateAccountPasswordPolicy")
 
 
-def test_no_policy_creates_aws_defaults_plus_the_named_setting(
+# What a fresh account gets when the operator names only allow_users_to_change_password (the bootstrap role's
+# default): the CIS AWS Foundations values for every floor setting.
+CIS_REQUEST = {
+    "MinimumPasswordLength": 14,
+    "RequireSymbols": True,
+    "RequireNumbers": True,
+    "RequireUppercaseCharacters": True,
+    "RequireLowercaseCharacters": True,
+    "AllowUsersToChangePassword": True,
+    "PasswordReusePrevention": 24,
+    "HardExpiry": False,
+}
+CIS_READ = dict(CIS_REQUEST, ExpirePasswords=False, MaxPasswordAge=0)
+CIS_SETTINGS = {
+    "min_password_length": 14,
+    "require_symbols": True,
+    "require_numbers": True,
+    "require_uppercase_characters": True,
+    "require_lowercase_characters": True,
+    "allow_users_to_change_password": True,
+    "max_password_age": 0,
+    "password_reuse_prevention": 24,
+    "hard_expiry": False,
+}
+EVERY_FLOOR_SETTING = [
+    "min_password_length",
+    "require_symbols",
+    "require_numbers",
+    "require_uppercase_characters",
+    "require_lowercase_characters",
+    "password_reuse_prevention",
+]
+FLOOR_WARNING = (
+    "the account had no password policy; the new one got the CIS AWS Foundations value for every setting not named: "
+    "min_password_length=14, require_symbols=true, require_numbers=true, require_uppercase_characters=true, "
+    "require_lowercase_characters=true, password_reuse_prevention=24"
+)
+WEAKER_WARNING = "the new one keeps the named settings that are weaker than the CIS AWS Foundations values"
+
+
+def test_no_policy_creates_the_cis_floor_plus_the_named_setting(
     iam: t.Any, api_calls: t.Any, run_module: Run, warning_messages: t.Any
 ) -> None:
     result = run_module(account_password_policy, {"allow_users_to_change_password": True})
 
     assert result["changed"] is True
     assert api_calls.writes == ["UpdateAccountPasswordPolicy"]
-    assert sent_requests(api_calls) == [
-        {
-            "MinimumPasswordLength": 8,
-            "RequireSymbols": False,
-            "RequireNumbers": False,
-            "RequireUppercaseCharacters": False,
-            "RequireLowercaseCharacters": False,
-            "AllowUsersToChangePassword": True,
-            "HardExpiry": False,
-        }
+    assert sent_requests(api_calls) == [CIS_REQUEST]
+    assert read_policy(iam) == CIS_READ
+    assert result["password_policy"] == CIS_SETTINGS
+    assert result["floor_settings"] == EVERY_FLOOR_SETTING
+    assert result["below_floor"] == []
+    (message,) = [m for m in warning_messages(result) if m.startswith(NO_POLICY_WARNING)]
+    assert message.startswith(FLOOR_WARNING)
+    assert "AWS's built-in default" in message
+
+
+def test_no_policy_the_named_settings_keep_their_values(
+    iam: t.Any, api_calls: t.Any, run_module: Run, warning_messages: t.Any
+) -> None:
+    args = {"allow_users_to_change_password": True, "min_password_length": 16, "require_symbols": False}
+    result = run_module(account_password_policy, args)
+
+    assert sent_requests(api_calls) == [dict(CIS_REQUEST, MinimumPasswordLength=16, RequireSymbols=False)]
+    assert read_policy(iam) == dict(CIS_READ, MinimumPasswordLength=16, RequireSymbols=False)
+    assert result["floor_settings"] == [
+        "require_numbers",
+        "require_uppercase_characters",
+        "require_lowercase_characters",
+        "password_reuse_prevention",
     ]
-    assert read_policy(iam) == {
-        "MinimumPasswordLength": 8,
-        "RequireSymbols": False,
-        "RequireNumbers": False,
-        "RequireUppercaseCharacters": False,
-        "RequireLowercaseCharacters": False,
-        "AllowUsersToChangePassword": True,
-        "ExpirePasswords": False,
-        "MaxPasswordAge": 0,
-        "HardExpiry": False,
-    }
-    assert result["password_policy"] == {
-        "min_password_length": 8,
-        "require_symbols": False,
-        "require_numbers": False,
-        "require_uppercase_characters": False,
-        "require_lowercase_characters": False,
-        "allow_users_to_change_password": True,
-        "max_password_age": 0,
-        "password_reuse_prevention": 0,
-        "hard_expiry": False,
-    }
-    assert any(message.startswith(NO_POLICY_WARNING) for message in warning_messages(result))
+    # 16 is stronger than the floor; symbols off is weaker: kept, and named in a warning.
+    assert result["below_floor"] == ["require_symbols"]
+    messages = warning_messages(result)
+    assert any(
+        "the account had no password policy; the new one got the CIS AWS Foundations value for every setting not "
+        "named: require_numbers=true, require_uppercase_characters=true, require_lowercase_characters=true, "
+        "password_reuse_prevention=24" in message
+        for message in messages
+    )
+    assert any(
+        WEAKER_WARNING + ": require_symbols=false (CIS AWS Foundations: true)" in message for message in messages
+    )
 
 
-def test_no_policy_with_several_settings(iam: t.Any, run_module: Run) -> None:
-    args = {"allow_users_to_change_password": True, "min_password_length": 16, "require_symbols": True}
+def test_no_policy_an_operator_choosing_length_8_gets_it_with_a_warning(
+    iam: t.Any, run_module: Run, warning_messages: t.Any
+) -> None:
+    result = run_module(account_password_policy, {"allow_users_to_change_password": True, "min_password_length": 8})
+
+    assert read_policy(iam) == dict(CIS_READ, MinimumPasswordLength=8)
+    assert result["floor_settings"] == EVERY_FLOOR_SETTING[1:]
+    assert result["below_floor"] == ["min_password_length"]
+    assert any(
+        WEAKER_WARNING + ": min_password_length=8 (CIS AWS Foundations: 14)" in message
+        for message in warning_messages(result)
+    )
+
+
+def test_no_policy_every_setting_named_gets_no_floor(iam: t.Any, run_module: Run, warning_messages: t.Any) -> None:
+    args = dict(STRICT_SETTINGS, password_reuse_prevention=24)
+    result = run_module(account_password_policy, args)
+
+    assert result["changed"] is True
+    assert read_policy(iam) == dict(STRICT_READ, PasswordReusePrevention=24)
+    assert result["floor_settings"] == []
+    assert result["below_floor"] == []
+    assert not any(message.startswith(NO_POLICY_WARNING) for message in warning_messages(result))
+
+
+def test_no_policy_a_second_run_changes_nothing(
+    iam: t.Any, api_calls: t.Any, run_module: Run, warning_messages: t.Any
+) -> None:
+    args = {"allow_users_to_change_password": True}
     run_module(account_password_policy, args)
-    policy = read_policy(iam)
-    assert policy is not None
-    assert (policy["MinimumPasswordLength"], policy["RequireSymbols"], policy["RequireNumbers"]) == (16, True, False)
-    assert policy["AllowUsersToChangePassword"] is True
+    api_calls.clear()
+
+    again = run_module(account_password_policy, args, diff=True)
+
+    assert again["changed"] is False
+    assert api_calls.writes == []
+    assert again["password_policy"] == CIS_SETTINGS
+    assert again["floor_settings"] == []
+    assert again["below_floor"] == []
+    assert again["diff"] == {"before": CIS_SETTINGS, "after": CIS_SETTINGS}
+    assert not any(message.startswith(NO_POLICY_WARNING) for message in warning_messages(again))
+    assert read_policy(iam) == CIS_READ
 
 
 @pytest.mark.parametrize(
@@ -229,15 +328,47 @@ def test_nothing_named_and_no_policy_creates_nothing(
     assert result["changed"] is False
     assert result["password_policy"] == {}
     assert result["diff"] == {"before": {}, "after": {}}
+    assert result["floor_settings"] == []
     assert api_calls.writes == []
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_account_password_policy()
 
 
-def test_existing_policy_gives_no_warning(iam: t.Any, run_module: Run, warning_messages: t.Any) -> None:
-    iam.update_account_password_policy(**STRICT)
-    result = run_module(account_password_policy, {"allow_users_to_change_password": True})
+@pytest.mark.parametrize("start", [pytest.param(STRICT, id="strict"), pytest.param(WEAK, id="weak")])
+def test_existing_policy_gives_no_warning_and_no_floor(
+    iam: t.Any, run_module: Run, warning_messages: t.Any, start: dict[str, t.Any]
+) -> None:
+    iam.update_account_password_policy(**start)
+    result = run_module(account_password_policy, {"allow_users_to_change_password": True, "min_password_length": 8})
     assert warning_messages(result) == []
+    assert result["floor_settings"] == []
+    assert result["below_floor"] == []
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_existing_weak_policy_is_not_raised_to_the_floor(
+    iam: t.Any, api_calls: t.Any, run_module: Run, check_mode: bool
+) -> None:
+    # No class, length 6, no reuse prevention: weaker than the floor and than AWS's built-in default, but the
+    # operator's. Only the named setting changes; the request carries the rest exactly as read.
+    iam.update_account_password_policy(**WEAK)
+    api_calls.clear()
+
+    result = run_module(
+        account_password_policy, {"allow_users_to_change_password": True}, check_mode=check_mode, diff=True
+    )
+
+    assert result["changed"] is True
+    assert result["diff"] == {
+        "before": WEAK_SETTINGS,
+        "after": dict(WEAK_SETTINGS, allow_users_to_change_password=True),
+    }
+    if check_mode:
+        assert api_calls.writes == []
+        assert read_policy(iam) == WEAK_READ
+    else:
+        assert sent_requests(api_calls) == [dict(WEAK, AllowUsersToChangePassword=True)]
+        assert read_policy(iam) == dict(WEAK_READ, AllowUsersToChangePassword=True)
 
 
 def test_check_mode_with_diff(iam: t.Any, api_calls: t.Any, run_module: Run) -> None:
@@ -256,16 +387,34 @@ def test_check_mode_with_diff(iam: t.Any, api_calls: t.Any, run_module: Run) -> 
     assert result["password_policy"] == dict(STRICT_SETTINGS, allow_users_to_change_password=True)
 
 
-def test_check_mode_without_a_policy(iam: t.Any, api_calls: t.Any, run_module: Run, warning_messages: t.Any) -> None:
+def test_check_mode_without_a_policy_predicts_the_floor(
+    iam: t.Any, api_calls: t.Any, run_module: Run, warning_messages: t.Any
+) -> None:
     result = run_module(account_password_policy, {"allow_users_to_change_password": True}, check_mode=True, diff=True)
 
     assert result["changed"] is True
     assert api_calls.writes == []
     assert read_policy(iam) is None
-    assert result["diff"]["before"] == {}
-    assert result["diff"]["after"]["allow_users_to_change_password"] is True
-    assert result["diff"]["after"]["min_password_length"] == 8
-    assert any(message.startswith(NO_POLICY_WARNING) for message in warning_messages(result))
+    assert result["diff"] == {"before": {}, "after": CIS_SETTINGS}
+    assert result["password_policy"] == CIS_SETTINGS
+    assert result["floor_settings"] == EVERY_FLOOR_SETTING
+    assert any(
+        FLOOR_WARNING.replace("the new one got", "the new one would get") in message
+        for message in warning_messages(result)
+    )
+
+
+def test_check_mode_then_apply_without_a_policy(iam: t.Any, api_calls: t.Any, run_module: Run) -> None:
+    args = {"allow_users_to_change_password": True, "min_password_length": 8}
+    predicted = run_module(account_password_policy, args, check_mode=True, diff=True)
+    assert api_calls.writes == []
+    applied = run_module(account_password_policy, args, diff=True)
+
+    assert {k: predicted[k] for k in ("changed", "password_policy", "floor_settings", "below_floor", "diff")} == {
+        k: applied[k] for k in ("changed", "password_policy", "floor_settings", "below_floor", "diff")
+    }
+    assert api_calls.writes == ["UpdateAccountPasswordPolicy"]
+    assert run_module(account_password_policy, args, check_mode=True)["changed"] is False
 
 
 def test_check_apply_check_apply(iam: t.Any, api_calls: t.Any, run_module: Run) -> None:
