@@ -622,7 +622,9 @@ def main():
 
     client = module.client("iam")
     try:
-        results = run(client, params, requests, module.check_mode, handover, listed=[r["name"] for r in whole])
+        results = run(
+            client, params, requests, module.check_mode, handover, listed=[r["name"] for r in whole], checked=whole
+        )
     except (AccountError, HandoverConfigError) as e:
         module.fail_json(msg=str(e))
     except AnsibleIAMError as e:
