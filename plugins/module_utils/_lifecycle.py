@@ -12,6 +12,7 @@ password or an access key must be covered by an MFA guard between any two API ca
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
@@ -31,6 +32,7 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import T
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import UNTAG_USER
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import UPDATE_LOGIN_PROFILE
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import Step
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import MAX_TAGS
 
 # The stages of a user (DESIGN section 1).
 ABSENT = "absent"
@@ -205,10 +207,187 @@ def path_note(path: str) -> str | None:
     )
 
 
+# Whether a user can replace its temporary password and register MFA: the onboarding group's policy documents
+# against the user's ARN, as IAM matches actions and resources (conditions aside).
+
+CHANGE_PASSWORD = "iam:ChangePassword"
+ENABLE_MFA = "iam:EnableMFADevice"
+# What a user without MFA must be allowed on itself: replace the temporary password, then register a device.
+SELF_SERVICE_ACTIONS = (CHANGE_PASSWORD, ENABLE_MFA)
+# What the policies' base document may name to cover users at any path (user/${aws:username} covers path / only).
+ANY_PATH_RESOURCE = "arn:aws:iam::*:user/*/${aws:username}"
+
+
+def _as_list(value: t.Any) -> list[t.Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _glob(pattern: str, text: str) -> bool:
+    """IAM's action matching: case-insensitive, * any characters, ? one character."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, text, re.IGNORECASE) is not None
+
+
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+# IAM's escapes for the characters that are otherwise wildcards or variables: ${*}, ${?} and ${$}.
+_ESCAPES = ("*", "?", "$")
+
+
+def _arn_wildcards(text: str, ends_pattern: bool) -> str:
+    """A regular expression for a piece of an ARN pattern. Wildcards stay within an ARN segment (between colons),
+    except a * that ends a segment, which may expand beyond it (as IAM's documentation of Resource says)."""
+    parts = []
+    for index, char in enumerate(text):
+        if char == "*":
+            last = text[index + 1 : index + 2] == ":" or (ends_pattern and index == len(text) - 1)
+            parts.append(".*" if last else "[^:]*")
+        elif char == "?":
+            parts.append("[^:]")
+        else:
+            parts.append(re.escape(char))
+    return "".join(parts)
+
+
+def resource_matches(pattern: str, arn: str, user_name: str) -> bool:
+    """Whether an IAM Resource pattern matches an ARN (case-sensitive), with ${aws:username} as user_name. A policy
+    variable that a user's name does not tell matches nothing."""
+    parts = []
+    position = 0
+    for variable in _VARIABLE.finditer(pattern):
+        parts.append(_arn_wildcards(pattern[position : variable.start()], ends_pattern=False))
+        name = variable.group(1)
+        if name.lower() == "aws:username":
+            parts.append(re.escape(user_name))
+        elif name in _ESCAPES:
+            parts.append(re.escape(name))
+        else:
+            return False
+        position = variable.end()
+    parts.append(_arn_wildcards(pattern[position:], ends_pattern=True))
+    return re.fullmatch("".join(parts), arn) is not None
+
+
+def _covers_action(statement: dict[str, t.Any], action: str) -> bool:
+    if "Action" in statement:
+        return any(isinstance(p, str) and _glob(p, action) for p in _as_list(statement["Action"]))
+    return not any(isinstance(p, str) and _glob(p, action) for p in _as_list(statement.get("NotAction")))
+
+
+def _covers_resource(statement: dict[str, t.Any], arn: str, user_name: str) -> bool:
+    if "Resource" in statement:
+        return any(isinstance(p, str) and resource_matches(p, arn, user_name) for p in _as_list(statement["Resource"]))
+    return not any(
+        isinstance(p, str) and resource_matches(p, arn, user_name) for p in _as_list(statement.get("NotResource"))
+    )
+
+
+def _statements(documents: t.Iterable[t.Any]) -> t.Iterator[tuple[str, dict[str, t.Any]]]:
+    """(label, statement) for every statement of the documents that is an object."""
+    for document in documents:
+        if not isinstance(document, dict):
+            continue
+        for index, statement in enumerate(_as_list(document.get("Statement"))):
+            if isinstance(statement, dict):
+                yield f"statement {statement.get('Sid') or index}", statement
+
+
+def allows_on_self(documents: t.Iterable[t.Any], action: str, arn: str, user_name: str) -> bool:
+    """Whether the documents allow the action on the user's own ARN, and no Deny without a condition takes it away.
+    A condition may narrow an Allow (for example to console sessions) but does not take the user's way away, so
+    conditions are not evaluated."""
+    allowed = denied = False
+    for _label, statement in _statements(documents):
+        if not (_covers_action(statement, action) and _covers_resource(statement, arn, user_name)):
+            continue
+        if statement.get("Effect") == "Allow":
+            allowed = True
+        elif statement.get("Effect") == "Deny" and not statement.get("Condition"):
+            denied = True
+    return allowed and not denied
+
+
+def _why_not(documents: t.Sequence[t.Any], action: str, arn: str, user_name: str) -> str:
+    """What the documents say about the action, for a user that allows_on_self refuses."""
+    denies = [
+        label
+        for label, statement in _statements(documents)
+        if statement.get("Effect") == "Deny"
+        and not statement.get("Condition")
+        and _covers_action(statement, action)
+        and _covers_resource(statement, arn, user_name)
+    ]
+    if denies:
+        return f"{', '.join(denies)} {'denies' if len(denies) == 1 else 'deny'} {action} without a condition"
+    named: dict[str, list[str]] = {}
+    for label, statement in _statements(documents):
+        if statement.get("Effect") == "Allow" and "Action" in statement and _covers_action(statement, action):
+            for resource in _as_list(statement.get("Resource")):
+                named.setdefault(str(resource), []).append(label)
+    if not named:
+        return f"no statement allows {action}"
+    shown = "; ".join(f"{resource} ({', '.join(labels)})" for resource, labels in sorted(named.items()))
+    return f"{action} is allowed only on {shown}"
+
+
+def enrollment_problem(documents: t.Sequence[t.Any], arn: str, user_name: str) -> str | None:
+    """Why a user (its ARN, as IAM holds it or would create it) could not replace its temporary password and register
+    an MFA device under the onboarding group's policy documents, or None. The reason completes a sentence that
+    starts with the user's name: the user's path, what the statements name, and why that does not match."""
+    missing = [a for a in SELF_SERVICE_ACTIONS if not allows_on_self(documents, a, arn, user_name)]
+    if not missing:
+        return None
+    resource = arn.split(":", 5)[-1]
+    path = resource[len("user") : len(resource) - len(user_name)] if resource.startswith("user/") else "/"
+    reasons = "; ".join(_why_not(documents, action, arn, user_name) for action in missing)
+    own = (
+        " (user/${aws:username} matches only users at path /)"
+        if path != "/" and "user/${aws:username}" in reasons
+        else ""
+    )
+    return (
+        f"is at path {path}, where it could never change its temporary password or register an MFA device: in the "
+        f"onboarding group's policies {reasons}, which with ${{aws:username}} = {user_name} does not match its ARN "
+        f"{arn}{own}; leave the path out, or give the policies a base document whose self-service statements also "
+        f"name {ANY_PATH_RESOURCE}"
+    )
+
+
+def tag_limit_problem(tags: t.Iterable[tuple[str, str]], steps: t.Sequence[Step], limit: int = MAX_TAGS) -> str | None:
+    """Why the steps would make IAM refuse a tag call (the user's existing tags plus the new keys, in the order of
+    the steps, over IAM's limit per user; keys are case-insensitive), or None. The reason completes a sentence
+    that starts with the user's name."""
+    keys = {key.lower() for key, _value in tags}
+    existing = len(keys)
+    for step in steps:
+        if step.action in (CREATE_USER, TAG_USER):
+            new = {key.lower() for key in step.target or {}} - (set() if step.action == CREATE_USER else keys)
+            keys = new if step.action == CREATE_USER else keys | new
+            if len(keys) > limit:
+                held = f"holds {existing} tags and {step.action} would add {len(new)} new keys"
+                return f"{held}: {len(keys)} in all, and IAM allows at most {limit} per user"
+        elif step.action == UNTAG_USER:
+            keys -= {key.lower() for key in step.target or ()}
+    return None
+
+
+def spelling_refusal(requested: str, stored: str) -> str:
+    """Why a request for `requested` is refused when IAM holds that user as `stored` (IAM user names are
+    case-insensitive, so both name one user): the run would act on a user, write its note and report its result under
+    a name that is not the user's, and ${aws:username} in its policies is the stored one."""
+    return (
+        f"user {requested}: IAM holds this user as {stored} (IAM user names are case-insensitive, so {requested} and "
+        f"{stored} are one user); list it as {stored}; nothing was changed"
+    )
+
+
 def promotion_target_problem(group: str, regime_group: str) -> str | None:
-    """Why a group may not be granted at promotion, or None (IAM group names are case-insensitive)."""
+    """Why a group may not be granted at promotion, or None. IAM group names are case-insensitive, so
+    notyetloginusers is the onboarding group NotYetLoginUsers."""
     if group.lower() == regime_group.lower():
-        return f"{group} is the onboarding group; promotion removes the user from it"
+        same = "" if group == regime_group else f" ({regime_group}: IAM group names are case-insensitive)"
+        return f"{group} is the onboarding group{same}; promotion removes the user from it"
     return None
 
 

@@ -161,7 +161,9 @@ class Account:
                 f"current_users_policy: {current} does not exist; run the mfa_onboarding.iam.bootstrap role first, "
                 "or give the policy's ARN if it has a path"
             )
-        self.regime = lc.Regime(onboarding_group, current)
+        # The group's name as IAM holds it: IAM names are case-insensitive, so GetGroup(notyetloginusers) returns
+        # NotYetLoginUsers, the name that ListGroupsForUser shows and that the stage is decided by.
+        self.regime = lc.Regime(group["GroupName"], current)
         self._group_policies: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
         # Warnings about the run as a whole (not about one of its users).
@@ -169,10 +171,22 @@ class Account:
         # Returns the ARN of the run's own identity (asked at most once, only when needed); None: not known.
         self.caller: t.Callable[[], str] | None = None
         self._caller_arn: str | None = None
+        # The documents of the onboarding group's policies, as _verify_guards read them: what a user without MFA may
+        # do for itself (lc.enrollment_problem decides from them whether a user can register MFA).
+        self.guard_documents: tuple[t.Any, ...] = ()
         self._verify_guards(client, group["GroupName"], policy)
         self.password_settings = None
         if lc.PASSWORD_POLICY in lc.account_reads(state):
             self.password_settings = from_api(_iam.get_account_password_policy(client))
+
+    def user_arn(self, path: str, name: str) -> str:
+        """The ARN IAM gives a new user of this account."""
+        return lc.user_arn(self.partition, self.account_id, path, name)
+
+    def enrollment_problem(self, arn: str, name: str) -> str | None:
+        """Why the user could not replace its temporary password and register MFA under the onboarding group's
+        policies (lc.enrollment_problem), or None."""
+        return lc.enrollment_problem(self.guard_documents, arn, name)
 
     def _verify_guards(self, client: t.Any, group: str, policy: dict[str, t.Any]) -> None:
         """Invariant 7, before any write: the guards are read, not trusted by name (a few reads per run)."""
@@ -184,6 +198,7 @@ class Account:
             documents[arn] = None if found is None else _policy_document(client, found)
         for name in _iam.list_group_policies(client, group):
             documents[f"inline policy {name}"] = _as_document(_iam.get_group_policy(client, group, name))
+        self.guard_documents = tuple(d for d in documents.values() if isinstance(d, dict))
         problems = lc.guard_problems(group, documents, policy["Arn"], _policy_document(client, policy))
         if problems:
             raise AccountError("; ".join(problems) + "; nothing was changed")

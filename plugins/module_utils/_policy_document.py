@@ -262,7 +262,10 @@ def carries_mfa_deny(document: t.Any) -> bool:
 # statements: on any resource (*), on MFA devices (mfa/...), and on the caller itself (user/${aws:username}).
 # DeleteVirtualMFADevice is in earlier official versions of the page.
 _STAR, _MFA, _OWN = "*", "mfa", "own"
-_OWN_RESOURCE = re.compile(r"^arn:[^:]+:iam::[^:]*:user/(?:[^*?]*/)?\$\{aws:username\}$")
+# The caller's own user at any path: whatever comes before it, a last segment of exactly /${aws:username} matches only
+# the caller (a user name holds no /, and IAM user names are unique), so user/*/${aws:username} is its own too, while
+# user/*${aws:username} (no / before the name) is not: for bob it would match the user alice-bob too.
+_OWN_RESOURCE = re.compile(r"^arn:[^:]+:iam::[^:]*:user/(?:[^:]*/)?\$\{aws:username\}$")
 _MFA_RESOURCE_ANY = re.compile(r"^arn:[^:]+:iam::[^:]*:mfa/.*$")
 
 

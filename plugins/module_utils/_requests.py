@@ -15,6 +15,7 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation imp
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_name
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_path
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_policy_reference
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_tags
 
 # The options a user item of `users` may override.
 PER_USER_OPTIONS = (
@@ -56,20 +57,35 @@ def pending_request(name: str) -> dict[str, t.Any]:
     return request
 
 
+def tag_marks(params: dict[str, t.Any]) -> int:
+    """How many of a user's tags the collection's own marks may take in this run: the handover mark, when an
+    onboarding hands passwords over through a channel."""
+    onboarding = params.get("state", lc.ONBOARDING) == lc.ONBOARDING
+    return 1 if onboarding and params.get("handover") not in (None, "none") else 0
+
+
 def validate_requests(requests: list[dict[str, t.Any]], params: dict[str, t.Any]) -> None:
     """Raises ValidationError naming the input and what is wrong with it."""
     validate_concurrency(params["concurrency"])
     if not requests:
         raise ValidationError("users: the list is empty; give at least one user")
-    seen = set()
+    # IAM user names are case-insensitive: Alice and alice are one user (moto keeps two).
+    seen: dict[str, tuple[str, str]] = {}
     for index, request in enumerate(requests):
         name = request["name"]
         option = "name" if params["users"] is None else f"users[{index}].name"
         validate_name("user", name, option)
-        if name in seen:
-            raise ValidationError(f"{option}: user {name} is listed more than once")
-        seen.add(name)
+        if name.lower() in seen:
+            first, first_option = seen[name.lower()]
+            if first == name:
+                raise ValidationError(f"{option}: user {name} is listed more than once")
+            raise ValidationError(
+                f"{option}: user {name} is user {first} of {first_option}: IAM user names are case-insensitive, so "
+                "the two spellings name one user; list it once"
+            )
+        seen[name.lower()] = (name, option)
         validate_path(request["path"], f"path of user {name}")
+        validate_tags(request["tags"], f"tags of user {name}", tag_marks(params))
         marks = sorted(k for k in request["tags"] or {} if k.lower().startswith(lc.TAG_PREFIX))
         if marks:
             raise ValidationError(

@@ -17,6 +17,7 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecyc
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _results
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _steps
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import Account
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import AccountError
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import inline_documents
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import observe_user
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import pending_users
@@ -104,6 +105,9 @@ def handle_user(
     except AnsibleIAMError as e:
         # One user's failed read must not cost the others their results (and their temporary passwords).
         raise UserFailed(f"user {name}: {e.message}: {e.exception}") from None
+    if record.exists and record.name != name:
+        # AWS's GetUser is case-insensitive: the request names a user that IAM holds under another spelling.
+        raise UserFailed(lc.spelling_refusal(name, record.name), stage=lc.stage(observed, regime), refused=True)
     warnings = []
     # A note that a killed run staged for a user marked delivered is put in place: a change of its own (changed),
     # which check mode predicts.
@@ -244,10 +248,20 @@ def _recover(channel: t.Any, name: str) -> bool:
 def onboarding_checks(
     request: dict[str, t.Any], record: t.Any, observed: lc.Observed, plan: lc.Plan, account: Account
 ) -> list[str]:
-    """Before any write of an onboarding: an explicit password must satisfy the account password policy when the
-    plan sets it (raises UserFailed); warnings for an explicit password that is not used and for a path at which
-    the user cannot register MFA."""
+    """Before any write of an onboarding (raise UserFailed): an explicit password must satisfy the account password
+    policy when the plan sets it; the user's tags, existing and new, must stay within IAM's limit; a user without
+    MFA must be able to replace its temporary password and register MFA at its path under the onboarding group's
+    policies. A warning for an explicit password that is not used."""
     name = request["name"]
+    current = lc.stage(observed, account.regime)
+    tags = lc.tag_limit_problem(observed.tags, plan.steps)
+    if tags:
+        raise UserFailed(f"tags of user {name}: user {name} {tags}; nothing was changed", stage=current, refused=True)
+    if not observed.mfa_devices and current not in (lc.PROMOTED, lc.DISABLED):
+        arn = record.arn if record.exists else account.user_arn(request["path"] or "/", name)
+        problem = account.enrollment_problem(arn, name)
+        if problem:
+            raise UserFailed(f"user {name} {problem}; nothing was changed", stage=current, refused=True)
     warnings = []
     if request["password"] and lc.sets_password(plan.steps):
         try:
@@ -258,10 +272,21 @@ def onboarding_checks(
             ) from None
     elif request["password"] and observed.has_login_profile:
         warnings.append(f"user {name} already has a console password; it was not changed")
-    note = lc.path_note(record.path or request["path"] or "/")
-    if note:
-        warnings.append(f"user {name} {note}")
     return warnings
+
+
+def path_problems(account: Account, requests: t.Iterable[dict[str, t.Any]]) -> list[str]:
+    """For every request that names a path: why a user there could not register MFA under the onboarding group's
+    policies (checked before the first write of the run, whatever IAM holds; users at the default path / are
+    checked with their own ARN in onboarding_checks)."""
+    problems = []
+    for request in requests:
+        name, path = request["name"], request.get("path")
+        if path is not None:
+            problem = account.enrollment_problem(account.user_arn(path, name), name)
+            if problem:
+                problems.append(f"path of user {name}: user {name} {problem}")
+    return problems
 
 
 def run(
@@ -272,17 +297,24 @@ def run(
     handover: _handover.Handover | None = None,
     listed: t.Sequence[str] = (),
     caller: t.Callable[[], str] | None = None,
+    checked: t.Sequence[dict[str, t.Any]] = (),
 ) -> list[dict]:
     """Per-user results in input order, each with failed and msg. Account-level problems (a guard that does not
-    exist or does not guard, a handover channel that cannot work) raise _observe.AccountError or
-    _handover.HandoverConfigError before any write. The groups and policies the users name are read once, before
-    the first write; a user whose own do not exist (or name a policy ambiguously) is refused, the others go on.
-    listed names the users of the whole list this run is a batch of (all_pending leaves them to their own
-    batch)."""
+    exist or does not guard, a path at which no user can register MFA, a handover channel that cannot work) raise
+    _observe.AccountError or _handover.HandoverConfigError before any write. The groups and policies the users
+    name are read once, before the first write; a user whose own do not exist (or name a policy ambiguously) is
+    refused, the others go on. listed names the users of the whole list this run is a batch of (all_pending leaves
+    them to their own batch), checked its requests (the paths of the whole list are checked against the guard's
+    policies before the first write; default: requests). caller returns the ARN of the run's own identity, asked
+    only when a plan would take something away from a user (a run never adopts itself)."""
     state = params["state"]
     handover = handover or _handover.Handover(_handover.NoChannel())
     account = Account(client, params["onboarding_group"], params["current_users_policy"], state)
     account.caller = caller
+    if state == lc.ONBOARDING:
+        problems = path_problems(account, checked or requests)
+        if problems:
+            raise AccountError("; ".join(problems) + "; nothing was changed")
     grants = lc.GrantReads()
     if lc.GRANTS in lc.account_reads(state):
         grants = account.read_grants(

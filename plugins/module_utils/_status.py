@@ -10,7 +10,6 @@ Pure: plain values in, plain values out; nothing here talks to AWS. The stage is
 from __future__ import annotations
 
 import datetime
-import re
 import typing as t
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
@@ -68,7 +67,6 @@ HANDOVER_NONE = "none"
 
 # Stages that count days in onboarding.
 _ONBOARDING_STAGES = (lc.ONBOARDING, lc.READY, lc.EXPIRED)
-_ENABLE_MFA = "iam:EnableMFADevice"
 
 REPORT_NOTE = (
     "IAM regenerates its credential report at most every four hours, so it can be up to four hours old: "
@@ -124,91 +122,6 @@ def _utc(value: datetime.datetime) -> datetime.datetime:
 def iso(value: datetime.datetime | None) -> str | None:
     """ISO 8601 in UTC."""
     return None if value is None else _utc(value).isoformat()
-
-
-# Whether a user can register MFA: the onboarding group's policies against the user's ARN.
-
-
-def _as_list(value: t.Any) -> list[t.Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _glob(pattern: str, text: str) -> bool:
-    """IAM's action matching: case-insensitive, * any characters, ? one character."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, text, re.IGNORECASE) is not None
-
-
-_VARIABLE = re.compile(r"\$\{([^}]*)\}")
-# IAM's escapes for the characters that are otherwise wildcards or variables: ${*}, ${?} and ${$}.
-_ESCAPES = ("*", "?", "$")
-
-
-def _arn_wildcards(text: str, ends_pattern: bool) -> str:
-    """A regular expression for a piece of an ARN pattern. Wildcards stay within an ARN segment (between colons),
-    except a * that ends a segment, which may expand beyond it (as IAM's documentation of Resource says)."""
-    parts = []
-    for index, char in enumerate(text):
-        if char == "*":
-            last = text[index + 1 : index + 2] == ":" or (ends_pattern and index == len(text) - 1)
-            parts.append(".*" if last else "[^:]*")
-        elif char == "?":
-            parts.append("[^:]")
-        else:
-            parts.append(re.escape(char))
-    return "".join(parts)
-
-
-def _resource_matches(pattern: str, arn: str, user_name: str) -> bool:
-    """Whether an IAM Resource pattern matches an ARN (case-sensitive), with ${aws:username} as user_name. A policy
-    variable that a user's name does not tell matches nothing."""
-    parts = []
-    position = 0
-    for variable in _VARIABLE.finditer(pattern):
-        parts.append(_arn_wildcards(pattern[position : variable.start()], ends_pattern=False))
-        name = variable.group(1)
-        if name.lower() == "aws:username":
-            parts.append(re.escape(user_name))
-        elif name in _ESCAPES:
-            parts.append(re.escape(name))
-        else:
-            return False
-        position = variable.end()
-    parts.append(_arn_wildcards(pattern[position:], ends_pattern=True))
-    return re.fullmatch("".join(parts), arn) is not None
-
-
-def _applies(statement: dict[str, t.Any], action: str, arn: str, user_name: str) -> bool:
-    """Whether a statement covers the action on the resource (conditions aside)."""
-    if "Action" in statement:
-        actions = any(_glob(p, action) for p in _as_list(statement["Action"]))
-    else:
-        actions = not any(_glob(p, action) for p in _as_list(statement.get("NotAction")))
-    if not actions:
-        return False
-    if "Resource" in statement:
-        return any(_resource_matches(p, arn, user_name) for p in _as_list(statement["Resource"]))
-    return not any(_resource_matches(p, arn, user_name) for p in _as_list(statement.get("NotResource")))
-
-
-def can_enroll(documents: t.Iterable[t.Any], arn: str, user_name: str) -> bool:
-    """Whether the documents allow iam:EnableMFADevice on the user's own ARN (and no unconditional Deny takes it
-    away). A condition may narrow an Allow (for example to console sessions) but does not remove the user's way to
-    enrol, so conditions are not evaluated."""
-    allowed = denied = False
-    for document in documents:
-        if not isinstance(document, dict):
-            continue
-        for statement in _as_list(document.get("Statement")):
-            if not isinstance(statement, dict) or not _applies(statement, _ENABLE_MFA, arn, user_name):
-                continue
-            if statement.get("Effect") == "Allow":
-                allowed = True
-            elif statement.get("Effect") == "Deny" and not statement.get("Condition"):
-                denied = True
-    return allowed and not denied
 
 
 def enrollment_documents(account: AccountRecord) -> tuple[t.Any, ...] | None:
@@ -299,10 +212,12 @@ def _holds_more_than_the_guards(record: UserRecord, regime: lc.Regime) -> bool:
 
 
 def _enrollable(record: UserRecord, context: Context) -> bool:
+    """The rule iam_onboard_user refuses onboardings by (lc.enrollment_problem); from the path alone when the
+    onboarding group's documents are not known."""
     path = record.path or "/"
     if context.enrollment is None or not record.arn:
         return lc.path_note(path) is None
-    return can_enroll(context.enrollment, record.arn, record.name)
+    return lc.enrollment_problem(context.enrollment, record.arn, record.name) is None
 
 
 def findings(

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import re
+import typing as t
+import unicodedata
 
 # IAM's own patterns; \w there means ASCII letters, digits and underscore only.
 _NAME = re.compile(r"[\w+=,.@-]+", re.ASCII)
@@ -16,6 +18,15 @@ _DESCRIPTION = re.compile(r"[\t\n\r\x20-\xa1]*")
 MAX_NAME = {"user": 64, "group": 128, "policy": 128}
 MAX_PATH = 512
 MAX_DESCRIPTION = 1000
+# IAM's limits for the tags of one user: keys 1-128 and values 0-256 characters of Unicode letters, digits, white
+# space (Unicode separators) and _ . : / = + - @; at most 50 per user; the prefix aws: (any case) is AWS's own.
+MAX_TAGS = 50
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+TAG_SYMBOLS = "_.:/=+-@"
+RESERVED_TAG_PREFIX = "aws:"
+# How much of a long key a message shows.
+_SHOWN_KEY = 40
 # botocore keeps 10 connections per client; more threads would wait for one (and IAM throttles the account).
 MAX_CONCURRENCY = 10
 
@@ -80,3 +91,67 @@ def validate_concurrency(value: int | None, option: str = "concurrency") -> None
         raise ValidationError(f"{option}: must be a whole number from 1 to {MAX_CONCURRENCY}, got {value!r}")
     if not 1 <= value <= MAX_CONCURRENCY:
         raise ValidationError(f"{option}: must be from 1 to {MAX_CONCURRENCY}, got {value}")
+
+
+def _shown(key: str) -> str:
+    """A tag key for a message: quoted (control characters escaped) and cut after _SHOWN_KEY characters."""
+    return repr(key if len(key) <= _SHOWN_KEY else key[:_SHOWN_KEY] + "...")
+
+
+def _tag_character_ok(char: str) -> bool:
+    # IAM's pattern is [\p{L}\p{Z}\p{N}_.:/=+\-@]; isalnum() is Unicode's letters and numbers.
+    return char.isalnum() or unicodedata.category(char).startswith("Z") or char in TAG_SYMBOLS
+
+
+def _bad_characters(text: str) -> str:
+    return "".join(sorted({c for c in text if not _tag_character_ok(c)}))
+
+
+def validate_tags(tags: t.Mapping[str, t.Any] | None, owner: str, reserved: int = 0) -> None:
+    """IAM's rules for the tags of one user (owner names it in messages, e.g. `tags of user alice`): at most
+    MAX_TAGS, of which `reserved` are taken by the collection's own marks; no key that starts with aws: in any case;
+    keys 1-128 and values 0-256 characters from IAM's set; no two keys that differ only in case (IAM's user tag
+    keys are case-insensitive)."""
+    if not tags:
+        return
+    allowed = MAX_TAGS - reserved
+    if len(tags) > allowed:
+        marks = f" (the handover's mark takes {reserved} of IAM's {MAX_TAGS})" if reserved else ""
+        raise ValidationError(f"{owner}: {len(tags)} tags; IAM allows at most {allowed} per user{marks}")
+    seen: dict[str, str] = {}
+    for key, value in tags.items():
+        if not isinstance(key, str) or not key:
+            raise ValidationError(f"{owner}: a tag key must not be empty (IAM allows keys of 1 to {MAX_TAG_KEY})")
+        if key.lower().startswith(RESERVED_TAG_PREFIX):
+            raise ValidationError(
+                f"{owner}: key {_shown(key)} starts with {RESERVED_TAG_PREFIX}, a prefix that AWS reserves for its own "
+                "tags (in any case)"
+            )
+        if len(key) > MAX_TAG_KEY:
+            raise ValidationError(
+                f"{owner}: key {_shown(key)} has {len(key)} characters; IAM allows keys of 1 to {MAX_TAG_KEY}"
+            )
+        bad = _bad_characters(key)
+        if bad:
+            raise ValidationError(
+                f"{owner}: key {_shown(key)} holds {bad!r}; IAM allows in tag keys only letters, digits, white space "
+                f"and {' '.join(TAG_SYMBOLS)}"
+            )
+        if key.lower() in seen:
+            raise ValidationError(
+                f"{owner}: keys {_shown(seen[key.lower()])} and {_shown(key)} differ only in case; IAM's user tag keys "
+                "are case-insensitive, so they are one tag"
+            )
+        seen[key.lower()] = key
+        text = "" if value is None else str(value)
+        if len(text) > MAX_TAG_VALUE:
+            raise ValidationError(
+                f"{owner}: the value of key {_shown(key)} has {len(text)} characters; IAM allows values of 0 to "
+                f"{MAX_TAG_VALUE}"
+            )
+        bad = _bad_characters(text)
+        if bad:
+            raise ValidationError(
+                f"{owner}: the value of key {_shown(key)} holds {bad!r}; IAM allows in tag values only letters, "
+                f"digits, white space and {' '.join(TAG_SYMBOLS)}"
+            )

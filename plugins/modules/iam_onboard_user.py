@@ -36,6 +36,9 @@ options:
   name:
     description:
       - The IAM user name, 1 to 64 ASCII letters, digits and C(+=,.@_-).
+      - IAM user names are case-insensitive (C(Alice) and C(alice) are one user). A user that IAM holds under
+        another spelling (the run names C(alice), IAM holds C(Alice)) is refused before any write of that user,
+        naming the spelling IAM holds; list it under that spelling.
       - Required unless O(users) is given.
     type: str
     version_added: 0.1.0
@@ -45,12 +48,14 @@ options:
         value for that user, O(path), O(tags), O(password), O(password_reset_required), O(groups) and
         O(managed_policies).
       - Results are returned in RV(users), in input order.
+      - Two items whose names differ only in case are one IAM user; the list is refused before any API call, naming
+        both spellings and their positions.
     type: list
     elements: dict
     version_added: 0.1.0
     suboptions:
       name:
-        description: The IAM user name.
+        description: The IAM user name (see O(name)).
         type: str
         required: true
         version_added: 0.1.0
@@ -112,7 +117,9 @@ options:
     default: onboarding
     version_added: 0.1.0
   onboarding_group:
-    description: The group of users who have not registered MFA yet.
+    description:
+      - The group of users who have not registered MFA yet.
+      - IAM group names are case-insensitive; the run uses the name as IAM holds it.
     type: str
     default: NotYetLoginUsers
     version_added: 0.1.0
@@ -151,6 +158,7 @@ options:
       - Each is looked up (C(GetGroup)) once per run, before the first write, and granted under the name IAM
         holds it by (IAM names are case-insensitive). A user that names a group that does not exist is refused,
         naming the group, and nothing is changed for it; the other users of the run are not concerned.
+      - The onboarding group, in any case (IAM group names are case-insensitive), is refused before any API call.
     type: list
     elements: str
     default: []
@@ -173,13 +181,29 @@ options:
     aliases: [policies]
     version_added: 0.1.0
   path:
-    description: The path of a new user. When not set, V(/). Not changed on an existing user.
+    description:
+      - The path of a new user. When not set, V(/). Not changed on an existing user.
+      - A user without MFA must be able to replace its temporary password and register an MFA device, so the
+        onboarding group's policies must allow C(iam:ChangePassword) and C(iam:EnableMFADevice) on the user's own
+        ARN (C(${aws:username}) substituted). The official policies name C(arn:aws:iam::*:user/${aws:username}),
+        which matches only users at path V(/). With O(state=onboarding), a path they do not match is refused before
+        the run's first write, whatever IAM holds, giving what the statements name; an existing user at such a path
+        that has no MFA device is refused too, before its first write.
+      - To onboard users at paths, bootstrap the policies from a base document whose self-service statements also
+        name C(arn:aws:iam::*:user/*/${aws:username}) (any path) or, for example,
+        C(arn:aws:iam::*:user/contractors/${aws:username}).
     type: str
     version_added: 0.1.0
   tags:
     description:
       - Tags for the user, added or updated. Tags not named are kept unless O(purge_tags=true).
       - Values are stored as text, as IAM keeps them (V(1234) becomes C("1234"), V(true) becomes C("True")).
+      - "Checked before any API call, as IAM would check them: at most 50 per user (49 with O(handover=file) or
+        O(handover=mail), whose mark C(mfa-onboarding:handover) is a tag too); no key that starts with C(aws:) in
+        any case; keys of 1 to 128 and values of 0 to 256 characters, of Unicode letters, digits, white space and
+        C(_ . : / = + - @); no two keys that differ only in case (IAM's user tag keys are case-insensitive)."
+      - An existing user's tags count towards the 50 too; that is checked when the user is read, before its first
+        write, and a user that would hold more is refused (the others go on).
     type: dict
     version_added: 0.1.0
   purge_tags:
@@ -425,7 +449,6 @@ EXAMPLES = r"""
     users:
       - name: bob
       - name: carol
-        path: /contractors/
 
 - name: Onboard users and mail each its temporary password over STARTTLS, trusting a private CA
   mfa_onboarding.iam.iam_onboard_user:
@@ -703,6 +726,7 @@ def main():
             handover,
             listed=[r["name"] for r in whole],
             caller=lambda: caller_arn(module.client("sts")),
+            checked=whole,
         )
     except (AccountError, HandoverConfigError) as e:
         module.fail_json(msg=str(e))

@@ -83,10 +83,11 @@ notes:
     the regime without MFA that holds more than the guards (another group, another attached policy, or an inline
     policy); V(pending_handover), a temporary password whose handover is marked pending (tag
     C(mfa-onboarding:handover)); V(cannot_enroll), a user of the regime without MFA (and not disabled) that the
-    onboarding group's policies do not allow C(iam:EnableMFADevice) on its own ARN, typically a user at a path
+    onboarding group's policies do not allow C(iam:ChangePassword) and C(iam:EnableMFADevice) on its own ARN (the
+    rule by which M(mfa_onboarding.iam.iam_onboard_user) refuses to onboard a user), typically a user at a path
     other than C(/) under the official policies' C(user/${aws:username}), so that it can never register MFA."
   - V(cannot_enroll) is decided from the documents of the onboarding group's customer-managed and inline policies
-    (their statements that allow or, without a condition, deny C(iam:EnableMFADevice), with C(${aws:username})
+    (their statements that allow or, without a condition, deny those two actions, with C(${aws:username})
     substituted); when the group has none, from the user's path alone.
   - The module needs read access to IAM only, C(iam:GetAccountAuthorizationDetails), C(iam:ListUsers),
     C(iam:GenerateCredentialReport), C(iam:GetCredentialReport), C(iam:ListVirtualMFADevices),

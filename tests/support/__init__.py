@@ -15,6 +15,7 @@
 - `tls`: a test CA and the server certificates it issues (PEM files);
 - `smtp_server`: a real SMTP server on loopback (STARTTLS, implicit TLS or none, then a login; its certificate
   from a test CA, or from another one; sessions and messages recorded);
+- `aws_names`: AWS's case-insensitive user and group names in front of moto (which tells Alice from alice);
 - `policy_eval`: an evaluator of identity policies, for what moto cannot decide (conditions, variables);
 - `scenario`: the checks that the molecule scenarios and the suites that read handover notes share;
 - `reports`: where a suite leaves a table of its figures (build/reports/);

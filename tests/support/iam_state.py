@@ -41,10 +41,28 @@ def client(url: str) -> t.Any:
     return iam_client(url, config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
 
 
-def bootstrap_guards(iam: t.Any) -> None:
-    """The two guard policies (rendered from the bundled official document) and the onboarding group."""
-    iam.create_policy(PolicyName=FIRST_LOGIN, PolicyDocument=dump(render(official_document(), "first_login")))
-    iam.create_policy(PolicyName=CURRENT_USERS, PolicyDocument=dump(render(official_document(), "current_users")))
+OWN_USER = "arn:aws:iam::*:user/${aws:username}"
+ANY_PATH_USER = "arn:aws:iam::*:user/*/${aws:username}"
+
+
+def at_any_path(document: dict[str, t.Any]) -> dict[str, t.Any]:
+    """A base document whose self-service statements (those on user/${aws:username}) also name
+    user/*/${aws:username}, so that users at a path can change their password and register MFA: what an operator
+    gives the bootstrap role as its base document to onboard users at paths."""
+    document = json.loads(json.dumps(document))
+    for statement in document["Statement"]:
+        resources = statement.get("Resource")
+        if statement.get("Effect") == "Allow" and resources == OWN_USER:
+            statement["Resource"] = [OWN_USER, ANY_PATH_USER]
+    return document
+
+
+def bootstrap_guards(iam: t.Any, any_path: bool = False) -> None:
+    """The two guard policies (rendered from the bundled official document, or with any_path from at_any_path of
+    it) and the onboarding group."""
+    base = at_any_path(official_document()) if any_path else official_document()
+    iam.create_policy(PolicyName=FIRST_LOGIN, PolicyDocument=dump(render(base, "first_login")))
+    iam.create_policy(PolicyName=CURRENT_USERS, PolicyDocument=dump(render(base, "current_users")))
     iam.create_group(GroupName=ONBOARDING_GROUP)
     iam.attach_group_policy(GroupName=ONBOARDING_GROUP, PolicyArn=FIRST_LOGIN_ARN)
 

@@ -115,6 +115,23 @@ def bootstrapped(iam: t.Any) -> Bootstrapped:
 
 
 @pytest.fixture
+def bootstrapped_at_any_path(iam: t.Any) -> Bootstrapped:
+    """As `bootstrapped`, but the policies rendered from a base document whose self-service statements also name
+    user/*/${aws:username} (iam_state.at_any_path), so that users at a path can replace their password and register
+    MFA, and iam_onboard_user onboards them."""
+    iam_state.bootstrap_guards(iam, any_path=True)
+    iam_state.create_extras(iam)
+    return Bootstrapped(
+        iam_state.FIRST_LOGIN_ARN,
+        iam_state.CURRENT_USERS_ARN,
+        iam_state.ONBOARDING_GROUP,
+        iam_state.EXTRA_GROUP,
+        iam_state.EXTRA_POLICY,
+        iam_state.EXTRA_POLICY_ARN,
+    )
+
+
+@pytest.fixture
 def enable_mfa(iam: t.Any) -> t.Callable[..., str]:
     """enable_mfa(user, device=None) -> serial number: register and enable a virtual MFA device for user."""
 

@@ -348,6 +348,26 @@ AMBIGUOUS = (
 )
 PROMOTED = ("AttachUserPolicy", "AddUserToGroup", "RemoveUserFromGroup")
 
+
+def no_directory(name: str) -> t.Callable[[types.SimpleNamespace], None]:
+    """{tmp}/<name> was not made."""
+
+    def verify(ctx: types.SimpleNamespace) -> None:
+        assert not os.path.exists(os.path.join(ctx.tmp, name)), os.listdir(ctx.tmp)
+
+    return verify
+
+
+def onboarding_user(name: str, path: str = "/", tags: int = 0) -> t.Callable[[t.Any, types.SimpleNamespace], None]:
+    """A user as an earlier onboarding left it (in the onboarding group, no password yet), at path, with tags k0..."""
+
+    def arrange(iam: t.Any, ctx: types.SimpleNamespace) -> None:
+        iam.create_user(UserName=name, Path=path, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(tags)])
+        iam.add_user_to_group(UserName=name, GroupName="NotYetLoginUsers")
+
+    return arrange
+
+
 MODULE_CASES = [
     ModuleCase(
         "name-empty",
@@ -615,13 +635,6 @@ MODULE_CASES = [
             "users": [{"name": "rita", "groups": ["Developers"]}, {"name": "ruth", "groups": ["Developpers"]}],
         },
     ),
-    ModuleCase(
-        "promote-onboarding-group-other-case",
-        "promotion into the onboarding group, named in lower case",
-        "bootstrapped",
-        ("groups of user rita: notyetloginusers is the onboarding group",),
-        args={"name": "rita", "state": "promoted", "groups": ["notyetloginusers"]},
-    ),
     # The password-policy floor (issue 13): on a fresh account a bad setting must not leave the floor's policy behind.
     ModuleCase(
         "password-policy-age-range",
@@ -632,6 +645,132 @@ MODULE_CASES = [
         no_calls=True,
         module="account_password_policy",
         args={"allow_users_to_change_password": True, "max_password_age": 1096},
+    ),
+    # Inputs IAM would reject part-way through a run (issue 13, item 3); moto takes them all.
+    ModuleCase(
+        "users-same-but-case",
+        "Alice and alice in one list (IAM user names are case-insensitive)",
+        "bootstrapped",
+        ("users[2].name: user alice is user Alice of users[0].name: IAM user names are case-insensitive",),
+        expected="refused before any API call",
+        no_calls=True,
+        args={"users": [{"name": "Alice"}, {"name": "bob"}, {"name": "alice"}]},
+    ),
+    ModuleCase(
+        "tags-51",
+        "51 tags on one user",
+        "bootstrapped",
+        ("tags of user erin: 51 tags; IAM allows at most 50 per user",),
+        expected="refused before any API call",
+        no_calls=True,
+        args={"users": [{"name": "alice"}, {"name": "erin", "tags": {f"k{i}": "v" for i in range(51)}}]},
+    ),
+    ModuleCase(
+        "tags-aws-prefix",
+        "a tag key starting with AWS: (module-level tags)",
+        "bootstrapped",
+        ("tags of user erin: key 'AWS:owner' starts with aws:, a prefix that AWS reserves for its own tags",),
+        expected="refused before any API call",
+        no_calls=True,
+        args={"name": "erin", "tags": {"AWS:owner": "ops"}},
+    ),
+    ModuleCase(
+        "tag-key-129-chars",
+        "a tag key of 129 characters",
+        "bootstrapped",
+        (f"tags of user erin: key '{'k' * 40}...' has 129 characters; IAM allows keys of 1 to 128",),
+        expected="refused before any API call",
+        no_calls=True,
+        args={"name": "erin", "tags": {"k" * 129: "v"}},
+    ),
+    ModuleCase(
+        "tag-value-257-chars",
+        "a tag value of 257 characters",
+        "bootstrapped",
+        ("tags of user erin: the value of key 'team' has 257 characters; IAM allows values of 0 to 256",),
+        expected="refused before any API call",
+        no_calls=True,
+        args={"name": "erin", "tags": {"team": "v" * 257}},
+    ),
+    ModuleCase(
+        "tag-key-character",
+        "a tag key with $ (outside IAM's characters)",
+        "bootstrapped",
+        ("tags of user erin: key 'cost$center' holds '$'; IAM allows in tag keys only letters, digits, white space",),
+        expected="refused before any API call",
+        no_calls=True,
+        args={"name": "erin", "tags": {"cost$center": "42"}},
+    ),
+    ModuleCase(
+        "tag-keys-same-but-case",
+        "tag keys Team and team on one user",
+        "bootstrapped",
+        ("tags of user erin: keys 'Team' and 'team' differ only in case; IAM's user tag keys are case-insensitive",),
+        expected="refused before any API call",
+        no_calls=True,
+        args={"name": "erin", "tags": {"Team": "data", "team": "ops"}},
+    ),
+    ModuleCase(
+        "tags-50-and-the-handover-mark",
+        "50 tags with file handover (its mark is the 51st)",
+        "bootstrapped",
+        ("tags of user erin: 50 tags; IAM allows at most 49 per user (the handover's mark takes 1 of IAM's 50)",),
+        expected="refused before any API call, no directory made",
+        no_calls=True,
+        verify=no_directory("notes"),
+        args=lambda ctx: {
+            "name": "erin",
+            "tags": {f"k{i}": "v" for i in range(50)},
+            "handover": "file",
+            "handover_dir": f"{ctx.tmp}/notes",
+        },
+    ),
+    ModuleCase(
+        "tags-over-the-limit-with-the-users-own",
+        "6 new tags for a user that holds 45",
+        "bootstrapped",
+        (
+            "tags of user erin: user erin holds 45 tags and TagUser would add 6 new keys: 51 in all",
+            "nothing was changed",
+        ),
+        expected="refused before the user's first write",
+        arrange=onboarding_user("erin", tags=45),
+        args={"name": "erin", "tags": {f"n{i}": "v" for i in range(6)}},
+    ),
+    ModuleCase(
+        "path-not-enrollable",
+        "a user at /contractors/ under the official policies",
+        "bootstrapped",
+        (
+            "path of user bob: user bob is at path /contractors/, where it could never change its temporary password "
+            "or register an MFA device",
+            "iam:EnableMFADevice is allowed only on arn:aws:iam::*:user/${{aws:username}} (statement "
+            "AllowManageOwnUserMFA)",
+            "does not match its ARN arn:aws:iam::123456789012:user/contractors/bob",
+            "nothing was changed",
+        ),
+        args={"users": [{"name": "erin"}, {"name": "bob", "path": "/contractors/"}]},
+    ),
+    ModuleCase(
+        "existing-user-at-a-path",
+        "an existing user at /contractors/ without MFA (left by 0.2.0)",
+        "bootstrapped",
+        ("user bob is at path /contractors/, where it could never change its temporary password",),
+        expected="refused before the user's first write",
+        arrange=onboarding_user("bob", path="/contractors/"),
+        args={"name": "bob"},
+    ),
+    ModuleCase(
+        "promote-onboarding-group-other-case",
+        "promotion into notyetloginusers (the onboarding group in another case)",
+        "bootstrapped",
+        (
+            "groups of user rita: notyetloginusers is the onboarding group (NotYetLoginUsers: IAM group names are "
+            "case-insensitive)",
+        ),
+        expected="refused before any API call",
+        no_calls=True,
+        args={"name": "rita", "state": "promoted", "groups": ["notyetloginusers"]},
     ),
 ]
 
@@ -1199,6 +1338,31 @@ GRANT_CASES = [
     ),
 ]
 PLAYBOOK_CASES += GRANT_CASES
+
+# Inputs IAM would reject part-way through a run (issue 13, item 3), as the onboard role's users give them.
+INPUTS_IAM_REJECTS = [
+    PlaybookCase(
+        "role-users-same-but-case",
+        "Erin and erin in onboard_users",
+        "bootstrapped",
+        ("users[1].name: user erin is user Erin of users[0].name: IAM user names are case-insensitive",),
+        expected="refused before any API call",
+        no_calls=True,
+        extra_vars=lambda ctx: by_file(ctx, onboard_users=[{"name": "Erin"}, {"name": "erin"}]),
+    ),
+    PlaybookCase(
+        "role-path-not-enrollable",
+        "bob at /contractors/ (as examples/onboard-vars.yml had it) under the official policies",
+        "bootstrapped",
+        (
+            "path of user bob: user bob is at path /contractors/, where it could never change its temporary password "
+            "or register an MFA device",
+            "also name arn:aws:iam::*:user/*/${{aws:username}}",  # fragments are formatted: {{ is {
+        ),
+        extra_vars=lambda ctx: by_file(ctx, onboard_users=[{"name": "erin"}, {"name": "bob", "path": "/contractors/"}]),
+    ),
+]
+PLAYBOOK_CASES += INPUTS_IAM_REJECTS
 
 ALL_CASES = [*MODULE_CASES, *PLAYBOOK_CASES]
 

@@ -14,10 +14,15 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecyc
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Observed
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Plan
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Regime
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import grants_beyond_the_guard
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import official_document
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import render
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import CREATE_USER
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import TAG_USER
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import UNTAG_USER
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import Step
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import apply_steps
+from ansible_collections.mfa_onboarding.iam.tests.support.iam_state import at_any_path
 
 ACCOUNT = "123456789012"
 GROUP = "NotYetLoginUsers"
@@ -27,6 +32,7 @@ READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 REGIME = Regime(GROUP, CURRENT)
 MFA = (f"arn:aws:iam::{ACCOUNT}:mfa/alice",)
+FIRST_LOGIN_DOCUMENT = render(official_document(), "first_login")
 
 # Starting states of one user.
 ABSENT = Observed(exists=False)
@@ -946,6 +952,24 @@ def test_promotion_target_problem() -> None:
     assert lc.promotion_target_problem(GROUP.lower(), GROUP) is not None
 
 
+@pytest.mark.parametrize("spelling", ["notyetloginusers", "NOTYETLOGINUSERS", "NotYetLoginusers"])
+def test_promotion_target_problem_ignores_case(spelling: str) -> None:
+    """IAM group names are case-insensitive: on AWS, AddUserToGroup(notyetloginusers) is the onboarding group."""
+    problem = lc.promotion_target_problem(spelling, GROUP)
+    assert problem == (
+        f"{spelling} is the onboarding group ({GROUP}: IAM group names are case-insensitive); promotion removes the "
+        "user from it"
+    )
+    assert lc.promotion_target_problem(GROUP, spelling) is not None
+
+
+def test_spelling_refusal_names_both_spellings() -> None:
+    assert lc.spelling_refusal("alice", "Alice") == (
+        "user alice: IAM holds this user as Alice (IAM user names are case-insensitive, so alice and Alice are one "
+        "user); list it as Alice; nothing was changed"
+    )
+
+
 # Invariant 6: no lost handover. The mark is pending before a password exists, delivered only after the handover.
 
 VIA = "by file to /notes/alice.txt"
@@ -1093,3 +1117,207 @@ def test_guard_problems_none_for_the_policy_modules_renderings(self_enrollment: 
     first = render(official_document(), "first_login", scope, self_enrollment)
     current = render(official_document(), "current_users", scope, self_enrollment)
     assert lc.guard_problems(GROUP, {FIRST_LOGIN: first}, CURRENT, current) == []
+
+
+def user_arn(name: str, path: str = "/") -> str:
+    return f"arn:aws:iam::{ACCOUNT}:user{path}{name}"
+
+
+# Whether the onboarding group's policies let a user act on itself: allows_on_self, one action (from test__status)
+
+
+def allow(resource: t.Any, action: t.Any = lc.ENABLE_MFA, **extra: t.Any) -> dict[str, t.Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [dict({"Effect": "Allow", "Action": action, "Resource": resource}, **extra)],
+    }
+
+
+OWN = "arn:aws:iam::*:user/${aws:username}"
+ANY_PATH = "arn:aws:iam::*:user/*/${aws:username}"
+DENY_ENROLLING = {"Statement": [{"Effect": "Deny", "Action": "iam:EnableMFADevice", "Resource": "*"}]}
+DENY_WITHOUT_MFA = {
+    "Statement": [
+        {
+            "Effect": "Deny",
+            "Action": "iam:*",
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}},
+        }
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("documents", "name", "path", "expected"),
+    [
+        ([FIRST_LOGIN_DOCUMENT], "alice", "/", True),
+        ([FIRST_LOGIN_DOCUMENT], "alice", "/contractors/", False),
+        ([FIRST_LOGIN_DOCUMENT], "alice", "/a/b/", False),
+        ([allow([OWN, ANY_PATH])], "alice", "/contractors/", True),
+        ([allow([OWN, ANY_PATH])], "alice", "/a/b/", True),
+        ([allow(ANY_PATH)], "alice", "/", False),  # user/*/alice needs a path segment
+        ([allow("*")], "alice", "/contractors/", True),
+        ([allow(f"arn:aws:iam::{ACCOUNT}:user/contractors/*")], "alice", "/contractors/", True),
+        ([allow("arn:aws:iam::999999999999:user/${aws:username}")], "alice", "/", False),  # another account
+        ([allow("arn:aws:iam::*:user/bob")], "alice", "/", False),
+        ([allow("arn:aws:iam::*:user/${aws:userid}")], "alice", "/", False),  # a variable it cannot know
+        ([allow("arn:aws:iam::*:user/${*}")], "alice", "/", False),  # ${*} is a literal *
+        ([allow("arn:aws:iam::*:user/${aws:username}${?}")], "alice", "/", False),  # ${?} is a literal ?
+        ([allow("arn:aws:iam::*:user/${AWS:UserName}")], "alice", "/", True),  # variable names: any case
+        ([allow("arn:aws:iam::*:user/ALICE")], "alice", "/", False),  # resources: case-sensitive
+        ([allow("arn:*")], "alice", "/contractors/", True),  # a * that ends a segment expands beyond it
+        ([allow("arn:aws:iam::*")], "alice", "/contractors/", True),
+        ([allow(f"arn:aws:iam::{ACCOUNT}:user/*")], "alice", "/contractors/", True),
+        ([allow("arn:aws:iam::1*2:user/${aws:username}")], "alice", "/", True),  # within the account segment
+        ([allow("arn:aws:iam::12345678901?:user/${aws:username}")], "alice", "/", True),
+        ([allow("arn:aws:iam::1*:user/alice")], "alice", "/", True),
+        ([allow("arn:aws:ia*m::*:user/${aws:username}")], "alice", "/", True),
+        ([allow("arn:aws:iam*user/${aws:username}")], "alice", "/", False),  # a * inside a segment stops at :
+        ([allow(OWN, "iam:*")], "alice", "/", True),
+        ([allow(OWN, "iam:enablemfadevice")], "alice", "/", True),  # actions are case-insensitive
+        ([allow(OWN, "IAM:Enable*")], "alice", "/", True),
+        ([allow(OWN, "iam:ListMFADevices")], "alice", "/", False),
+        ([allow(OWN, "s3:*")], "alice", "/", False),
+        (
+            [{"Statement": {"Effect": "Allow", "NotAction": "iam:EnableMFADevice", "Resource": "*"}}],
+            "alice",
+            "/",
+            False,
+        ),
+        ([{"Statement": {"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"}}], "alice", "/", True),
+        ([{"Statement": {"Effect": "Allow", "Action": "iam:*", "NotResource": ANY_PATH}}], "alice", "/c/", False),
+        ([{"Statement": {"Effect": "Allow", "Action": "iam:*", "NotResource": ANY_PATH}}], "alice", "/", True),
+        ([allow(OWN), DENY_ENROLLING], "alice", "/", False),
+        ([allow(OWN), DENY_WITHOUT_MFA], "alice", "/", True),  # a condition: not decided here
+        ([DENY_ENROLLING], "alice", "/", False),
+        ([], "alice", "/", False),
+        (["not a document", {"Statement": ["not a statement"]}], "alice", "/", False),
+    ],
+)
+def test_allows_on_self(documents: list[t.Any], name: str, path: str, expected: bool) -> None:
+    assert lc.allows_on_self(documents, lc.ENABLE_MFA, user_arn(name, path), name) is expected
+
+
+def test_the_self_service_statement_is_the_one_that_decides() -> None:
+    """The official document allows EnableMFADevice only through AllowManageOwnUserMFA: without it, nobody enrols."""
+    document = render(official_document(), "first_login")
+    document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "AllowManageOwnUserMFA"]
+    assert lc.allows_on_self([document], lc.ENABLE_MFA, user_arn("alice"), "alice") is False
+    assert lc.allows_on_self([FIRST_LOGIN_DOCUMENT], lc.ENABLE_MFA, user_arn("alice"), "alice") is True
+
+
+# enrollment_problem: the rule an onboarding is refused by (both self-service actions on the user's own ARN)
+
+FIRST_LOGIN_AT_ANY_PATH = render(at_any_path(official_document()), "first_login")
+CHANGE_PASSWORD_ONLY = {"Statement": [{"Effect": "Allow", "Action": lc.CHANGE_PASSWORD, "Resource": OWN}]}
+AT_CONTRACTORS = "arn:aws:iam::*:user/contractors/${aws:username}"
+
+
+@pytest.mark.parametrize(
+    ("documents", "path", "expected"),
+    [
+        ([FIRST_LOGIN_DOCUMENT], "/", True),
+        ([FIRST_LOGIN_DOCUMENT], "/contractors/", False),
+        ([FIRST_LOGIN_DOCUMENT], "/a/b/", False),
+        ([FIRST_LOGIN_AT_ANY_PATH], "/", True),
+        ([FIRST_LOGIN_AT_ANY_PATH], "/contractors/", True),
+        ([FIRST_LOGIN_AT_ANY_PATH], "/a/b/", True),
+        ([allow(ANY_PATH, [lc.CHANGE_PASSWORD, lc.ENABLE_MFA])], "/", False),  # user/*/alice needs a path
+        ([allow(AT_CONTRACTORS, "iam:*")], "/contractors/", True),
+        ([allow(AT_CONTRACTORS, "iam:*")], "/staff/", False),
+        ([allow(OWN, lc.ENABLE_MFA)], "/", False),  # may register MFA, but never replace the temporary password
+        ([CHANGE_PASSWORD_ONLY], "/", False),
+        ([CHANGE_PASSWORD_ONLY, allow(OWN, lc.ENABLE_MFA)], "/", True),  # two documents of the group together
+        ([FIRST_LOGIN_DOCUMENT, DENY_ENROLLING], "/", False),
+        ([FIRST_LOGIN_DOCUMENT, DENY_WITHOUT_MFA], "/", True),  # a conditional deny: not decided here
+        ([], "/", False),
+    ],
+)
+def test_enrollment_problem(documents: list[t.Any], path: str, expected: bool) -> None:
+    assert (lc.enrollment_problem(documents, user_arn("alice", path), "alice") is None) is expected
+
+
+def test_enrollment_problem_says_what_the_statements_name_and_why_the_path_does_not_match() -> None:
+    arn = user_arn("bob", "/contractors/")
+    problem = lc.enrollment_problem([FIRST_LOGIN_DOCUMENT], arn, "bob")
+    assert problem == (
+        "is at path /contractors/, where it could never change its temporary password or register an MFA device: in "
+        "the onboarding group's policies iam:ChangePassword is allowed only on arn:aws:iam::*:user/${aws:username} "
+        "(statement AllowManageOwnPasswords); iam:EnableMFADevice is allowed only on "
+        "arn:aws:iam::*:user/${aws:username} (statement AllowManageOwnUserMFA), which with ${aws:username} = bob "
+        f"does not match its ARN {arn} (user/${{aws:username}} matches only users at path /); leave the path out, "
+        "or give the policies a base document whose self-service statements also name "
+        "arn:aws:iam::*:user/*/${aws:username}"
+    )
+
+
+def test_enrollment_problem_names_a_missing_action_and_a_deny() -> None:
+    problem = lc.enrollment_problem([allow(OWN, lc.ENABLE_MFA)], user_arn("bob"), "bob")
+    assert problem is not None and problem.startswith("is at path /, where it could never change")
+    assert "no statement allows iam:ChangePassword" in problem
+    assert "iam:EnableMFADevice" not in problem  # allowed: not a reason
+    denied = lc.enrollment_problem([FIRST_LOGIN_DOCUMENT, DENY_ENROLLING], user_arn("bob"), "bob")
+    assert denied is not None and "statement 0 denies iam:EnableMFADevice without a condition" in denied
+
+
+@pytest.mark.parametrize("path", ["/", "/contractors/", "/a/b/", "/division_abc/subdivision_xyz/"])
+def test_enrollment_problem_agrees_with_path_note_under_the_official_policies(path: str) -> None:
+    """Under the bundled document, the rule refuses exactly the paths path_note warns about."""
+    problem = lc.enrollment_problem([FIRST_LOGIN_DOCUMENT], user_arn("alice", path), "alice")
+    assert (problem is None) is (lc.path_note(path) is None)
+
+
+def test_the_any_path_document_grants_nothing_beyond_the_guard() -> None:
+    """user/*/${aws:username} is the caller's own user at any path (invariant 7 accepts it as a guard); without
+    the / before the name it would match other users too, and the guard check refuses it."""
+    assert grants_beyond_the_guard(FIRST_LOGIN_AT_ANY_PATH) == []
+    loose = render(official_document(), "first_login")
+    resource = "arn:aws:iam::*:user/*${aws:username}"
+    loose["Statement"].append({"Sid": "Loose", "Effect": "Allow", "Action": lc.ENABLE_MFA, "Resource": resource})
+    assert grants_beyond_the_guard(loose) == [f"statement Loose allows iam:EnableMFADevice on {resource}"]
+
+
+# tag_limit_problem: IAM counts a user's existing tags and the new keys of each tag call
+
+
+def numbered_tags(count: int, prefix: str = "k") -> dict[str, str]:
+    return {f"{prefix}{i}": "v" for i in range(count)}
+
+
+@pytest.mark.parametrize(
+    ("existing", "steps", "expected"),
+    [
+        ({}, [Step(CREATE_USER, numbered_tags(50))], None),
+        ({}, [Step(CREATE_USER, numbered_tags(51))], "holds 0 tags and CreateUser would add 51 new keys: 51 in all"),
+        (numbered_tags(45), [Step(TAG_USER, numbered_tags(5, "n"))], None),
+        (
+            numbered_tags(45),
+            [Step(TAG_USER, numbered_tags(6, "n"))],
+            "holds 45 tags and TagUser would add 6 new keys: 51 in all",
+        ),
+        (numbered_tags(50), [Step(TAG_USER, numbered_tags(50))], None),  # the same keys, new values: no new key
+        (numbered_tags(50), [Step(TAG_USER, {"K0": "x"})], None),  # keys are case-insensitive: K0 is k0
+        (
+            numbered_tags(50),
+            [Step(TAG_USER, {lc.HANDOVER_TAG: lc.PENDING})],
+            "holds 50 tags and TagUser would add 1 new keys: 51 in all",
+        ),
+        # purge_tags removes after it adds (UntagUser after TagUser): the TagUser already holds too many
+        (numbered_tags(40), [Step(TAG_USER, numbered_tags(20, "n")), Step(UNTAG_USER, list(numbered_tags(40)))], "60"),
+        # a later TagUser (the delivered mark) on a key the first one set adds no key
+        (
+            numbered_tags(49),
+            [Step(TAG_USER, {lc.HANDOVER_TAG: lc.PENDING}), Step(TAG_USER, {lc.HANDOVER_TAG: lc.DELIVERED})],
+            None,
+        ),
+        (numbered_tags(30), [Step(UNTAG_USER, list(numbered_tags(10))), Step(TAG_USER, numbered_tags(30, "n"))], None),
+    ],
+)
+def test_tag_limit_problem(existing: dict[str, str], steps: list[Step], expected: str | None) -> None:
+    problem = lc.tag_limit_problem(tuple(sorted(existing.items())), steps)
+    if expected is None:
+        assert problem is None
+    else:
+        assert problem is not None and expected in problem, problem
+        assert problem.endswith("and IAM allows at most 50 per user")

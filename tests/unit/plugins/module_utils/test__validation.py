@@ -13,6 +13,7 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation imp
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_description
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_name
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_path
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_tags
 
 
 @pytest.mark.parametrize(
@@ -175,3 +176,86 @@ def test_valid_concurrency(value: int) -> None:
 def test_invalid_concurrency(value: object, message: str) -> None:
     with pytest.raises(ValidationError, match=f"^{re.escape(message)}$"):
         validate_concurrency(value)  # type: ignore[arg-type]
+
+
+# Tags: IAM's limits for the tags of one user
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        None,
+        {},
+        {"team": "data"},
+        {"k" * 128: "v" * 256},
+        {"a": ""},  # values may be empty
+        {"cost center": "42"},  # white space
+        {"Abteilung": "Größe", "部署": "データ", "ключ": "значение", "٣": "٤"},  # Unicode letters and digits
+        {"a_b.c:d/e=f+g-h@i": "_.:/=+-@"},  # every symbol IAM allows
+        {"nbsp\u00a0key": "ideographic\u3000space"},  # Unicode separators are white space
+        {"awsome": "ok", "aws": "ok", "my-aws:key": "ok"},  # only the prefix aws: is AWS's
+        {f"k{i}": "v" for i in range(50)},
+    ],
+)
+def test_valid_tags(tags: dict[str, str] | None) -> None:
+    validate_tags(tags, "tags of user alice")
+
+
+LONG_KEY = "k" * 129
+
+
+@pytest.mark.parametrize(
+    ("tags", "reserved", "message"),
+    [
+        ({f"k{i}": "v" for i in range(51)}, 0, "tags of user alice: 51 tags; IAM allows at most 50 per user"),
+        (
+            {f"k{i}": "v" for i in range(50)},
+            1,
+            "tags of user alice: 50 tags; IAM allows at most 49 per user (the handover's mark takes 1 of IAM's 50)",
+        ),
+        (
+            {"aws:team": "x"},
+            0,
+            "tags of user alice: key 'aws:team' starts with aws:, a prefix that AWS reserves for its own tags",
+        ),
+        ({"AWS:team": "x"}, 0, "key 'AWS:team' starts with aws:"),
+        ({"Aws:": "x"}, 0, "key 'Aws:' starts with aws:"),
+        ({"": "x"}, 0, "tags of user alice: a tag key must not be empty (IAM allows keys of 1 to 128)"),
+        (
+            {LONG_KEY: "x"},
+            0,
+            f"tags of user alice: key '{'k' * 40}...' has 129 characters; IAM allows keys of 1 to 128",
+        ),
+        (
+            {"team": "v" * 257},
+            0,
+            "tags of user alice: the value of key 'team' has 257 characters; IAM allows values of 0 to 256",
+        ),
+        (
+            {"team#1": "x"},
+            0,
+            "tags of user alice: key 'team#1' holds '#'; IAM allows in tag keys only letters, digits, white space "
+            "and _ . : / = + - @",
+        ),
+        ({"team": "a,b;c"}, 0, "the value of key 'team' holds ',;'; IAM allows in tag values only letters"),
+        ({"line\nbreak": "x"}, 0, "key 'line\\nbreak' holds '\\n'"),  # escaped: no line break in a message
+        ({"tab": "a\tb"}, 0, "the value of key 'tab' holds '\\t'"),  # a tab is not a separator (Z) in Unicode
+        ({"emoji": "\U0001f600"}, 0, "the value of key 'emoji' holds"),
+        (
+            {"Team": "a", "team": "b"},
+            0,
+            "tags of user alice: keys 'Team' and 'team' differ only in case; IAM's user tag keys are case-insensitive",
+        ),
+    ],
+)
+def test_invalid_tags(tags: dict[str, str], reserved: int, message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        validate_tags(tags, "tags of user alice", reserved)
+
+
+def test_a_long_key_is_shown_cut_in_the_message() -> None:
+    key = "x" * 1000 + "#"
+    with pytest.raises(ValidationError) as error:
+        validate_tags({key: "v"}, "tags of user alice")
+    assert len(str(error.value)) < 200
+    assert "has 1001 characters" in str(error.value)

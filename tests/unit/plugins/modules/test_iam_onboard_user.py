@@ -12,12 +12,14 @@ import threading
 import time
 import typing as t
 
+import boto3
 import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
 from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user
+from ansible_collections.mfa_onboarding.iam.tests.support.aws_names import CaseInsensitiveNames
 from ansible_collections.mfa_onboarding.iam.tests.support.faults import FaultPoint
 from ansible_collections.mfa_onboarding.iam.tests.support.guards import guarded as is_guarded
 from ansible_collections.mfa_onboarding.iam.tests.support.recorder import READ_PREFIXES as READS
@@ -227,15 +229,14 @@ def test_onboarding_a_new_user_creates_guards_then_password(
 
 
 def test_onboarding_with_a_path(
-    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, warning_messages: t.Any
+    bootstrapped_at_any_path: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, warning_messages: t.Any
 ) -> None:
     api_calls.clear()
     result = run_module(iam_onboard_user, {"name": "carol", "path": "/contractors/"})
 
-    # The official policies' user/${aws:username} does not match a user at a path: the operator is warned.
-    (warning,) = [w for w in warning_messages(result) if "path" in w]
-    assert warning.startswith("user carol is at path /contractors/")
-    assert "cannot register an MFA device" in warning
+    # The policies' self-service statements name user/*/${aws:username} too: carol can enrol at her path.
+    assert not result.get("failed"), result
+    assert [w for w in warning_messages(result) if "path" in w] == []
 
     assert api_calls.calls[api_calls.names.index("CreateUser")][1] == {
         "UserName": "carol",
@@ -1198,7 +1199,7 @@ def test_check_mode_of_a_refused_promotion_writes_nothing(
 
 
 def test_check_mode_for_a_new_user_reports_the_user_to_be(
-    bootstrapped: t.Any, api_calls: t.Any, run_module: Run
+    bootstrapped_at_any_path: t.Any, api_calls: t.Any, run_module: Run
 ) -> None:
     api_calls.clear()
     result = run_module(iam_onboard_user, {"name": "alice", "path": "/team/", "tags": {"a": "b"}}, check_mode=True)
@@ -1469,7 +1470,7 @@ def assert_satisfies_default_password(password: str) -> None:
 
 
 def test_bulk_per_user_options_override_module_level(
-    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any
+    bootstrapped_at_any_path: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any
 ) -> None:
     api_calls.clear()
     result = run_module(
@@ -1929,3 +1930,203 @@ def test_bulk_reset_password_per_user(
     assert "temporary_password" not in bob
     assert stored_password("alice") == new
     assert stored_password("bob") == old["bob"]
+
+
+# Inputs IAM would reject (issue 13): refused before the first write, where moto would take them
+
+
+@pytest.fixture
+def aws_names(monkeypatch: pytest.MonkeyPatch, iam: t.Any) -> CaseInsensitiveNames:
+    """AWS's case-insensitive user and group names in front of the module's calls (moto keeps Alice and alice as
+    two users). Request it before `api_calls`, which then records the calls as the module made them."""
+    return CaseInsensitiveNames().attach(monkeypatch, exempt=[iam])
+
+
+def test_names_that_differ_only_in_case_are_refused_before_any_api_call(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run
+) -> None:
+    api_calls.clear()
+    users = [{"name": "Alice"}, {"name": "bob"}, {"name": "carol"}, {"name": "alice"}]
+    result = run_module(iam_onboard_user, {"users": users})
+
+    assert result["failed"] is True
+    assert result["msg"] == (
+        "users[3].name: user alice is user Alice of users[0].name: IAM user names are case-insensitive, so the two "
+        "spellings name one user; list it once"
+    )
+    assert api_calls.names == []
+
+
+@pytest.mark.parametrize(
+    ("tags", "message"),
+    [
+        pytest.param({f"k{i}": "v" for i in range(51)}, "51 tags; IAM allows at most 50 per user", id="51-tags"),
+        pytest.param({"aws:owner": "me"}, "key 'aws:owner' starts with aws:, a prefix that AWS reserves", id="aws"),
+        pytest.param({"k" * 129: "v"}, "has 129 characters; IAM allows keys of 1 to 128", id="key-129"),
+        pytest.param({"team": "v" * 257}, "has 257 characters; IAM allows values of 0 to 256", id="value-257"),
+        pytest.param({"team#1": "x"}, "key 'team#1' holds '#'; IAM allows in tag keys only letters", id="key-#"),
+    ],
+)
+def test_tags_iam_would_reject_are_refused_before_any_api_call(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, tags: dict[str, str], message: str
+) -> None:
+    """moto takes every one of them; AWS refuses bob's CreateUser after alice was written."""
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"users": [{"name": "alice"}, {"name": "bob", "tags": tags}]})
+
+    assert result["failed"] is True
+    assert result["msg"].startswith("tags of user bob: ") and message in result["msg"], result["msg"]
+    assert api_calls.names == []
+
+
+@pytest.mark.parametrize(("held", "refused"), [(44, False), (45, True)])
+def test_tags_over_the_limit_with_those_the_user_holds_are_refused_before_its_first_write(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, held: int, refused: bool
+) -> None:
+    """IAM counts a user's existing tags and the new keys: decided at the user's plan time (its tags are read then),
+    so before that user's first write; the other users of the run go on."""
+    iam.create_user(UserName="alice", Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(held)])
+    iam.add_user_to_group(UserName="alice", GroupName=GROUP)
+    api_calls.clear()
+    new = {f"n{i}": "v" for i in range(6)}
+    result = run_module(iam_onboard_user, {"users": [{"name": "alice", "tags": new}, {"name": "bob"}]})
+
+    alice, bob = result["users"]
+    writes = [(name, params["UserName"]) for name, params in writes_with_params(api_calls)]
+    bobs = [("CreateUser", "bob"), ("AddUserToGroup", "bob"), ("CreateLoginProfile", "bob")]
+    assert not bob["failed"]
+    if refused:
+        assert (alice["failed"], alice["refused"]) == (True, True)
+        assert alice["msg"] == (
+            "tags of user alice: user alice holds 45 tags and TagUser would add 6 new keys: 51 in all, and IAM allows "
+            "at most 50 per user; nothing was changed"
+        )
+        assert [w for w in writes if w[1] == "alice"] == []
+        assert [w for w in writes if w[1] == "bob"] == bobs
+        assert len(iam.list_user_tags(UserName="alice")["Tags"]) == 45
+    else:
+        assert not alice["failed"]
+        # The two users run side by side: each one's writes in order, the two interleaved.
+        assert [w for w in writes if w[1] == "alice"] == [("TagUser", "alice"), ("CreateLoginProfile", "alice")]
+        assert [w for w in writes if w[1] == "bob"] == bobs
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_path_the_policies_do_not_cover_is_refused_before_any_write(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, check_mode: bool
+) -> None:
+    """The official policies' self-service statements name user/${aws:username}, which matches only path /: carol
+    could never change her temporary password nor register MFA, so she gets neither a user nor a password, and
+    neither does alice (the paths are checked before the run's first write)."""
+    api_calls.clear()
+    users = [{"name": "alice"}, {"name": "carol", "path": "/contractors/"}]
+    result = run_module(iam_onboard_user, {"users": users}, check_mode=check_mode)
+
+    assert result["failed"] is True
+    message = result["msg"]
+    assert message.startswith(
+        "path of user carol: user carol is at path /contractors/, where it could never change its temporary password "
+        "or register an MFA device: in the onboarding group's policies iam:ChangePassword is allowed only on "
+        "arn:aws:iam::*:user/${aws:username} (statement AllowManageOwnPasswords)"
+    )
+    assert f"does not match its ARN arn:aws:iam::{ACCOUNT}:user/contractors/carol" in message
+    assert message.endswith("also name arn:aws:iam::*:user/*/${aws:username}; nothing was changed")
+    # Decided from the guard's documents, which every run reads anyway: no user was even read.
+    assert api_calls.names == ONBOARDING_ACCOUNT_READS
+
+
+def test_a_path_in_a_later_batch_refuses_the_first_batch(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run
+) -> None:
+    api_calls.clear()
+    whole = [{"name": "alice"}, {"name": "carol", "path": "/contractors/"}]
+    result = run_module(iam_onboard_user, {"users": whole[:1], "batch_of": whole})
+
+    assert result["failed"] is True
+    assert result["msg"].startswith("path of user carol: user carol is at path /contractors/")
+    assert api_calls.writes == []
+
+
+def test_an_existing_user_at_a_path_without_mfa_is_refused_and_keeps_what_it_has(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    """A user that an earlier run left at a path (guarded, no password yet) gets no password it could never
+    replace; one that has MFA already (an operator enrolled it) is left to its promotion."""
+    for name in ("bob", "dora"):
+        iam.create_user(UserName=name, Path="/contractors/")
+        iam.add_user_to_group(UserName=name, GroupName=GROUP)
+    iam.create_login_profile(UserName="dora", Password="Dora-Passw0rd!-long", PasswordResetRequired=False)
+    enable_mfa("dora")
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"users": [{"name": "bob"}, {"name": "dora"}]})
+
+    bob, dora = result["users"]
+    assert (bob["failed"], bob["refused"], bob["stage"]) == (True, True, "onboarding")
+    assert bob["msg"].startswith("user bob is at path /contractors/, where it could never change its temporary")
+    assert (dora["failed"], dora["stage"]) == (False, "ready")
+    assert api_calls.writes == []
+
+
+def test_the_stub_answers_as_aws_does(aws_names: CaseInsensitiveNames, iam: t.Any) -> None:
+    """The stub of AWS's behaviour that the next tests rely on: moto alone creates a second user alice."""
+    iam.create_user(UserName="Alice")
+    client = boto3.client("iam", region_name="us-east-1")
+    with pytest.raises(ClientError) as error:
+        client.create_user(UserName="alice")
+    assert error.value.response["Error"]["Code"] == "EntityAlreadyExists"
+    assert client.get_user(UserName="alice")["User"]["UserName"] == "Alice"
+    iam.create_user(UserName="alice")  # the exempt client is moto as it is
+    assert sorted(u["UserName"] for u in iam.list_users()["Users"]) == ["Alice", "alice"]
+
+
+@pytest.mark.parametrize("kind", ["unmanaged_password", "onboarding"])
+def test_a_user_iam_holds_under_another_case_is_refused_before_any_write(
+    bootstrapped: t.Any,
+    aws_names: CaseInsensitiveNames,
+    api_calls: t.Any,
+    run_module: Run,
+    iam: t.Any,
+    enable_mfa: t.Callable[..., str],
+    kind: str,
+) -> None:
+    """On AWS, GetUser(alice) returns Alice: the run would adopt (or hand a password over for) Alice under a name
+    that is not hers. It refuses, naming the spelling IAM holds; bob is onboarded."""
+    make_user(iam, "Alice", kind, enable_mfa)
+    before = snapshot(iam, "Alice")
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"users": [{"name": "alice"}, {"name": "bob"}], "handover": "none"})
+
+    alice, bob = result["users"]
+    assert (alice["failed"], alice["refused"]) == (True, True)
+    assert alice["msg"] == lc.spelling_refusal("alice", "Alice")
+    assert alice["stage"] == ("unmanaged" if kind == "unmanaged_password" else "onboarding")
+    assert not bob["failed"]
+    assert [(name, params["UserName"]) for name, params in writes_with_params(api_calls)] == [
+        ("CreateUser", "bob"),
+        ("AddUserToGroup", "bob"),
+        ("CreateLoginProfile", "bob"),
+    ]
+    assert ("GetUser", "UserName", "alice", "Alice") in aws_names.rewritten
+    assert snapshot(iam, "Alice") == before
+
+
+def test_an_onboarding_group_named_in_another_case_is_the_group_iam_holds(
+    bootstrapped: t.Any,
+    aws_names: CaseInsensitiveNames,
+    api_calls: t.Any,
+    run_module: Run,
+    iam: t.Any,
+    enable_mfa: t.Callable[..., str],
+) -> None:
+    """On AWS, GetGroup(notyetloginusers) is NotYetLoginUsers, the name ListGroupsForUser shows: a promotion must
+    take the user out of it (compared under the operator's spelling, the user would look outside the regime and
+    stay in the onboarding group)."""
+    make_user(iam, "rita", "ready", enable_mfa)
+    api_calls.clear()
+    args = {"name": "rita", "state": "promoted", "onboarding_group": "notyetloginusers", "groups": ["Developers"]}
+    result = run_module(iam_onboard_user, args)
+
+    assert not result.get("failed"), result
+    assert result["stage"] == "promoted"
+    assert ("RemoveUserFromGroup", {"UserName": "rita", "GroupName": GROUP}) in writes_with_params(api_calls)
+    assert snapshot(iam, "rita")["groups"] == ["Developers"]  # type: ignore[index]

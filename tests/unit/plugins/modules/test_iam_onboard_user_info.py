@@ -379,17 +379,24 @@ def test_stale_after_days(iam: t.Any, bootstrapped: t.Any, run_module: Run, days
 
 def test_a_path_that_the_first_login_policy_covers_can_enrol(iam: t.Any, bootstrapped: t.Any, run_module: Run) -> None:
     """The decision comes from the onboarding group's policy document: a base document that also names
-    user/*/${aws:username} lets users at a path register MFA."""
+    user/*/${aws:username} in the statements that let a user change its password and register MFA lets users at a
+    path enrol (the rule iam_onboard_user refuses onboardings by); widening only one of them does not."""
     make(iam, "contractor", "onboarding", path="/contractors/")
     document = iam.get_policy_version(PolicyArn=FIRST_LOGIN, VersionId="v1")["PolicyVersion"]["Document"]
-    for statement in document["Statement"]:
-        if statement.get("Sid") == "AllowManageOwnUserMFA":
-            statement["Resource"] = ["arn:aws:iam::*:user/${aws:username}", "arn:aws:iam::*:user/*/${aws:username}"]
     assert "cannot_enroll" in by_name(run_module(iam_onboard_user_info, {}))["contractor"]["findings"]
 
-    iam.create_policy_version(PolicyArn=FIRST_LOGIN, PolicyDocument=json.dumps(document), SetAsDefault=True)
-
-    assert "cannot_enroll" not in by_name(run_module(iam_onboard_user_info, {}))["contractor"]["findings"]
+    for sid in ("AllowManageOwnUserMFA", "AllowManageOwnPasswords"):
+        for statement in document["Statement"]:
+            if statement.get("Sid") == sid:
+                statement["Resource"] = [
+                    "arn:aws:iam::*:user/${aws:username}",
+                    "arn:aws:iam::*:user/*/${aws:username}",
+                ]
+        iam.create_policy_version(PolicyArn=FIRST_LOGIN, PolicyDocument=json.dumps(document), SetAsDefault=True)
+        enrols = sid == "AllowManageOwnPasswords"  # both widened now
+        assert ("cannot_enroll" in by_name(run_module(iam_onboard_user_info, {}))["contractor"]["findings"]) is (
+            not enrols
+        )
 
 
 def test_without_a_policy_document_the_path_decides(iam: t.Any, bootstrapped: t.Any, run_module: Run) -> None:
