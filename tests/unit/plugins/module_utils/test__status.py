@@ -617,8 +617,8 @@ def test_guarded_policies_are_guards_and_still_let_a_user_enrol(scope: str) -> N
         CURRENT: POLICIES[CURRENT]._replace(document=current),
     }
     assert st.check_guards(account([], policies=guarded)) == st.GuardCheck(True, (), True)
-    assert st.can_enroll([first], arn("alice"), "alice") is True
-    assert st.can_enroll([first], arn("carol", "/team/"), "carol") is False
+    assert lc.enrollment_problem([first], arn("alice"), "alice") is None
+    assert "/team/" in lc.enrollment_problem([first], arn("carol", "/team/"), "carol")
     (alice,) = st.report(account([onboarding()], policies=guarded), NOW, st.ACCOUNT)["users"]
     assert "cannot_enroll" not in alice["findings"]
     assert "unguarded_console_password" not in alice["findings"]
