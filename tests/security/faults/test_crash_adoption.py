@@ -166,14 +166,11 @@ def reporting_problems(
         for category in CATEGORIES:
             a = (first.get(name) or {}).get(category) or ([] if category != "inline_policies" else {})
             b = (second.get(name) or {}).get(category) or ([] if category != "inline_policies" else {})
-            if category == "inline_policies":
-                both = set(a) & set(b)
-                union = {**a, **b}
-                expected = held[name][category]
+            both = set(a) & set(b)
+            if category == "inline_policies":  # name: document
+                union, expected = {**a, **b}, held[name][category]
             else:
-                both = set(a) & set(b)
-                union = sorted({*a, *b})
-                expected = sorted(held[name][category])
+                union, expected = sorted({*a, *b}), sorted(held[name][category])
             if both:
                 problems.append(f"{name}'s {category} {sorted(both)} were reported by both runs")
             if union != expected:
