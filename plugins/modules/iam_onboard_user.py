@@ -589,8 +589,8 @@ users:
       C(refused) (true when the lifecycle refused the transition, for example a promotion without MFA; false for
       an error such as a failed API call), C(msg), C(summary) and C(stage), the stage the user is in (V(absent) or
       V(unmanaged) too, for a user that does not exist or is outside the regime; V(null) when the user could not
-      be read), and C(detached) (as above) when the writes before the failure took something away: an inline
-      policy deleted before the failure has its document only there, since a rerun cannot report what is gone.
+      be read), and C(detached) (as above) when the writes before the failure took something away (an inline
+      policy deleted before the failure has its document only there, since a rerun cannot report what is gone).
     - >-
       C(summary) is one line for people, for example C(alice: onboarding, new temporary password, changed) or
       C(bob: refused: user bob has no MFA device registered ...); it never holds a password.
