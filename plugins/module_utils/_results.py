@@ -153,10 +153,12 @@ def failure(
     stage: str | None,
     refused: bool,
     handover: str | None = None,
+    detached: dict[str, t.Any] | None = None,
 ) -> dict[str, t.Any]:
     """A user that failed: the writes made before the failure, the stage it is in (None when it could not be
-    read), whether the lifecycle refused the transition (false for an error such as a failed API call), and its
-    handover mark when the run reached it."""
+    read), whether the lifecycle refused the transition (false for an error such as a failed API call), its
+    handover mark when the run reached it, and what the writes took away when they took something (see
+    `detached`: an inline policy deleted before the failure has its only copy there)."""
     result = {
         "name": name,
         "changed": bool(actions),
@@ -168,6 +170,8 @@ def failure(
     }
     if handover is not None:
         result["handover"] = handover
+    if detached is not None:
+        result["detached"] = detached
     return result
 
 
@@ -185,7 +189,7 @@ def module_output(
         result = results[0]
         extra = {"diff": diffs[0]} if diff and diffs else {}
         if failed:
-            details = {k: result[k] for k in ("changed", "actions", "stage", "refused")}
+            details = {k: result[k] for k in ("changed", "actions", "stage", "refused", "detached") if k in result}
             return result["msg"], warnings, dict(details, **extra)
         kept = {k: v for k, v in result.items() if k not in ("name", "failed", "refused", "msg")}
         return None, warnings, dict(kept, **extra)

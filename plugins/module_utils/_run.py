@@ -34,7 +34,8 @@ class UserFailed(Exception):
     """One user could not be handled; the message names the user and the reason (never a password).
 
     actions lists the write calls that were made before the failure; stage is the user's stage after them, when
-    the user was observed; refused tells a transition the lifecycle does not allow from an error.
+    the user was observed; refused tells a transition the lifecycle does not allow from an error; detached is what
+    those calls took away (an inline policy's document included: a rerun cannot report what is already gone).
     """
 
     def __init__(
@@ -44,12 +45,14 @@ class UserFailed(Exception):
         stage: str | None = None,
         refused: bool = False,
         handover: str | None = None,
+        detached: dict[str, t.Any] | None = None,
     ):
         super().__init__(message)
         self.actions = list(actions)
         self.stage = stage
         self.refused = refused
         self.handover = handover
+        self.detached = detached
 
 
 def in_pool(items: t.Sequence[T], work: t.Callable[[T], R], concurrency: int) -> list[R]:
@@ -148,6 +151,10 @@ def handle_user(
             ),
         )
         done: list[_steps.Step] = []
+
+        def taken() -> dict[str, t.Any] | None:
+            return _results.detached(done, documents) if state == lc.ONBOARDING else None
+
         try:
             outcome = _steps.execute(client, name, plan.steps, context, done)
             if _steps.Step(_steps.HANDOVER, via) in plan.steps:
@@ -159,6 +166,7 @@ def handle_user(
                 map(_steps.label, done),
                 lc.stage(reached, regime),
                 handover=mark_of(reached),
+                detached=taken(),
             ) from None
         except _handover.HandoverError as e:
             reached = _steps.apply_steps(observed, done)
@@ -167,6 +175,7 @@ def handle_user(
                 map(_steps.label, done),
                 lc.stage(reached, regime),
                 handover=mark_of(reached),
+                detached=taken(),
             ) from None
     issued = lc.sets_password(plan.steps)
     reset = _steps.Step(_steps.UPDATE_LOGIN_PROFILE) in plan.steps
@@ -332,7 +341,7 @@ def run(
         try:
             return handle_user(client, request, state, account, grants, check_mode, handover)
         except UserFailed as e:
-            return _results.failure(request["name"], str(e), e.actions, e.stage, e.refused, e.handover)
+            return _results.failure(request["name"], str(e), e.actions, e.stage, e.refused, e.handover, e.detached)
 
     try:
         results = in_pool(requests, one, params["concurrency"])

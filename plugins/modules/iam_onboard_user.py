@@ -581,6 +581,7 @@ detached:
   description:
     - What the run took away (or, in check mode, would take away) from an existing user without an MFA device,
       so that it holds nothing beyond the guard before MFA (see O(adopt_detach)); V(null) when nothing.
+    - When the run failed, what the writes made before the failure took away (absent when nothing).
   returned: with O(name) and O(state=onboarding)
   type: dict
   contains:
@@ -624,7 +625,8 @@ users:
       C(refused) (true when the lifecycle refused the transition, for example a promotion without MFA; false for
       an error such as a failed API call), C(msg), C(summary) and C(stage), the stage the user is in (V(absent) or
       V(unmanaged) too, for a user that does not exist or is outside the regime; V(null) when the user could not
-      be read).
+      be read), and C(detached) (as above) when the writes before the failure took something away (an inline
+      policy deleted before the failure has its document only there, since a rerun cannot report what is gone).
     - >-
       C(summary) is one line for people, for example C(alice: onboarding, new temporary password, changed) or
       C(bob: refused: user bob has no MFA device registered ...); it never holds a password.

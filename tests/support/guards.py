@@ -3,10 +3,12 @@
 
 """Security invariants 1 and 2 (DESIGN.md section 1), checked over IAM state as plain data.
 
-1. Every user with a console password or an access key is covered by an MFA guard: member of the onboarding
-   group, or the current-users policy attached to the user or to one of its groups (`guarded`).
+1. Every user with a console password or an access key (active or not: an inactive key is a credential that one
+   call makes usable again) is covered by an MFA guard: member of the onboarding group, or the current-users policy
+   attached to the user or to one of its groups (`guarded`).
 2. A user without an MFA device holds nothing beyond the guards: no policy attached to it, no inline policy, no
-   group but the onboarding group, and that group itself carries only the first-login policy.
+   group but the onboarding group, and that group itself carries only the first-login policy; and no active access
+   key (under the official policy a long-term key can register a device without MFA; adoption deactivates them).
 
 This is written independently of the collection's own lifecycle code (plugins/module_utils/_lifecycle.py), from
 the design's words, so that a mistake there cannot hide itself here.
@@ -57,6 +59,9 @@ def violations(state: t.Mapping[str, t.Any]) -> list[str]:
         extra_groups = [g for g in user["groups"] if g != ONBOARDING_GROUP]
         if extra_groups:
             found.append(f"invariant 2: user {name} has no MFA but is a member of {extra_groups}")
+        active = user["active_access_keys"]
+        if active:
+            found.append(f"invariant 2: user {name} has no MFA but {active} active access key{'s' * (active > 1)}")
         if ONBOARDING_GROUP in user["groups"]:
             group = state["groups"][ONBOARDING_GROUP]
             beyond = [p for p in group["policies"] if p != FIRST_LOGIN_ARN] + group["inline_policies"]

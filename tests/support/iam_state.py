@@ -87,6 +87,7 @@ def snapshot(iam: t.Any) -> dict[str, t.Any]:
             "inline_policies": sorted(user.inline_policies or ()),
             "login_profile": bool(user.console_password),
             "access_keys": len(user.access_keys or ()),
+            "active_access_keys": sum(key.status == "Active" for key in user.access_keys or ()),
             "mfa_devices": sorted(device.serial_number for device in user.mfa_devices or ()),
             "tags": dict(user.tags),
         }

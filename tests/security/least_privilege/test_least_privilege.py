@@ -102,6 +102,7 @@ def without(policy: dict[str, t.Any], action: str) -> dict[str, t.Any]:
 # Scenes, set by root before the principal's run.
 
 STALE = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}
+EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 # An inline policy of the onboarding group that guards as the first-login policy does (the modules accept it).
 INLINE_GUARD = "InlineFirstLoginGuard"
 
@@ -193,13 +194,15 @@ def scene_onboarding_user(iam: t.Any) -> None:
 
 
 def legacy_admin(iam: t.Any, name: str = "legacy") -> None:
-    """A user from before the regime: a console password, AdministratorAccess, an inline policy, a group, an
-    active access key, no MFA."""
+    """A user from before the regime: a console password, an allow-everything policy, an inline policy, a group, an
+    active access key, no MFA. The policy is customer-managed: moto knows AWS's managed policies only with
+    MOTO_IAM_LOAD_MANAGED_POLICIES, which these accounts do not load."""
+    iam.create_policy(PolicyName="LegacyAdmin", PolicyDocument=json.dumps(EVERYTHING))
     iam.create_user(UserName=name)
     iam.create_login_profile(UserName=name, Password="His-own-Passw0rd!", PasswordResetRequired=False)
     iam.create_group(GroupName="Admins")
     iam.add_user_to_group(UserName=name, GroupName="Admins")
-    iam.attach_user_policy(UserName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    iam.attach_user_policy(UserName=name, PolicyArn=f"arn:aws:iam::{iam_state.ACCOUNT}:policy/LegacyAdmin")
     iam.put_user_policy(UserName=name, PolicyName="legacy-inline", PolicyDocument=json.dumps(STALE))
     iam.create_access_key(UserName=name)
 

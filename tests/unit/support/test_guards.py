@@ -41,6 +41,7 @@ def _user(**fields: t.Any) -> dict[str, t.Any]:
         "inline_policies": [],
         "login_profile": False,
         "access_keys": 0,
+        "active_access_keys": 0,
         "mfa_devices": [],
     }
     user.update(fields)
@@ -59,7 +60,10 @@ def _account(**users: dict[str, t.Any]) -> dict[str, t.Any]:
 SAFE = {
     "onboarding": _user(groups=[GROUP], login_profile=True),
     "promoted": _user(groups=["Developers"], policies=[CURRENT, EXTRA], login_profile=True, mfa_devices=["mfa/p"]),
-    "through-a-group": _user(groups=["Promoted", "Developers"], access_keys=1, mfa_devices=["mfa/g"]),
+    "through-a-group": _user(
+        groups=["Promoted", "Developers"], access_keys=1, active_access_keys=1, mfa_devices=["mfa/g"]
+    ),
+    "adopted": _user(groups=[GROUP], login_profile=True, access_keys=2),
     "no-credential": _user(),
 }
 
@@ -73,7 +77,9 @@ def test_a_safe_account_has_no_violation() -> None:
     [
         (_user(login_profile=True), ["invariant 1: user eve holds console password without an MFA guard"]),
         (
-            _user(groups=["Developers"], login_profile=True, access_keys=2, mfa_devices=["mfa/eve"]),
+            _user(
+                groups=["Developers"], login_profile=True, access_keys=2, active_access_keys=2, mfa_devices=["mfa/eve"]
+            ),
             ["invariant 1: user eve holds console password and access key without an MFA guard"],
         ),
         (
@@ -89,12 +95,30 @@ def test_a_safe_account_has_no_violation() -> None:
             ["invariant 2: user eve has no MFA but is a member of ['Developers']"],
         ),
         (
+            # Inactive, a key is still a credential: one UpdateAccessKey makes it usable again.
+            _user(access_keys=1),
+            ["invariant 1: user eve holds access key without an MFA guard"],
+        ),
+        (
+            _user(groups=[GROUP], access_keys=2, active_access_keys=1),
+            ["invariant 2: user eve has no MFA but 1 active access key"],
+        ),
+        (
             # The current-users policy guards, but a user without MFA may not hold it yet: it is a grant too.
             _user(policies=[CURRENT], login_profile=True),
             [f"invariant 2: user eve has no MFA but policies ['{CURRENT}'] attached"],
         ),
     ],
-    ids=["password", "password-and-key", "policy", "inline-policy", "group", "current-users-before-mfa"],
+    ids=[
+        "password",
+        "password-and-key",
+        "policy",
+        "inline-policy",
+        "group",
+        "inactive-key",
+        "active-key",
+        "current-users-before-mfa",
+    ],
 )
 def test_every_breach_is_named(user: dict[str, t.Any], expected: list[str]) -> None:
     assert guards.violations(_account(**SAFE, eve=user)) == expected
@@ -105,6 +129,7 @@ def test_a_grant_on_the_onboarding_group_is_a_breach_for_its_members() -> None:
     account["groups"][GROUP]["policies"].append(EXTRA)
 
     assert guards.violations(account) == [
+        f"invariant 2: user adopted has no MFA and {GROUP} grants ['{EXTRA}']",
         f"invariant 2: user onboarding has no MFA and {GROUP} grants ['{EXTRA}']",
     ]
 
