@@ -311,7 +311,7 @@ options:
         policy a long-term key could otherwise register an MFA device without MFA), then detaches its policies,
         deletes its inline policies (their documents are returned in RV(detached)) and removes it from its
         other groups, so that before MFA it holds nothing beyond the guard. Nothing of it comes back on
-        promotion: grant what it needs there.
+        promotion; grant what it needs there.
       - V(false) refuses such a user by name and leaves it untouched.
     type: bool
     default: true
