@@ -57,7 +57,7 @@ def test_guarded_then_official(tmp_path: t.Any) -> None:
         }
 
         bootstrap(server, tmp_path, guarded)
-        assert {stage: version for stage, (version, _) in stored(iam).items()} == dict.fromkeys(POLICIES, "v1")
+        assert {stage: entry[0] for stage, entry in stored(iam).items()} == dict.fromkeys(POLICIES, "v1")
 
         bootstrap(server, tmp_path, {"bootstrap_mfa_device_scope": "own"})
         assert stored(iam) == {stage: ("v2", render(official_document(), stage, "own")) for stage in POLICIES}

@@ -98,7 +98,7 @@ def adoption_setup(iam: t.Any) -> dict[str, dict[str, t.Any]]:
     iam.add_user_to_group(UserName="legacy", GroupName=ADMINS)
     iam.attach_user_policy(UserName="legacy", PolicyArn=LEGACY_ADMIN)
     iam.put_user_policy(UserName="legacy", PolicyName=INLINE, PolicyDocument=json.dumps(EVERYTHING))
-    legacy_keys = [iam.create_access_key(UserName="legacy")["AccessKey"]["AccessKeyId"] for _ in range(2)]
+    legacy_keys = [iam.create_access_key(UserName="legacy")["AccessKey"]["AccessKeyId"] for _key in range(2)]
     register_mfa(iam, "mia")
     iam.attach_user_policy(UserName="mia", PolicyArn=READ_ONLY)
     iam.create_user(UserName="svc")

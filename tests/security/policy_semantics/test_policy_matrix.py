@@ -691,7 +691,7 @@ def test_guarded_overrides_name_existing_rows_and_change_them() -> None:
     """An override of a row that no longer exists, or that says what the row already says, is a stale table."""
     official = {str(param.id): param.values[-1] for param in MATRIX}
     assert set(GUARDED_OVERRIDES) <= set(official), sorted(set(GUARDED_OVERRIDES) - set(official))
-    assert [i for i, (d, _) in GUARDED_OVERRIDES.items() if official[i] is d] == []
+    assert [i for i, override in GUARDED_OVERRIDES.items() if official[i] is override[0]] == []
 
 
 def matrix_counts() -> dict[str, dict[str, int]]:

@@ -634,7 +634,7 @@ def test_guarded_is_idempotent_and_switches_back(base: dict[str, t.Any], stage: 
     assert render(guarded, stage, scope, "official") == official
     assert render(json.dumps(guarded), stage, scope, "official") == official
     again = official
-    for _ in range(3):
+    for _round in range(3):
         again = render(render(again, stage, scope, "guarded"), stage, scope, "official")
     assert again == official
     # The guarded document is still a guard, and its new statement grants nothing.

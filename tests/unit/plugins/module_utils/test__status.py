@@ -141,13 +141,18 @@ def test_mfa_kind(serial: str, kind: str) -> None:
 # Whether the onboarding group's policies let a user enrol: the rule is lc.enrollment_problem (test__lifecycle.py);
 # here, which documents it is given.
 
-SELF_SERVICE = ["iam:ChangePassword", "iam:EnableMFADevice"]
+SELF_SERVICE = ("iam:ChangePassword", "iam:EnableMFADevice")
 
 
-def allow(resource: t.Any, action: t.Any = SELF_SERVICE, **extra: t.Any) -> dict[str, t.Any]:
+def allow(resource: t.Any, action: t.Any = None, **extra: t.Any) -> dict[str, t.Any]:
     return {
         "Version": "2012-10-17",
-        "Statement": [dict({"Effect": "Allow", "Action": action, "Resource": resource}, **extra)],
+        "Statement": [
+            dict(
+                {"Effect": "Allow", "Action": list(SELF_SERVICE) if action is None else action, "Resource": resource},
+                **extra,
+            )
+        ],
     }
 
 

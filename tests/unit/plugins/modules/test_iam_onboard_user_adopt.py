@@ -39,7 +39,7 @@ def legacy_admin(iam: t.Any, name: str = "legacy") -> list[str]:
     iam.add_user_to_group(UserName=name, GroupName=iam_state.EXTRA_GROUP)
     iam.attach_user_policy(UserName=name, PolicyArn=APP)
     iam.put_user_policy(UserName=name, PolicyName="legacy-inline", PolicyDocument=json.dumps(EVERYTHING))
-    return [iam.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"] for _ in range(2)]
+    return [iam.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"] for _key in range(2)]
 
 
 def holdings(iam: t.Any, name: str) -> dict[str, t.Any]:
