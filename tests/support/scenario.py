@@ -86,8 +86,13 @@ def handover_notes(directory: str) -> Notes:
         else:
             others.append(name)
             continue
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            into[user] = handover_fields(handle.read())["password"]
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                into[user] = handover_fields(handle.read())["password"]
+        except FileNotFoundError:
+            # Read while a run works in the directory: a staged note listed a moment ago has been put in place.
+            into.pop(user, None)
+            modes.pop(user, None)
     return Notes(current, staged, others, modes)
 
 
