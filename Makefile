@@ -135,14 +135,13 @@ suites: layout
 # A command, then how long it took (the lanes of `make test` print their output when they are done).
 timed = start=$$(date +%s); $(1); echo "== $(2): $$(( $$(date +%s) - start )) s"
 
-# The lanes of `make test` that run one process at a time: lint then sanity, and molecule. They finish well before
-# the pytest suites, which are the longest lane: at a lower priority (nice), they take the cores the suites leave.
+# The lanes of `make test` that run one process at a time: lint then sanity, and molecule.
 lint-sanity:
-	@$(call timed,nice -n 10 $(MAKE) --no-print-directory lint,make lint)
-	@$(call timed,nice -n 10 $(MAKE) --no-print-directory sanity,make sanity)
+	@$(call timed,$(MAKE) --no-print-directory lint,make lint)
+	@$(call timed,$(MAKE) --no-print-directory sanity,make sanity)
 
 molecule-lane:
-	@$(call timed,nice -n 10 $(MAKE) --no-print-directory molecule,make molecule)
+	@$(call timed,$(MAKE) --no-print-directory molecule,make molecule)
 
 # Every check: the collection laid out once, then three lanes side by side (make -j3): the pytest suites, which
 # keep every core busy, beside lint and sanity, and molecule, which run one process at a time and also wait on pip
