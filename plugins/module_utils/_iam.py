@@ -243,6 +243,72 @@ def update_access_key(client: t.Any, name: str, key_id: str, status: str) -> Non
     client.update_access_key(UserName=name, AccessKeyId=key_id, Status=status)
 
 
+@IAMErrorHandler.common_error_handler("delete login profile")
+@retry
+def delete_login_profile(client: t.Any, name: str) -> None:
+    client.delete_login_profile(UserName=name)
+
+
+@IAMErrorHandler.common_error_handler("delete access key")
+@retry
+def delete_access_key(client: t.Any, name: str, key_id: str) -> None:
+    client.delete_access_key(UserName=name, AccessKeyId=key_id)
+
+
+@IAMErrorHandler.common_error_handler("update signing certificate")
+@retry
+def update_signing_certificate(client: t.Any, name: str, certificate_id: str, status: str) -> None:
+    client.update_signing_certificate(UserName=name, CertificateId=certificate_id, Status=status)
+
+
+@IAMErrorHandler.common_error_handler("delete signing certificate")
+@retry
+def delete_signing_certificate(client: t.Any, name: str, certificate_id: str) -> None:
+    client.delete_signing_certificate(UserName=name, CertificateId=certificate_id)
+
+
+@IAMErrorHandler.common_error_handler("update SSH public key")
+@retry
+def update_ssh_public_key(client: t.Any, name: str, key_id: str, status: str) -> None:
+    client.update_ssh_public_key(UserName=name, SSHPublicKeyId=key_id, Status=status)
+
+
+@IAMErrorHandler.common_error_handler("delete SSH public key")
+@retry
+def delete_ssh_public_key(client: t.Any, name: str, key_id: str) -> None:
+    client.delete_ssh_public_key(UserName=name, SSHPublicKeyId=key_id)
+
+
+@IAMErrorHandler.common_error_handler("update service-specific credential")
+@retry
+def update_service_specific_credential(client: t.Any, name: str, credential_id: str, status: str) -> None:
+    client.update_service_specific_credential(UserName=name, ServiceSpecificCredentialId=credential_id, Status=status)
+
+
+@IAMErrorHandler.common_error_handler("delete service-specific credential")
+@retry
+def delete_service_specific_credential(client: t.Any, name: str, credential_id: str) -> None:
+    client.delete_service_specific_credential(UserName=name, ServiceSpecificCredentialId=credential_id)
+
+
+@IAMErrorHandler.common_error_handler("deactivate MFA device")
+@retry
+def deactivate_mfa_device(client: t.Any, name: str, serial_number: str) -> None:
+    client.deactivate_mfa_device(UserName=name, SerialNumber=serial_number)
+
+
+@IAMErrorHandler.common_error_handler("delete virtual MFA device")
+@retry
+def delete_virtual_mfa_device(client: t.Any, serial_number: str) -> None:
+    client.delete_virtual_mfa_device(SerialNumber=serial_number)
+
+
+@IAMErrorHandler.common_error_handler("delete user")
+@retry
+def delete_user(client: t.Any, name: str) -> None:
+    client.delete_user(UserName=name)
+
+
 @IAMErrorHandler.common_error_handler("tag user")
 @retry
 def tag_user(client: t.Any, name: str, tags: list[dict[str, str]]) -> None:

@@ -78,6 +78,14 @@ class Observed(t.NamedTuple):
     signed_in: bool = False
     inline_policies: tuple[str, ...] = ()
     active_keys: tuple[str, ...] = ()
+    # The end of the lifecycle (_leaving.py) also needs what the other stages never read: the inactive access keys,
+    # the other credentials as (id, status) pairs, and the unassigned virtual MFA devices named after the user (a
+    # device an interrupted offboarding deactivated, or a registration given up halfway).
+    inactive_keys: tuple[str, ...] = ()
+    certificates: tuple[tuple[str, str], ...] = ()
+    ssh_keys: tuple[tuple[str, str], ...] = ()
+    service_credentials: tuple[tuple[str, str], ...] = ()
+    unassigned_virtual_mfa: tuple[str, ...] = ()
 
 
 class Regime(t.NamedTuple):

@@ -30,6 +30,18 @@ REMOVE_FROM_GROUP = "RemoveUserFromGroup"
 DETACH_POLICY = "DetachUserPolicy"
 DELETE_INLINE_POLICY = "DeleteUserPolicy"
 DEACTIVATE_ACCESS_KEY = "UpdateAccessKey"  # to Inactive: target is the access key id
+# The end of the lifecycle (_leaving.py): targets are credential ids, MFA serial numbers, or nothing (the user).
+DELETE_LOGIN_PROFILE = "DeleteLoginProfile"
+DELETE_ACCESS_KEY = "DeleteAccessKey"
+DEACTIVATE_CERTIFICATE = "UpdateSigningCertificate"  # to Inactive
+DELETE_CERTIFICATE = "DeleteSigningCertificate"
+DEACTIVATE_SSH_KEY = "UpdateSSHPublicKey"  # to Inactive
+DELETE_SSH_KEY = "DeleteSSHPublicKey"
+DEACTIVATE_SERVICE_CREDENTIAL = "UpdateServiceSpecificCredential"  # to Inactive
+DELETE_SERVICE_CREDENTIAL = "DeleteServiceSpecificCredential"
+DEACTIVATE_MFA = "DeactivateMFADevice"
+DELETE_VIRTUAL_MFA = "DeleteVirtualMFADevice"
+DELETE_USER = "DeleteUser"
 TAG_USER = "TagUser"
 UNTAG_USER = "UntagUser"
 # Not an IAM call: the temporary password just set goes to its channel (a note, a mail); target describes where.
@@ -129,6 +141,50 @@ def _untag_user(client: t.Any, name: str, target: t.Any, context: Context, outco
     _iam.untag_user(client, name, list(target))
 
 
+def _delete_login_profile(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.delete_login_profile(client, name)
+
+
+def _delete_access_key(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.delete_access_key(client, name, target)
+
+
+def _deactivate_certificate(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.update_signing_certificate(client, name, target, "Inactive")
+
+
+def _delete_certificate(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.delete_signing_certificate(client, name, target)
+
+
+def _deactivate_ssh_key(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.update_ssh_public_key(client, name, target, "Inactive")
+
+
+def _delete_ssh_key(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.delete_ssh_public_key(client, name, target)
+
+
+def _deactivate_service_credential(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.update_service_specific_credential(client, name, target, "Inactive")
+
+
+def _delete_service_credential(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.delete_service_specific_credential(client, name, target)
+
+
+def _deactivate_mfa(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.deactivate_mfa_device(client, name, target)
+
+
+def _delete_virtual_mfa(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.delete_virtual_mfa_device(client, target)
+
+
+def _delete_user(client: t.Any, name: str, target: t.Any, context: Context, outcome: Outcome) -> None:
+    _iam.delete_user(client, name)
+
+
 # Effects on the observed state (a _lifecycle.Observed): pure, the input is never modified.
 
 
@@ -162,6 +218,68 @@ def _inline_deleted(observed: t.Any, policy_name: str) -> t.Any:
 
 def _key_deactivated(observed: t.Any, key_id: str) -> t.Any:
     return observed._replace(active_keys=tuple(k for k in observed.active_keys if k != key_id))
+
+
+def _password_deleted(observed: t.Any, target: t.Any) -> t.Any:
+    return observed._replace(has_login_profile=False)
+
+
+def _key_deleted(observed: t.Any, key_id: str) -> t.Any:
+    return observed._replace(
+        active_keys=tuple(k for k in observed.active_keys if k != key_id),
+        inactive_keys=tuple(k for k in observed.inactive_keys if k != key_id),
+    )
+
+
+def _without(pairs: tuple[tuple[str, str], ...], credential_id: str) -> tuple[tuple[str, str], ...]:
+    return tuple(p for p in pairs if p[0] != credential_id)
+
+
+def _inactive_pair(pairs: tuple[tuple[str, str], ...], credential_id: str) -> tuple[tuple[str, str], ...]:
+    return tuple((i, "Inactive" if i == credential_id else status) for i, status in pairs)
+
+
+def _certificate_deactivated(observed: t.Any, target: str) -> t.Any:
+    return observed._replace(certificates=_inactive_pair(observed.certificates, target))
+
+
+def _certificate_deleted(observed: t.Any, target: str) -> t.Any:
+    return observed._replace(certificates=_without(observed.certificates, target))
+
+
+def _ssh_key_deactivated(observed: t.Any, target: str) -> t.Any:
+    return observed._replace(ssh_keys=_inactive_pair(observed.ssh_keys, target))
+
+
+def _ssh_key_deleted(observed: t.Any, target: str) -> t.Any:
+    return observed._replace(ssh_keys=_without(observed.ssh_keys, target))
+
+
+def _service_credential_deactivated(observed: t.Any, target: str) -> t.Any:
+    return observed._replace(service_credentials=_inactive_pair(observed.service_credentials, target))
+
+
+def _service_credential_deleted(observed: t.Any, target: str) -> t.Any:
+    return observed._replace(service_credentials=_without(observed.service_credentials, target))
+
+
+def _mfa_deactivated(observed: t.Any, serial: str) -> t.Any:
+    """The device leaves the user; a virtual one stays in the account, unassigned, until it is deleted."""
+    virtual = ":mfa/" in serial
+    return observed._replace(
+        mfa_devices=tuple(d for d in observed.mfa_devices if d != serial),
+        unassigned_virtual_mfa=(*observed.unassigned_virtual_mfa, serial)
+        if virtual and serial not in observed.unassigned_virtual_mfa
+        else observed.unassigned_virtual_mfa,
+    )
+
+
+def _virtual_mfa_deleted(observed: t.Any, serial: str) -> t.Any:
+    return observed._replace(unassigned_virtual_mfa=tuple(d for d in observed.unassigned_virtual_mfa if d != serial))
+
+
+def _user_deleted(observed: t.Any, target: t.Any) -> t.Any:
+    return type(observed)(exists=False)
 
 
 def _has_password(observed: t.Any, target: t.Any) -> t.Any:
@@ -211,6 +329,17 @@ TABLE: dict[str, Kind] = {
     DEACTIVATE_ACCESS_KEY: Kind(_deactivate_access_key, _key_deactivated, _inactive),
     CREATE_LOGIN_PROFILE: Kind(_create_login_profile, _has_password, _bare),
     UPDATE_LOGIN_PROFILE: Kind(_update_login_profile, _unchanged, _bare),
+    DELETE_LOGIN_PROFILE: Kind(_delete_login_profile, _password_deleted, _bare),
+    DELETE_ACCESS_KEY: Kind(_delete_access_key, _key_deleted, _named),
+    DEACTIVATE_CERTIFICATE: Kind(_deactivate_certificate, _certificate_deactivated, _inactive),
+    DELETE_CERTIFICATE: Kind(_delete_certificate, _certificate_deleted, _named),
+    DEACTIVATE_SSH_KEY: Kind(_deactivate_ssh_key, _ssh_key_deactivated, _inactive),
+    DELETE_SSH_KEY: Kind(_delete_ssh_key, _ssh_key_deleted, _named),
+    DEACTIVATE_SERVICE_CREDENTIAL: Kind(_deactivate_service_credential, _service_credential_deactivated, _inactive),
+    DELETE_SERVICE_CREDENTIAL: Kind(_delete_service_credential, _service_credential_deleted, _named),
+    DEACTIVATE_MFA: Kind(_deactivate_mfa, _mfa_deactivated, _named),
+    DELETE_VIRTUAL_MFA: Kind(_delete_virtual_mfa, _virtual_mfa_deleted, _named),
+    DELETE_USER: Kind(_delete_user, _user_deleted, _bare),
     TAG_USER: Kind(_tag_user, _tagged, _keys),
     UNTAG_USER: Kind(_untag_user, _untagged, _keys),
     HANDOVER: Kind(_hand_over, _unchanged, _named),

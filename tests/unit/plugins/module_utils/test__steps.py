@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _iam
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _leaving
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _steps
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Observed
@@ -43,6 +44,17 @@ TARGETS: dict[str, t.Any] = {
     "DetachUserPolicy": "arn:aws:iam::aws:policy/AdministratorAccess",
     "DeleteUserPolicy": "legacy",
     "UpdateAccessKey": "AKIAIOSFODNN7EXAMPLE",
+    "DeleteLoginProfile": None,
+    "DeleteAccessKey": "AKIAIOSFODNN7EXAMPLE",
+    "UpdateSigningCertificate": "CERT1",
+    "DeleteSigningCertificate": "CERT1",
+    "UpdateSSHPublicKey": "APKA1",
+    "DeleteSSHPublicKey": "APKA1",
+    "UpdateServiceSpecificCredential": "ACCA1",
+    "DeleteServiceSpecificCredential": "ACCA1",
+    "DeactivateMFADevice": "arn:aws:iam::123456789012:mfa/alice",
+    "DeleteVirtualMFADevice": "arn:aws:iam::123456789012:mfa/alice",
+    "DeleteUser": None,
 }
 # Every state the planners start from.
 STARTS = [
@@ -55,12 +67,23 @@ STARTS = [
     ),
     # An adopted user with an inline policy and an active access key.
     Observed(True, has_login_profile=True, inline_policies=("legacy",), active_keys=("AKIAIOSFODNN7EXAMPLE",)),
+    # A leaver with every kind of credential and a virtual MFA device.
+    Observed(
+        True,
+        groups=("Developers",),
+        has_login_profile=True,
+        mfa_devices=("arn:aws:iam::123456789012:mfa/alice",),
+        inactive_keys=("AKIA2",),
+        certificates=(("CERT1", "Active"),),
+        ssh_keys=(("APKA1", "Active"),),
+        service_credentials=(("ACCA1", "Active"),),
+    ),
 ]
 
 
 def test_the_table_has_a_row_for_every_kind_and_nothing_else() -> None:
     assert sorted(_steps.TABLE) == KINDS
-    assert len(KINDS) == 12
+    assert len(KINDS) == 23
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -85,6 +108,12 @@ def test_every_kind_a_planner_returns_is_in_the_table() -> None:
                 planned.update(step.action for step in plan.steps)
         plan = lc.plan_promotion("alice", start, REGIME, ["Developers"], ["arn:aws:iam::aws:policy/ReadOnlyAccess"])
         planned.update(step.action for step in plan.steps)
+        for leaving in (
+            _leaving.plan_offboarding(start, REGIME),
+            _leaving.plan_disable(start, REGIME, "alice", "2026-12-02"),
+            _leaving.plan_expiry(start, REGIME, "alice", True, "2026-12-02"),
+        ):
+            planned.update(step.action for step in leaving.steps)
     assert planned <= set(_steps.TABLE)
     assert planned == set(KINDS)
 
@@ -155,6 +184,17 @@ def wrappers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[t.Any, ..
         "detach_user_policy",
         "delete_user_policy",
         "update_access_key",
+        "delete_login_profile",
+        "delete_access_key",
+        "update_signing_certificate",
+        "delete_signing_certificate",
+        "update_ssh_public_key",
+        "delete_ssh_public_key",
+        "update_service_specific_credential",
+        "delete_service_specific_credential",
+        "deactivate_mfa_device",
+        "delete_virtual_mfa_device",
+        "delete_user",
     ):
 
         def record(client: Client, *args: t.Any, _name: str = name) -> dict[str, t.Any]:

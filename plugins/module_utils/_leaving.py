@@ -1,0 +1,151 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The end of the lifecycle, as pure planners (DESIGN section 1, Expire and Disable / offboard): observed state in,
+ordered steps out, the same Plan as _lifecycle's.
+
+- expire:   a user still onboarding, without MFA, whose temporary password was never used and is old enough:
+            tagged expired, then its login profile deleted (it stays guarded in the onboarding group);
+- disable:  the console password deleted and every other credential deactivated; memberships and policies kept;
+            tagged disabled once nothing is left active;
+- offboard: every credential, then every grant that is not a guard, then the MFA devices (deactivated, virtual ones
+            deleted so that the name can be used again), then the guards, then the user.
+
+Each order keeps invariants 1 and 2 after every call, and each planner plans from what is left, so that a rerun
+after a kill finishes the job.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DEACTIVATE_ACCESS_KEY
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DEACTIVATE_CERTIFICATE
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DEACTIVATE_MFA
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DEACTIVATE_SERVICE_CREDENTIAL
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DEACTIVATE_SSH_KEY
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DELETE_ACCESS_KEY
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DELETE_CERTIFICATE
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DELETE_INLINE_POLICY
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DELETE_LOGIN_PROFILE
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DELETE_SERVICE_CREDENTIAL
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DELETE_SSH_KEY
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DELETE_USER
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DELETE_VIRTUAL_MFA
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import DETACH_POLICY
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import REMOVE_FROM_GROUP
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import TAG_USER
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import Step
+
+ACTIVE = "Active"
+
+
+def is_virtual(serial_number: str) -> bool:
+    """A virtual MFA device's serial number is its ARN (arn:...:mfa/NAME); FIDO keys are arn:...:u2f/..., hardware
+    tokens a plain serial number."""
+    return serial_number.startswith("arn:") and ":mfa/" in serial_number
+
+
+def _active(pairs: t.Iterable[tuple[str, str]]) -> list[str]:
+    return sorted(i for i, status in pairs if status == ACTIVE)
+
+
+def _all(pairs: t.Iterable[tuple[str, str]]) -> list[str]:
+    return sorted(i for i, _status in pairs)
+
+
+def has_live_credential(observed: lc.Observed) -> bool:
+    """A console password, or an active access key, signing certificate, SSH key or service-specific credential."""
+    return bool(
+        observed.has_login_profile
+        or observed.active_keys
+        or _active(observed.certificates)
+        or _active(observed.ssh_keys)
+        or _active(observed.service_credentials)
+    )
+
+
+def plan_expiry(observed: lc.Observed, regime: lc.Regime, name: str, old_enough: bool, today: str) -> lc.Plan:
+    """Expire a temporary password nobody used: only a user still onboarding, without MFA, never signed in, whose
+    password is older than the limit (old_enough, decided by the caller from its creation date). The tag comes
+    first: a run killed between the two calls leaves the password, still unused, for the rerun to delete."""
+    current = lc.stage(observed, regime)
+    if current == lc.EXPIRED:
+        return lc.Plan([], [])
+    if current not in (lc.ONBOARDING, lc.READY) or not observed.has_login_profile:
+        return lc.refused(f"user {name} is {current}, not onboarding with a temporary password; it was not expired")
+    if observed.mfa_devices:
+        return lc.refused(f"user {name} has registered an MFA device; it was not expired")
+    if observed.signed_in:
+        return lc.refused(f"user {name} has signed in with its password; it was not expired")
+    if not old_enough:
+        return lc.refused(
+            f"user {name} has a temporary password that is not older than the limit yet; it was not expired"
+        )
+    steps = []
+    if lc.EXPIRED_TAG not in dict(observed.tags):
+        steps.append(Step(TAG_USER, {lc.EXPIRED_TAG: today}))
+    steps.append(Step(DELETE_LOGIN_PROFILE))
+    return lc.Plan(steps, ["had an unused temporary password; it was deleted, and the user stays guarded"])
+
+
+def plan_disable(observed: lc.Observed, regime: lc.Regime, name: str, today: str) -> lc.Plan:
+    """Delete the console password and deactivate every other credential; memberships and policies stay (for
+    audit). The disabled tag comes last, once nothing is live."""
+    if not observed.exists:
+        return lc.Plan([], ["does not exist; nothing to disable"])
+    steps = [Step(DELETE_LOGIN_PROFILE)] if observed.has_login_profile else []
+    steps += [Step(DEACTIVATE_ACCESS_KEY, key) for key in sorted(observed.active_keys)]
+    steps += [Step(DEACTIVATE_CERTIFICATE, i) for i in _active(observed.certificates)]
+    steps += [Step(DEACTIVATE_SSH_KEY, i) for i in _active(observed.ssh_keys)]
+    steps += [Step(DEACTIVATE_SERVICE_CREDENTIAL, i) for i in _active(observed.service_credentials)]
+    if lc.DISABLED_TAG not in dict(observed.tags):
+        steps.append(Step(TAG_USER, {lc.DISABLED_TAG: today}))
+    return lc.Plan(steps, [])
+
+
+def plan_offboarding(observed: lc.Observed, regime: lc.Regime) -> lc.Plan:
+    """Remove the user and everything it holds, in the order that keeps invariants 1 and 2 after every call:
+    credentials, grants that are not guards, MFA devices (deactivated, virtual ones deleted), guards, the user.
+    IAM refuses DeleteUser while anything is left (DeleteConflict), and a virtual device it refuses to delete
+    while it is assigned."""
+    if not observed.exists:
+        return lc.Plan([], ["does not exist; nothing to offboard"])
+    guard_group = regime.onboarding_group.lower()
+    steps = [Step(DELETE_LOGIN_PROFILE)] if observed.has_login_profile else []
+    steps += [Step(DELETE_ACCESS_KEY, key) for key in sorted({*observed.active_keys, *observed.inactive_keys})]
+    steps += [Step(DELETE_CERTIFICATE, i) for i in _all(observed.certificates)]
+    steps += [Step(DELETE_SSH_KEY, i) for i in _all(observed.ssh_keys)]
+    steps += [Step(DELETE_SERVICE_CREDENTIAL, i) for i in _all(observed.service_credentials)]
+    steps += [Step(DELETE_INLINE_POLICY, policy) for policy in sorted(observed.inline_policies)]
+    steps += [Step(DETACH_POLICY, arn) for arn in sorted(observed.policies) if arn != regime.current_users_policy]
+    steps += [Step(REMOVE_FROM_GROUP, g) for g in sorted(observed.groups) if g.lower() != guard_group]
+    steps += [Step(DEACTIVATE_MFA, serial) for serial in sorted(observed.mfa_devices)]
+    virtual = sorted({*(s for s in observed.mfa_devices if is_virtual(s)), *observed.unassigned_virtual_mfa})
+    steps += [Step(DELETE_VIRTUAL_MFA, serial) for serial in virtual]
+    steps += [Step(REMOVE_FROM_GROUP, g) for g in sorted(observed.groups) if g.lower() == guard_group]
+    if regime.current_users_policy in observed.policies:
+        steps.append(Step(DETACH_POLICY, regime.current_users_policy))
+    steps.append(Step(DELETE_USER))
+    return lc.Plan(steps, [])
+
+
+def delete_conflicts(observed: lc.Observed) -> list[str]:
+    """What IAM's DeleteUser would refuse the user for (DeleteConflict): anything still attached to it. A stricter
+    stand-in than moto, which deletes such a user."""
+    found = []
+    for label, items in (
+        ("a console password", [1] if observed.has_login_profile else []),
+        ("access keys", [*observed.active_keys, *observed.inactive_keys]),
+        ("signing certificates", observed.certificates),
+        ("SSH public keys", observed.ssh_keys),
+        ("service-specific credentials", observed.service_credentials),
+        ("MFA devices", observed.mfa_devices),
+        ("inline policies", observed.inline_policies),
+        ("attached policies", observed.policies),
+        ("groups", observed.groups),
+    ):
+        if items:
+            found.append(label)
+    return found

@@ -1,0 +1,229 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The end of the lifecycle, without AWS: expire, disable, offboard, each checked over every prefix of its plan (a
+run killed after any call): invariants 1 and 2 hold, and a rerun plans exactly what is left."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _leaving as lv
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Observed
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._lifecycle import Regime
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import Step
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import apply_steps
+
+ACCOUNT = "123456789012"
+GROUP = "NotYetLoginUsers"
+CURRENT = f"arn:aws:iam::{ACCOUNT}:policy/MFARequiredForCurrentUsers"
+APP = f"arn:aws:iam::{ACCOUNT}:policy/AppReadOnly"
+REGIME = Regime(GROUP, CURRENT)
+VIRTUAL = f"arn:aws:iam::{ACCOUNT}:mfa/alice"
+FIDO = f"arn:aws:iam::{ACCOUNT}:u2f/user/alice/key-1"
+TODAY = "2026-12-02"
+
+# The issue's full user: two access keys, a signing certificate, an SSH key, a service-specific credential, a
+# virtual MFA device, inline and attached policies, three groups; promoted.
+FULL = Observed(
+    exists=True,
+    groups=("Admins", "Developers", "Ops"),
+    policies=(APP, CURRENT),
+    has_login_profile=True,
+    mfa_devices=(VIRTUAL,),
+    tags=(("team", "data"),),
+    signed_in=True,
+    inline_policies=("legacy",),
+    active_keys=("AKIA1",),
+    inactive_keys=("AKIA2",),
+    certificates=(("CERT1", "Active"),),
+    ssh_keys=(("APKA1", "Active"),),
+    service_credentials=(("ACCA1", "Active"),),
+)
+# Still onboarding: in the guard group, no MFA; with a hardware-free FIDO key variant below.
+ONBOARDING = Observed(
+    exists=True, groups=(GROUP,), has_login_profile=True, tags=(("mfa-onboarding:handover", "delivered"),)
+)
+STARTS = {
+    "full": FULL,
+    "full+fido": FULL._replace(mfa_devices=(VIRTUAL, FIDO)),
+    "onboarding": ONBOARDING,
+    "onboarding+key": ONBOARDING._replace(active_keys=("AKIA9",), certificates=(("CERT9", "Inactive"),)),
+    "given-up-registration": ONBOARDING._replace(unassigned_virtual_mfa=(f"arn:aws:iam::{ACCOUNT}:mfa/alice",)),
+    "unmanaged": Observed(exists=True, groups=("Admins",), policies=(APP,), has_login_profile=True),
+}
+
+
+def live(observed: Observed) -> bool:
+    return observed.exists and lv.has_live_credential(observed)
+
+
+def invariant_1(observed: Observed) -> bool:
+    """No live credential without an MFA guard (for users that had one: an unmanaged start is its own problem)."""
+    return not live(observed) or lc.guarded(observed, REGIME)
+
+
+def invariant_2(observed: Observed) -> bool:
+    """A user without MFA holds nothing beyond the guards."""
+    if not observed.exists or observed.mfa_devices:
+        return True
+    beyond_groups = [g for g in observed.groups if g != GROUP]
+    beyond_policies = [p for p in observed.policies if p != CURRENT]
+    return not (beyond_groups or beyond_policies or observed.inline_policies)
+
+
+def prefixes(start: Observed, steps: list[Step]) -> t.Iterator[tuple[int, Observed]]:
+    for length in range(len(steps) + 1):
+        yield length, apply_steps(start, steps[:length])
+
+
+# Offboarding
+
+
+def test_offboarding_a_full_user_removes_everything_in_order() -> None:
+    steps = lv.plan_offboarding(FULL, REGIME).steps
+    assert [(s.action, s.target) for s in steps] == [
+        ("DeleteLoginProfile", None),
+        ("DeleteAccessKey", "AKIA1"),
+        ("DeleteAccessKey", "AKIA2"),
+        ("DeleteSigningCertificate", "CERT1"),
+        ("DeleteSSHPublicKey", "APKA1"),
+        ("DeleteServiceSpecificCredential", "ACCA1"),
+        ("DeleteUserPolicy", "legacy"),
+        ("DetachUserPolicy", APP),
+        ("RemoveUserFromGroup", "Admins"),
+        ("RemoveUserFromGroup", "Developers"),
+        ("RemoveUserFromGroup", "Ops"),
+        ("DeactivateMFADevice", VIRTUAL),
+        ("DeleteVirtualMFADevice", VIRTUAL),
+        ("DetachUserPolicy", CURRENT),
+        ("DeleteUser", None),
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(STARTS))
+def test_offboarding_keeps_the_invariants_after_every_call_and_a_rerun_finishes(name: str) -> None:
+    start = STARTS[name]
+    steps = lv.plan_offboarding(start, REGIME).steps
+    assert steps[-1] == Step("DeleteUser")
+    for length, state in prefixes(start, steps):
+        if name != "unmanaged":
+            assert invariant_1(state), (name, length)
+        if name != "unmanaged":  # a user outside the regime held its grants before; not ours to judge
+            assert invariant_2(state), (name, length)
+        assert lv.plan_offboarding(state, REGIME).steps == steps[length:], (name, length)
+        if length < len(steps) and steps[length] == Step("DeleteUser"):
+            assert lv.delete_conflicts(state) == [], (name, length)
+            assert state.unassigned_virtual_mfa == (), "a virtual device would keep the name"
+    assert apply_steps(start, steps) == Observed(exists=False)
+
+
+def test_offboarding_removes_no_guard_before_every_credential_is_gone() -> None:
+    for name, start in STARTS.items():
+        steps = lv.plan_offboarding(start, REGIME).steps
+        guards = [i for i, s in enumerate(steps) if s.target in (GROUP, CURRENT) and s.action != "AttachUserPolicy"]
+        credential_kinds = ("DeleteLoginProfile", "DeleteAccessKey", "DeleteSigningCertificate", "DeleteSSHPublicKey")
+        last_credential = max([i for i, s in enumerate(steps) if s.action in credential_kinds], default=-1)
+        assert all(g > last_credential for g in guards), name
+        assert guards or name == "unmanaged", name  # the walk sees the guards go
+
+
+def test_offboarding_deletes_only_virtual_devices_and_deactivates_every_device() -> None:
+    steps = lv.plan_offboarding(STARTS["full+fido"], REGIME).steps
+    assert Step("DeactivateMFADevice", FIDO) in steps and Step("DeactivateMFADevice", VIRTUAL) in steps
+    assert Step("DeleteVirtualMFADevice", VIRTUAL) in steps
+    assert Step("DeleteVirtualMFADevice", FIDO) not in steps
+    assert lv.is_virtual(VIRTUAL) and not lv.is_virtual(FIDO) and not lv.is_virtual("GAHT12345678")
+
+
+def test_offboarding_an_absent_user_changes_nothing() -> None:
+    plan = lv.plan_offboarding(Observed(exists=False), REGIME)
+    assert (plan.steps, plan.refusal) == ([], None)
+    assert plan.notes == ["does not exist; nothing to offboard"]
+
+
+def test_delete_conflicts_name_what_is_left() -> None:
+    assert lv.delete_conflicts(FULL) == [
+        "a console password",
+        "access keys",
+        "signing certificates",
+        "SSH public keys",
+        "service-specific credentials",
+        "MFA devices",
+        "inline policies",
+        "attached policies",
+        "groups",
+    ]
+    assert lv.delete_conflicts(Observed(exists=True)) == []
+
+
+# Disabling
+
+
+@pytest.mark.parametrize("name", sorted(STARTS))
+def test_disabling_deactivates_every_credential_keeps_the_grants_and_converges(name: str) -> None:
+    start = STARTS[name]
+    steps = lv.plan_disable(start, REGIME, "alice", TODAY).steps
+    assert steps[-1] == Step("TagUser", {lc.DISABLED_TAG: TODAY})
+    for length, state in prefixes(start, steps):
+        if name != "unmanaged":
+            assert invariant_1(state), (name, length)
+        assert lv.plan_disable(state, REGIME, "alice", TODAY).steps == steps[length:], (name, length)
+    end = apply_steps(start, steps)
+    assert not lv.has_live_credential(end)
+    assert (end.groups, end.policies, end.inline_policies, end.mfa_devices) == (
+        start.groups,
+        start.policies,
+        start.inline_policies,
+        start.mfa_devices,
+    )
+    assert lc.stage(end, REGIME) == lc.DISABLED
+
+
+def test_disabling_the_full_user_makes_one_call_per_live_credential() -> None:
+    actions = [s.action for s in lv.plan_disable(FULL, REGIME, "alice", TODAY).steps]
+    assert actions == [
+        "DeleteLoginProfile",
+        "UpdateAccessKey",
+        "UpdateSigningCertificate",
+        "UpdateSSHPublicKey",
+        "UpdateServiceSpecificCredential",
+        "TagUser",
+    ]
+
+
+# Expiry
+
+
+def test_expiry_tags_first_then_deletes_the_password_and_keeps_the_guard() -> None:
+    steps = lv.plan_expiry(ONBOARDING, REGIME, "alice", True, TODAY).steps
+    assert steps == [Step("TagUser", {lc.EXPIRED_TAG: TODAY}), Step("DeleteLoginProfile")]
+    for length, state in prefixes(ONBOARDING, steps):
+        assert invariant_1(state) and GROUP in state.groups, length
+        assert lv.plan_expiry(state, REGIME, "alice", True, TODAY).steps == steps[length:], length
+    assert lc.stage(apply_steps(ONBOARDING, steps), REGIME) == lc.EXPIRED
+
+
+@pytest.mark.parametrize(
+    ("observed", "old_enough", "fragment"),
+    [
+        (ONBOARDING._replace(mfa_devices=(VIRTUAL,)), True, "has registered an MFA device"),
+        (ONBOARDING._replace(signed_in=True), True, "has signed in with its password"),
+        (ONBOARDING, False, "has a temporary password that is not older than the limit yet"),
+        (FULL, True, "is promoted, not onboarding"),
+        (STARTS["unmanaged"], True, "is unmanaged, not onboarding"),
+        (ONBOARDING._replace(has_login_profile=False), True, "not onboarding with a temporary password"),
+    ],
+)
+def test_expiry_refuses_by_name_and_plans_nothing(observed: Observed, old_enough: bool, fragment: str) -> None:
+    plan = lv.plan_expiry(observed, REGIME, "alice", old_enough, TODAY)
+    assert plan.steps == []
+    assert plan.refusal.startswith("user alice ") and fragment in plan.refusal
+
+
+def test_an_expired_user_is_left_as_it_is() -> None:
+    expired = apply_steps(ONBOARDING, lv.plan_expiry(ONBOARDING, REGIME, "alice", True, TODAY).steps)
+    assert lv.plan_expiry(expired, REGIME, "alice", True, TODAY) == lc.Plan([], [])
