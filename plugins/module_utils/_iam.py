@@ -334,6 +334,25 @@ def list_access_keys(client: t.Any, name: str) -> list[dict[str, t.Any]]:
     return _all(client, "list_access_keys", "AccessKeyMetadata", UserName=name)
 
 
+@IAMErrorHandler.common_error_handler("list signing certificates")
+@retry
+def list_signing_certificates(client: t.Any, name: str) -> list[dict[str, t.Any]]:
+    return _all(client, "list_signing_certificates", "Certificates", UserName=name)
+
+
+@IAMErrorHandler.common_error_handler("list SSH public keys")
+@retry
+def list_ssh_public_keys(client: t.Any, name: str) -> list[dict[str, t.Any]]:
+    return _all(client, "list_ssh_public_keys", "SSHPublicKeys", UserName=name)
+
+
+@IAMErrorHandler.common_error_handler("list service-specific credentials")
+@retry
+def list_service_specific_credentials(client: t.Any, name: str) -> list[dict[str, t.Any]]:
+    """Not paginated by IAM: one call returns them all."""
+    return list(client.list_service_specific_credentials(UserName=name).get("ServiceSpecificCredentials", []))
+
+
 @IAMErrorHandler.common_error_handler("get access key last used")
 @retry
 def get_access_key_last_used(client: t.Any, key_id: str) -> t.Any:

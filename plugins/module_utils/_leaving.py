@@ -17,6 +17,7 @@ after a kill finishes the job.
 
 from __future__ import annotations
 
+import datetime
 import typing as t
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
@@ -53,6 +54,15 @@ def _active(pairs: t.Iterable[tuple[str, str]]) -> list[str]:
 
 def _all(pairs: t.Iterable[tuple[str, str]]) -> list[str]:
     return sorted(i for i, _status in pairs)
+
+
+def older_than(created: datetime.datetime | None, days: int, now: datetime.datetime) -> bool:
+    """Whether a temporary password created then is more than `days` whole days old (unknown: not old)."""
+    if created is None:
+        return False
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=datetime.timezone.utc)
+    return now - created > datetime.timedelta(days=days)
 
 
 def has_live_credential(observed: lc.Observed) -> bool:

@@ -194,9 +194,15 @@ def held_description(observed: Observed, regime: Regime) -> str:
     return "; ".join(parts)
 
 
+# The states at the end of the lifecycle (_leaving.py): they need every credential of a user, and no grant.
+LEAVING_STATES = (EXPIRED, DISABLED, ABSENT)
+
+
 def account_reads(state: str) -> frozenset[str]:
     """The account-level facts a run for the requested state must read, besides the guards."""
-    return frozenset({PASSWORD_POLICY}) if state == ONBOARDING else frozenset({GRANTS})
+    if state == ONBOARDING:
+        return frozenset({PASSWORD_POLICY})
+    return frozenset() if state in LEAVING_STATES else frozenset({GRANTS})
 
 
 def sets_password(steps: t.Sequence[Step]) -> bool:

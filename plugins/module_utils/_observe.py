@@ -52,6 +52,11 @@ class UserRecord(t.NamedTuple):
     password_last_used: datetime.datetime | None = None
     mfa_devices: tuple[MfaDevice, ...] | None = None
     access_keys: tuple[AccessKey, ...] | None = None
+    # (id, status) pairs; read for the end of the lifecycle only.
+    certificates: tuple[tuple[str, str], ...] | None = None
+    ssh_keys: tuple[tuple[str, str], ...] | None = None
+    service_credentials: tuple[tuple[str, str], ...] | None = None
+    unassigned_virtual_mfa: tuple[str, ...] | None = None
 
 
 def tag_pairs(tags: list[dict[str, str]] | None) -> tuple[tuple[str, str], ...]:
@@ -131,6 +136,11 @@ def observed(record: UserRecord, group_policies: t.Iterable[str] = ()) -> lc.Obs
         signed_in=record.password_last_used is not None,
         inline_policies=record.inline_policies or (),
         active_keys=tuple(k.access_key_id for k in record.access_keys or () if k.status == "Active"),
+        inactive_keys=tuple(k.access_key_id for k in record.access_keys or () if k.status != "Active"),
+        certificates=record.certificates or (),
+        ssh_keys=record.ssh_keys or (),
+        service_credentials=record.service_credentials or (),
+        unassigned_virtual_mfa=record.unassigned_virtual_mfa or (),
     )
 
 
@@ -171,6 +181,7 @@ class Account:
         # Returns the ARN of the run's own identity (asked at most once, only when needed); None: not known.
         self.caller: t.Callable[[], str] | None = None
         self._caller_arn: str | None = None
+        self._unassigned: tuple[str, ...] | None = None
         # The documents of the onboarding group's policies, as _verify_guards read them: what a user without MFA may
         # do for itself (lc.enrollment_problem decides from them whether a user can register MFA).
         self.guard_documents: tuple[t.Any, ...] = ()
@@ -224,6 +235,14 @@ class Account:
                     policies[arn] = None if policy is None else policy["Arn"]
             candidates[reference] = tuple((arn, policies[arn]) for arn in arns)
         return lc.GrantReads(found_groups, candidates)
+
+    def unassigned_virtual_mfa(self, client: t.Any, name: str) -> tuple[str, ...]:
+        """The account's unassigned virtual MFA devices named after the user (listed once per run): one left by an
+        interrupted offboarding, or by a registration given up halfway, blocks the name."""
+        with self._lock:
+            if self._unassigned is None:
+                self._unassigned = tuple(d["SerialNumber"] for d in _iam.list_virtual_mfa_devices(client, "Unassigned"))
+        return tuple(s for s in self._unassigned if s.rsplit("/", 1)[-1].lower() == name.lower())
 
     def is_caller(self, arn: str | None) -> bool:
         """Whether a user's ARN is the run's own identity (ARNs compared as IAM compares names: ignoring case)."""
@@ -285,6 +304,19 @@ def observe_user(
     if lc.needs_group_policies(view, account.regime):
         via_groups = [arn for group in view.groups for arn in account.group_policies(client, group)]
         view = observed(record, via_groups)
+    if state in lc.LEAVING_STATES and record.exists:
+        record = record._replace(
+            inline_policies=tuple(_iam.list_user_policies(client, name)),
+            access_keys=read_access_keys(client, name),
+            certificates=tuple((c["CertificateId"], c["Status"]) for c in _iam.list_signing_certificates(client, name)),
+            ssh_keys=tuple((k["SSHPublicKeyId"], k["Status"]) for k in _iam.list_ssh_public_keys(client, name)),
+            service_credentials=tuple(
+                (c["ServiceSpecificCredentialId"], c["Status"])
+                for c in _iam.list_service_specific_credentials(client, name)
+            ),
+            unassigned_virtual_mfa=account.unassigned_virtual_mfa(client, name) if state == lc.ABSENT else (),
+        )
+        return record, observed(record, via_groups)
     if state == lc.ONBOARDING and lc.needs_credential_reads(view, account.regime):
         record = record._replace(
             inline_policies=tuple(_iam.list_user_policies(client, name)), access_keys=read_access_keys(client, name)

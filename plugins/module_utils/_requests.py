@@ -42,6 +42,7 @@ def user_requests(params: dict[str, t.Any]) -> list[dict[str, t.Any]]:
         request.update({k: v for k, v in item.items() if v is not None})
         request["name"] = item.get("name")
         request["purge_tags"] = params["purge_tags"]
+        request["expire_after_days"] = params.get("expire_after_days", 7)
         request["adopt_detach"] = params.get("adopt_detach", True)
         request["adopt_only"] = params.get("adopt_only", False)
         if request["tags"] is not None:
@@ -64,9 +65,24 @@ def tag_marks(params: dict[str, t.Any]) -> int:
     return 1 if onboarding and params.get("handover") not in (None, "none") else 0
 
 
+def guard_named(name: str, params: dict[str, t.Any]) -> str | None:
+    """What a user name given to expire, disable or offboard names instead, when it is a guard's name (a user may
+    be called so, but taking it for the guard is the likelier mistake, and the cost of a wrong offboarding is high)."""
+    group = params.get("onboarding_group") or ""
+    policy = (params.get("current_users_policy") or "").rsplit("/", 1)[-1]
+    if name.lower() == group.lower():
+        return f"the onboarding group's name ({group})"
+    if name.lower() in (policy.lower(), "mfarequiredonlyforthefirstlogin"):
+        return "the name of an MFA guard policy"
+    return None
+
+
 def validate_requests(requests: list[dict[str, t.Any]], params: dict[str, t.Any]) -> None:
     """Raises ValidationError naming the input and what is wrong with it."""
     validate_concurrency(params["concurrency"])
+    days = params.get("expire_after_days", 7)
+    if days is None or isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ValidationError(f"expire_after_days: must be a whole number of days, at least 1, got {days!r}")
     if not requests:
         raise ValidationError("users: the list is empty; give at least one user")
     # IAM user names are case-insensitive: Alice and alice are one user (moto keeps two).
@@ -84,6 +100,10 @@ def validate_requests(requests: list[dict[str, t.Any]], params: dict[str, t.Any]
                 "the two spellings name one user; list it once"
             )
         seen[name.lower()] = (name, option)
+        if params.get("state") in lc.LEAVING_STATES:
+            guard = guard_named(name, params)
+            if guard:
+                raise ValidationError(f"{option}: {name} is {guard}, not a user; nothing was changed")
         validate_path(request["path"], f"path of user {name}")
         validate_tags(request["tags"], f"tags of user {name}", tag_marks(params))
         marks = sorted(k for k in request["tags"] or {} if k.lower().startswith(lc.TAG_PREFIX))

@@ -8,11 +8,13 @@ password that was already set); the results come back in input order."""
 from __future__ import annotations
 
 import concurrent.futures
+import datetime
 import typing as t
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _handover
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _leaving
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _results
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _steps
@@ -85,8 +87,28 @@ def plan_user(
             detach=request.get("adopt_detach", True),
             adopt_only=request.get("adopt_only", False),
         )
+    if state in lc.LEAVING_STATES:
+        return leaving_plan(request, state, observed, regime)
     resolved = lc.resolve_grants(request["groups"] or [], request["managed_policies"] or [], grants)
     return lc.plan_promotion(name, observed, regime, resolved.groups, resolved.policies, unresolved=resolved.problems)
+
+
+def now_utc() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def leaving_plan(request: dict[str, t.Any], state: str, observed: lc.Observed, regime: lc.Regime) -> lc.Plan:
+    """expired, disabled, absent: the planners of _leaving, with the day and, for expiry, the password's age
+    (request["password_created"], from the user's record)."""
+    now = now_utc()
+    today = now.date().isoformat()
+    name = request["name"]
+    if state == lc.EXPIRED:
+        old = _leaving.older_than(request.get("password_created"), request.get("expire_after_days") or 7, now)
+        return _leaving.plan_expiry(observed, regime, name, old, today)
+    if state == lc.DISABLED:
+        return _leaving.plan_disable(observed, regime, name, today)
+    return _leaving.plan_offboarding(observed, regime)
 
 
 def handle_user(
@@ -121,10 +143,13 @@ def handle_user(
         done = "would be put in place" if check_mode else "is now in place"
         warnings.append(f"user {name}: the note an interrupted run had written {done}")
     via = None if channel.kind == _handover.NONE else channel.describe(name, request.get("email"))
+    if state == lc.EXPIRED:
+        request = dict(request, password_created=record.password_created)
     plan = plan_user(request, state, observed, regime, grants, via)
     if plan.refusal:
         raise UserFailed(plan.refusal, stage=lc.stage(observed, regime), refused=True)
-    if lc.takes_away(plan.steps, regime) and account.is_caller(record.arn):
+    leaving = state in lc.LEAVING_STATES and bool(plan.steps)
+    if (leaving or lc.takes_away(plan.steps, regime)) and account.is_caller(record.arn):
         raise UserFailed(
             f"user {name} is the identity this run uses: deactivating its access keys and removing its grants would "
             "cut the run off halfway; run as another identity, or leave this user out; nothing was changed",

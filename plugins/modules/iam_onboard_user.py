@@ -112,8 +112,18 @@ options:
         the regime with an MFA device is adopted as promoted (the current-users policy attached, nothing else
         touched). A user that is already promoted, with an MFA device, is left as it is, with a warning.
       - V(promoted) promotes a user that has registered an MFA device; it fails for a user without one.
+      - V(expired) deletes the unused temporary password of a user still onboarding, without an MFA device, that
+        never signed in and whose password is older than O(expire_after_days); it stays in the onboarding group,
+        tagged C(mfa-onboarding:expired). Any other user is refused by name and left as it was.
+      - V(disabled) deletes the console password and deactivates every access key, signing certificate, SSH public
+        key and service-specific credential; memberships and policies stay (for audit); tagged
+        C(mfa-onboarding:disabled).
+      - V(absent) removes every credential, then every grant that is not a guard, then the MFA devices
+        (deactivated, virtual ones deleted so that the name can be used again), then the guards, then the user. A
+        user that does not exist is reported V(absent), unchanged.
+      - The identity the run uses is never disabled or removed (it would cut the run off).
     type: str
-    choices: [onboarding, promoted]
+    choices: [onboarding, promoted, expired, disabled, absent]
     default: onboarding
     version_added: 0.1.0
   onboarding_group:
@@ -302,6 +312,12 @@ options:
     description: The subject of the mails.
     type: str
     default: Your AWS account is ready
+    version_added: 0.3.0
+  expire_after_days:
+    description:
+      - With O(state=expired), how many whole days a temporary password must be older than to expire (at least 1).
+    type: int
+    default: 7
     version_added: 0.3.0
   adopt_detach:
     description:
@@ -669,7 +685,10 @@ def main():
         name=dict(type="str"),
         users=dict(type="list", elements="dict", options=user_options),
         concurrency=dict(type="int", default=4),
-        state=dict(type="str", default="onboarding", choices=["onboarding", "promoted"]),
+        state=dict(
+            type="str", default="onboarding", choices=["onboarding", "promoted", "expired", "disabled", "absent"]
+        ),
+        expire_after_days=dict(type="int", default=7),
         onboarding_group=dict(type="str", default="NotYetLoginUsers"),
         current_users_policy=dict(type="str", default="MFARequiredForCurrentUsers"),
         password=dict(type="str", no_log=True),

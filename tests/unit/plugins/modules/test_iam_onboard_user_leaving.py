@@ -1,0 +1,206 @@
+# Copyright: Contributors to the mfa_onboarding.iam project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""iam_onboard_user's states at the end of the lifecycle (expired, disabled, absent), in-process against moto
+(DESIGN section 1, Expire and Disable / offboard; invariant 1's offboarding order)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import typing as t
+
+import pytest
+
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _run
+from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user
+from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
+
+Run = t.Callable[..., dict[str, t.Any]]
+GROUP = iam_state.ONBOARDING_GROUP
+CURRENT = iam_state.CURRENT_USERS_ARN
+APP = iam_state.EXTRA_POLICY_ARN
+EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def leaver(iam: t.Any, enable_mfa: t.Callable[..., str], name: str = "leo") -> str:
+    """A promoted user: a password, two access keys (one inactive), an inline and two attached policies, three
+    groups, a virtual MFA device. Returns the device's serial number."""
+    iam.create_user(UserName=name)
+    iam.create_login_profile(UserName=name, Password="His-own-Passw0rd!x", PasswordResetRequired=False)
+    serial = enable_mfa(name)
+    iam.attach_user_policy(UserName=name, PolicyArn=CURRENT)
+    iam.attach_user_policy(UserName=name, PolicyArn=APP)
+    iam.put_user_policy(UserName=name, PolicyName="legacy", PolicyDocument=json.dumps(EVERYTHING))
+    for group in ("Developers", "Ops", "Audit"):
+        if group != "Developers":
+            iam.create_group(GroupName=group)
+        iam.add_user_to_group(UserName=name, GroupName=group)
+    first = iam.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"]
+    iam.create_access_key(UserName=name)
+    iam.update_access_key(UserName=name, AccessKeyId=first, Status="Inactive")
+    return serial
+
+
+def test_offboarding_removes_everything_in_order_and_frees_the_device_name(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    serial = leaver(iam, enable_mfa)
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "leo", "state": "absent"})
+
+    assert api_calls.writes == [
+        "DeleteLoginProfile",
+        "DeleteAccessKey",
+        "DeleteAccessKey",
+        "DeleteUserPolicy",
+        "DetachUserPolicy",
+        "RemoveUserFromGroup",
+        "RemoveUserFromGroup",
+        "RemoveUserFromGroup",
+        "DeactivateMFADevice",
+        "DeleteVirtualMFADevice",
+        "DetachUserPolicy",
+        "DeleteUser",
+    ]
+    assert (result["changed"], result["stage"]) == (True, "absent")
+    assert [u["UserName"] for u in iam.list_users()["Users"]] == []
+    assert serial not in [d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]]
+    # The name is free again: a new device of the same name can be created.
+    iam.create_virtual_mfa_device(VirtualMFADeviceName="leo")
+    api_calls.clear()
+    again = run_module(iam_onboard_user, {"name": "leo", "state": "absent"})
+    assert (again["changed"], again["stage"], api_calls.writes) == (False, "absent", [])
+
+
+def test_offboarding_in_check_mode_writes_nothing_and_lists_every_step(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    leaver(iam, enable_mfa)
+    api_calls.clear()
+    predicted = run_module(iam_onboard_user, {"name": "leo", "state": "absent"}, check_mode=True, diff=True)
+    assert api_calls.writes == []
+    assert predicted["changed"] is True and predicted["stage"] == "absent"
+    assert predicted["actions"][0] == "DeleteLoginProfile" and predicted["actions"][-1] == "DeleteUser"
+    assert [u["UserName"] for u in iam.list_users()["Users"]] == ["leo"]
+
+
+def test_an_interrupted_offboarding_is_finished_by_the_rerun_including_the_unassigned_device(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    serial = leaver(iam, enable_mfa)
+    # As a run killed after DeactivateMFADevice leaves it: no credential, no grant, the device unassigned.
+    run_module(iam_onboard_user, {"name": "leo", "state": "disabled"})
+    for key in iam.list_access_keys(UserName="leo")["AccessKeyMetadata"]:
+        iam.delete_access_key(UserName="leo", AccessKeyId=key["AccessKeyId"])
+    iam.delete_user_policy(UserName="leo", PolicyName="legacy")
+    iam.detach_user_policy(UserName="leo", PolicyArn=APP)
+    for group in ("Developers", "Ops", "Audit"):
+        iam.remove_user_from_group(UserName="leo", GroupName=group)
+    iam.deactivate_mfa_device(UserName="leo", SerialNumber=serial)
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "leo", "state": "absent"})
+
+    assert api_calls.writes == ["DeleteVirtualMFADevice", "DetachUserPolicy", "DeleteUser"]
+    assert result["stage"] == "absent"
+    assert serial not in [d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]]
+
+
+def test_disabling_deactivates_the_credentials_and_keeps_the_grants(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    leaver(iam, enable_mfa)
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "leo", "state": "disabled"})
+
+    assert api_calls.writes == ["DeleteLoginProfile", "UpdateAccessKey", "TagUser"]
+    assert result["stage"] == "disabled"
+    keys = iam.list_access_keys(UserName="leo")["AccessKeyMetadata"]
+    assert sorted(k["Status"] for k in keys) == ["Inactive", "Inactive"]
+    groups = sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName="leo")["Groups"])
+    assert groups == ["Audit", "Developers", "Ops"]
+    tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName="leo")["Tags"]}
+    assert tags["mfa-onboarding:disabled"] == datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    api_calls.clear()
+    again = run_module(iam_onboard_user, {"name": "leo", "state": "disabled"})
+    assert (again["changed"], api_calls.writes) == (False, [])
+
+
+def test_expiry_deletes_only_an_old_unused_password_and_keeps_the_guard(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_module(iam_onboard_user, {"users": [{"name": "una"}, {"name": "young"}], "handover": "none"})
+    api_calls.clear()
+    refused = run_module(iam_onboard_user, {"name": "una", "state": "expired"})
+    assert refused["failed"] and "is not older than the limit yet" in refused["msg"]
+    assert api_calls.writes == []
+
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=8)
+    monkeypatch.setattr(_run, "now_utc", lambda: later)
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"users": [{"name": "una"}], "state": "expired"})
+
+    (una,) = result["users"]
+    assert api_calls.writes == ["TagUser", "DeleteLoginProfile"]
+    assert una["stage"] == "expired"
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="una")["Groups"]] == [GROUP]
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_login_profile(UserName="una")
+    # More days than the limit allows: still too young for it.
+    api_calls.clear()
+    young = run_module(iam_onboard_user, {"name": "young", "state": "expired", "expire_after_days": 30})
+    assert young["failed"] and api_calls.writes == []
+
+
+def test_expiry_refuses_a_user_that_registered_mfa(
+    bootstrapped: t.Any,
+    api_calls: t.Any,
+    run_module: Run,
+    iam: t.Any,
+    enable_mfa: t.Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run_module(iam_onboard_user, {"name": "mo", "handover": "none"})
+    enable_mfa("mo")
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=8)
+    monkeypatch.setattr(_run, "now_utc", lambda: later)
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"name": "mo", "state": "expired"})
+    assert result["failed"] and "user mo has registered an MFA device; it was not expired" in result["msg"]
+    assert api_calls.writes == []
+
+
+def test_a_run_never_offboards_its_own_identity(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    iam.create_user(UserName="ops")
+    key = iam.create_access_key(UserName="ops")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    api_calls.clear()
+    for state in ("absent", "disabled"):
+        result = run_module(iam_onboard_user, {"name": "ops", "state": state})
+        assert result["failed"] and "user ops is the identity this run uses" in result["msg"], state
+    assert api_calls.writes == []
+    assert iam.list_access_keys(UserName="ops")["AccessKeyMetadata"][0]["Status"] == "Active"
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        ({"name": "alice", "state": "expired", "expire_after_days": 0}, "expire_after_days: must be a whole number"),
+        ({"name": "NotYetLoginUsers", "state": "absent"}, "name: NotYetLoginUsers is the onboarding group's name"),
+        ({"name": "mfarequiredforcurrentusers", "state": "disabled"}, "is the name of an MFA guard policy"),
+        ({"users": [{"name": "Leo"}, {"name": "leo"}], "state": "absent"}, "IAM user names are case-insensitive"),
+    ],
+)
+def test_bad_input_at_the_end_of_the_lifecycle_is_refused_before_any_call(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, args: dict[str, t.Any], fragment: str
+) -> None:
+    api_calls.clear()
+    result = run_module(iam_onboard_user, args)
+    assert result["failed"] and fragment in result["msg"], result["msg"]
+    assert api_calls.names == []
