@@ -40,6 +40,9 @@ import boto3
 
 from ansible_collections.mfa_onboarding.iam.tests.support import recorder
 
+# moto's server, with what moto lacks answered as AWS would (tests/support/moto_patched.py).
+MOTO_SERVER = "ansible_collections.mfa_onboarding.iam.tests.support.moto_patched"
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -93,7 +96,7 @@ class MotoServer:
         env.update(self._extra_env)
         log = open(os.path.join(self._dir, "server.log"), "wb")  # noqa: SIM115 - the server writes it until stop()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", MOTO_SERVER, "-H", "127.0.0.1", "-p", str(self.port)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

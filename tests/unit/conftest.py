@@ -16,7 +16,7 @@ from ansible.module_utils.testing import patch_module_args
 from moto import mock_aws
 
 from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
-from ansible_collections.mfa_onboarding.iam.tests.support import moto_gaps
+from ansible_collections.mfa_onboarding.iam.tests.support import moto_patched
 from ansible_collections.mfa_onboarding.iam.tests.support.recorder import Recorder
 from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
 
@@ -32,10 +32,10 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def iam(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> t.Iterator[t.Any]:
+def iam(aws_env: None) -> t.Iterator[t.Any]:
     """A boto3 IAM client on a fresh in-process moto backend (the tests' own view of IAM), with what moto does
-    not implement answered as AWS would (tests/support/moto_gaps.py)."""
-    moto_gaps.attach(monkeypatch)
+    not implement answered as AWS would (tests/support/moto_patched.py)."""
+    moto_patched.apply()
     with mock_aws():
         yield boto3.client("iam", region_name="us-east-1")
 
