@@ -57,11 +57,22 @@ def promote_results(run: dict[str, t.Any], users: list[t.Any]) -> list[dict[str,
     return promote_role_results(run, users)
 
 
+def offboard_results(run: dict[str, t.Any], users: list[t.Any]) -> list[dict[str, t.Any]]:
+    """The offboard role's results have the promote role's shape (one module run, one item per listed user)."""
+    if not isinstance(run, dict) or not isinstance(users, list):
+        raise AnsibleFilterError(
+            f"offboard_results: expects the registered result of the offboard role's module run (a dict) and the "
+            f"role's list of users, got {type(run).__name__} and {type(users).__name__}"
+        )
+    return promote_role_results(run, users)
+
+
 class FilterModule:
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
         return {
             "onboard_results": onboard_results,
             "promote_results": promote_results,
+            "offboard_results": offboard_results,
             "adopt_selection": adopt_selection,
             "adopt_results": adopt_results,
         }
