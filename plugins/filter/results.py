@@ -10,6 +10,7 @@ import typing as t
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _adopt
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _leaving
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._results import onboard_role_results
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._results import promote_role_results
 
@@ -67,12 +68,21 @@ def offboard_results(run: dict[str, t.Any], users: list[t.Any]) -> list[dict[str
     return promote_role_results(run, users)
 
 
+def expire_candidates(users: list[dict[str, t.Any]], days: int) -> list[dict[str, str]]:
+    if not isinstance(users, list) or not all(isinstance(u, dict) and "name" in u for u in users):
+        raise AnsibleFilterError("expire_candidates: expects iam_onboard_user_info's users (a list of dicts with name)")
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise AnsibleFilterError(f"expire_after_days: must be a whole number of days, at least 1, got {days!r}")
+    return [{"name": name} for name in _leaving.expire_candidates(users, days)]
+
+
 class FilterModule:
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
         return {
             "onboard_results": onboard_results,
             "promote_results": promote_results,
             "offboard_results": offboard_results,
+            "expire_candidates": expire_candidates,
             "adopt_selection": adopt_selection,
             "adopt_results": adopt_results,
         }

@@ -159,3 +159,18 @@ def delete_conflicts(observed: lc.Observed) -> list[str]:
         if items:
             found.append(label)
     return found
+
+
+def expire_candidates(users: t.Sequence[dict[str, t.Any]], days: int) -> list[str]:
+    """From iam_onboard_user_info's users, those the expire role hands to the module: onboarding, a console password
+    never used, no MFA device, at least `days` whole days in onboarding. The module decides again at write time (a
+    user may sign in or enrol in between), from IAM's dates."""
+    return [
+        u["name"]
+        for u in users
+        if u.get("stage") == lc.ONBOARDING
+        and u.get("console_password")
+        and not u.get("password_last_used")
+        and not u.get("mfa_devices")
+        and (u.get("days_in_onboarding") or 0) >= days
+    ]

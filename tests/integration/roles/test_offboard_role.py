@@ -100,3 +100,17 @@ def test_bad_offboard_mode_is_refused_before_any_call() -> None:
         rc, out = playbook(server, "offboard", {"offboard_users": [{"name": "leo"}], "offboard_mode": "purge"})
         assert rc != 0 and "offboard_mode" in out and "delete, disable" in out, out[-2000:]
         assert server.actions() == []
+
+
+def test_expire_leaves_fresh_onboarding_users_alone_and_refuses_zero_days(tmp_path: t.Any) -> None:
+    with MotoServer() as server:
+        assert playbook(server, "bootstrap", {})[0] == 0
+        onboard = {"onboard_users": [{"name": "una"}], "onboard_delivery": "file"}
+        onboard["onboard_handover_dir"] = str(tmp_path / "notes")
+        assert playbook(server, "onboard", onboard)[0] == 0
+        server.reset_recording()
+        rc, out = playbook(server, "expire", {})
+        assert rc == 0, out[-3000:]
+        assert MotoServer.writes(server.actions()) == []
+        rc, out = playbook(server, "expire", {"expire_after_days": 0})
+        assert rc != 0 and "expire_after_days: must be a whole number of days, at least 1" in out, out[-2000:]

@@ -192,3 +192,14 @@ def test_promote_results_of_a_run_that_failed_as_a_whole_fail_every_listed_user(
 def test_promote_results_refuses_what_is_not_a_registered_result(run: object, users: object) -> None:
     with pytest.raises(AnsibleFilterError, match="promote_results: expects the registered result"):
         promote_results(run, users)  # type: ignore[arg-type]
+
+
+def test_expire_candidates_filter_names_a_bad_input() -> None:
+    from ansible_collections.mfa_onboarding.iam.plugins.filter.results import expire_candidates
+
+    users = [{"name": "a", "stage": "onboarding", "console_password": True, "days_in_onboarding": 8}]
+    assert expire_candidates(users, 7) == [{"name": "a"}]
+    with pytest.raises(AnsibleFilterError, match="expire_after_days: must be a whole number of days, at least 1"):
+        expire_candidates(users, 0)
+    with pytest.raises(AnsibleFilterError, match="expects iam_onboard_user_info's users"):
+        expire_candidates("a", 7)

@@ -227,3 +227,33 @@ def test_expiry_refuses_by_name_and_plans_nothing(observed: Observed, old_enough
 def test_an_expired_user_is_left_as_it_is() -> None:
     expired = apply_steps(ONBOARDING, lv.plan_expiry(ONBOARDING, REGIME, "alice", True, TODAY).steps)
     assert lv.plan_expiry(expired, REGIME, "alice", True, TODAY) == lc.Plan([], [])
+
+
+# The expire role's candidates, from iam_onboard_user_info's users
+
+
+def info_user(name: str, **extra: t.Any) -> dict[str, t.Any]:
+    user = {
+        "name": name,
+        "stage": "onboarding",
+        "console_password": True,
+        "password_last_used": None,
+        "mfa_devices": [],
+        "days_in_onboarding": 9,
+    }
+    return dict(user, **extra)
+
+
+def test_expire_candidates_are_old_unused_passwords_without_mfa_in_input_order() -> None:
+    users = [
+        info_user("zoe"),
+        info_user("young", days_in_onboarding=3),
+        info_user("signed-in", password_last_used="2026-11-30T08:00:00+00:00"),
+        info_user("enrolled", mfa_devices=[{"serial_number": VIRTUAL}]),
+        info_user("ready", stage="ready"),
+        info_user("no-password", console_password=False),
+        info_user("expired", stage="expired", console_password=False),
+        info_user("ann", days_in_onboarding=7),
+    ]
+    assert lv.expire_candidates(users, 7) == ["zoe", "ann"]
+    assert lv.expire_candidates(users, 10) == []
