@@ -14,7 +14,9 @@ import pytest
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _run
 from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user
+from ansible_collections.mfa_onboarding.iam.tests.support import full_user
 from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
+from ansible_collections.mfa_onboarding.iam.tests.support import strict_iam
 
 Run = t.Callable[..., dict[str, t.Any]]
 GROUP = iam_state.ONBOARDING_GROUP
@@ -204,3 +206,42 @@ def test_bad_input_at_the_end_of_the_lifecycle_is_refused_before_any_call(
     result = run_module(iam_onboard_user, args)
     assert result["failed"] and fragment in result["msg"], result["msg"]
     assert api_calls.names == []
+
+
+def test_offboarding_a_full_user_meets_no_delete_conflict_and_leaves_nothing(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With AWS's DeleteConflict supplied (moto deletes a user that still holds things): the issue's full user,
+    promoted, is removed without a single conflict, and nothing of it is left, its device's name included."""
+    created = full_user.full_user(iam, "fay")
+    iam.attach_user_policy(UserName="fay", PolicyArn=CURRENT)
+    strict = strict_iam.StrictIam().attach_botocore(monkeypatch)
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "fay", "state": "absent"})
+
+    assert not result.get("failed"), result.get("msg")
+    assert strict.conflicts == []
+    assert full_user.leftovers(iam, created) == {}
+    assert api_calls.writes.count("DeleteUser") == 1
+
+
+def test_the_strict_stand_in_catches_an_offboarding_that_skips_a_kind(
+    bootstrapped: t.Any, run_module: Run, iam: t.Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control: a planner that forgets the SSH keys meets DeleteConflict, and the user stays."""
+    from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _leaving
+
+    full_user.full_user(iam, "fay")
+    original = _leaving.plan_offboarding
+
+    def forgetful(observed: t.Any, regime: t.Any) -> t.Any:
+        plan = original(observed, regime)
+        return plan._replace(steps=[s for s in plan.steps if s.action != "DeleteSSHPublicKey"])
+
+    monkeypatch.setattr(_leaving, "plan_offboarding", forgetful)
+    strict = strict_iam.StrictIam().attach_botocore(monkeypatch)
+    result = run_module(iam_onboard_user, {"name": "fay", "state": "absent"})
+    assert result["failed"] and "DeleteConflict" in result["msg"]
+    assert strict.kinds == ["ssh_public_keys"]
+    assert [u["UserName"] for u in iam.list_users()["Users"]] == ["fay"]
