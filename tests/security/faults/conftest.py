@@ -18,6 +18,7 @@ from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
 
+from ansible_collections.mfa_onboarding.iam.tests.support import moto_patched
 from ansible_collections.mfa_onboarding.iam.tests.support.faults import FaultPoint
 from ansible_collections.mfa_onboarding.iam.tests.support.iam_state import client
 
@@ -38,7 +39,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: t.Any) -> None:
 
 @pytest.fixture
 def fault_point(aws_env: None) -> t.Iterator[FaultPoint]:
-    """moto on loopback behind the fault point, in this process; its state is emptied per test."""
+    """moto on loopback behind the fault point, in this process (with what moto does not implement answered as AWS
+    would: tests/support/moto_patched.py); its state is emptied per test."""
+    moto_patched.apply()
     with FaultPoint() as point:
         point.reset_backend()
         yield point
