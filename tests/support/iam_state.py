@@ -112,7 +112,7 @@ def _decoded(document: t.Any) -> dict[str, t.Any]:
     return document
 
 
-def _managed_document(iam: t.Any, arn: str) -> dict[str, t.Any]:
+def managed_document(iam: t.Any, arn: str) -> dict[str, t.Any]:
     version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
     return _decoded(iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"])
 
@@ -124,13 +124,13 @@ def identity_documents(iam: t.Any, name: str) -> list[dict[str, t.Any]]:
     for group in iam.list_groups_for_user(UserName=name)["Groups"]:
         group_name = group["GroupName"]
         for policy in iam.list_attached_group_policies(GroupName=group_name)["AttachedPolicies"]:
-            documents.append(_managed_document(iam, policy["PolicyArn"]))
+            documents.append(managed_document(iam, policy["PolicyArn"]))
         for policy_name in iam.list_group_policies(GroupName=group_name)["PolicyNames"]:
             documents.append(
                 _decoded(iam.get_group_policy(GroupName=group_name, PolicyName=policy_name)["PolicyDocument"])
             )
     for policy in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]:
-        documents.append(_managed_document(iam, policy["PolicyArn"]))
+        documents.append(managed_document(iam, policy["PolicyArn"]))
     for policy_name in iam.list_user_policies(UserName=name)["PolicyNames"]:
         documents.append(_decoded(iam.get_user_policy(UserName=name, PolicyName=policy_name)["PolicyDocument"]))
     return documents

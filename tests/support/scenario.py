@@ -13,6 +13,7 @@ import json
 import os
 import re
 import stat
+import subprocess
 import typing as t
 import urllib.request
 
@@ -29,6 +30,20 @@ FIRST_LOGIN_EXCEPTIONS = ("iam:ChangePassword", "iam:GetAccountPasswordPolicy")
 _PASSWORD_LINE = re.compile(r"^[ \t]*Temporary password:[ \t]*(\S+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
 _URL_LINE = re.compile(r"^[ \t]*Sign-in URL:[ \t]*(\S+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
 _USER_LINE = re.compile(r"^[ \t]*User name:[ \t]*(\S+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
+
+
+def playbook(server: t.Any, name: str, extra_vars: dict[str, t.Any], *options: str) -> tuple[int, str]:
+    """ansible-playbook mfa_onboarding.iam.<name> against a moto server (tests/support/moto_server.MotoServer), with
+    extra vars as JSON: (exit code, stdout and stderr)."""
+    env = dict(server.env(), ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    process = subprocess.run(
+        ["ansible-playbook", f"mfa_onboarding.iam.{name}", "-e", json.dumps(extra_vars), *options],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return process.returncode, process.stdout + process.stderr
 
 
 def moto_url(state_file: str) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import typing as t
 
 import botocore.session
@@ -30,6 +29,7 @@ from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import Mot
 from ansible_collections.mfa_onboarding.iam.tests.support.policy_eval import Decision
 from ansible_collections.mfa_onboarding.iam.tests.support.policy_eval import Request
 from ansible_collections.mfa_onboarding.iam.tests.support.policy_eval import evaluate
+from ansible_collections.mfa_onboarding.iam.tests.support.scenario import playbook
 from ansible_collections.mfa_onboarding.iam.tests.support.scenario import stored_passwords
 from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
 
@@ -41,18 +41,6 @@ READ_ONLY = f"arn:aws:iam::{ACCOUNT}:policy/ReadOnly"
 CONTEXTS = {"console-no-mfa": {"aws:MultiFactorAuthPresent": "false"}, "long-term-key": {}}
 # Every IAM action, from botocore's service model, and STS's session call.
 ACTIONS = [f"iam:{op}" for op in botocore.session.get_session().get_service_model("iam").operation_names]
-
-
-def playbook(server: MotoServer, name: str, extra_vars: dict[str, t.Any], *options: str) -> tuple[int, str]:
-    env = dict(server.env(), ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    process = subprocess.run(
-        ["ansible-playbook", f"mfa_onboarding.iam.{name}", "-e", json.dumps(extra_vars), *options],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return process.returncode, process.stdout + process.stderr
 
 
 def mixed_account(iam: t.Any) -> dict[str, str]:
@@ -97,7 +85,7 @@ def beyond_the_guard(iam: t.Any, name: str, other: str) -> list[str]:
     GetAccountPasswordPolicy, which take no resource) is not counted; a virtual device's name is not a user (with
     mfa_device_scope any the guard lets anyone create a device of any name), so there the guard is the measure."""
     documents = iam_state.identity_documents(iam, name)
-    guard = [iam_state._managed_document(iam, iam_state.FIRST_LOGIN_ARN)]
+    guard = [iam_state.managed_document(iam, iam_state.FIRST_LOGIN_ARN)]
     unrelated = f"arn:aws:iam::{ACCOUNT}:group/unrelated"
     found = []
     for context_name, context in CONTEXTS.items():

@@ -9,26 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import typing as t
 
 from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
+from ansible_collections.mfa_onboarding.iam.tests.support.scenario import playbook
 from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
 
 EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-
-
-def playbook(server: MotoServer, name: str, extra_vars: dict[str, t.Any], *options: str) -> tuple[int, str]:
-    env = dict(server.env(), ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    process = subprocess.run(
-        ["ansible-playbook", f"mfa_onboarding.iam.{name}", "-e", json.dumps(extra_vars), *options],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return process.returncode, process.stdout + process.stderr
 
 
 def leaver(iam: t.Any, name: str) -> None:

@@ -7,26 +7,13 @@ progress line per batch; the real run then makes the steps check mode announced.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import typing as t
 
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
+from ansible_collections.mfa_onboarding.iam.tests.support.scenario import playbook
 
 USERS = [f"u{i:02d}" for i in range(5)]
-
-
-def playbook(server: MotoServer, playbook: str, extra_vars: dict[str, t.Any], *options: str) -> tuple[int, str]:
-    env = dict(server.env(), ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    process = subprocess.run(
-        ["ansible-playbook", playbook, "-e", json.dumps(extra_vars), *options],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return process.returncode, process.stdout + process.stderr
 
 
 def test_check_and_diff_show_every_step_and_the_run_in_batches_shows_progress(tmp_path: t.Any) -> None:
@@ -39,9 +26,9 @@ def test_check_and_diff_show_every_step_and_the_run_in_batches_shows_progress(tm
         "onboard_batch_size": 2,
     }
     with MotoServer() as server:
-        assert playbook(server, "mfa_onboarding.iam.bootstrap", {})[0] == 0
+        assert playbook(server, "bootstrap", {})[0] == 0
         server.reset_recording()
-        rc, out = playbook(server, "mfa_onboarding.iam.onboard", onboard, "--check", "--diff")
+        rc, out = playbook(server, "onboard", onboard, "--check", "--diff")
         assert rc == 0, out[-3000:]
         assert MotoServer.writes(server.actions()) == []
         assert not os.path.exists(notes)
@@ -58,7 +45,7 @@ def test_check_and_diff_show_every_step_and_the_run_in_batches_shows_progress(tm
             assert f"(item=batch {batch} of 3: {first} to {last})" in out
 
         server.reset_recording()
-        rc, out = playbook(server, "mfa_onboarding.iam.onboard", onboard)
+        rc, out = playbook(server, "onboard", onboard)
         assert rc == 0, out[-3000:]
         writes = MotoServer.writes(server.actions())
         assert sorted(writes) == sorted(["CreateUser", "AddUserToGroup", "CreateLoginProfile", "TagUser"] * len(USERS))
