@@ -68,12 +68,35 @@ def offboard_results(run: dict[str, t.Any], users: list[t.Any]) -> list[dict[str
     return promote_role_results(run, users)
 
 
-def expire_candidates(users: list[dict[str, t.Any]], days: int) -> list[dict[str, str]]:
+def expire_candidates(
+    users: list[dict[str, t.Any]],
+    days: int,
+    unassigned: list[str] | None = None,
+    unassigned_mfa: bool = False,
+    delete_users: bool = False,
+) -> list[dict[str, str]]:
     if not isinstance(users, list) or not all(isinstance(u, dict) and "name" in u for u in users):
         raise AnsibleFilterError("expire_candidates: expects iam_onboard_user_info's users (a list of dicts with name)")
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
         raise AnsibleFilterError(f"expire_after_days: must be a whole number of days, at least 1, got {days!r}")
-    return [{"name": name} for name in _leaving.expire_candidates(users, days)]
+    if unassigned is not None and (not isinstance(unassigned, list) or not all(isinstance(s, str) for s in unassigned)):
+        raise AnsibleFilterError(
+            f"expire_candidates: expects the unassigned devices' serial numbers, got {unassigned!r}"
+        )
+    names = _leaving.expire_candidates(users, days, unassigned or [], bool(unassigned_mfa), bool(delete_users))
+    return [{"name": name} for name in names]
+
+
+def expire_unassigned_report(
+    unassigned: list[str], run: dict[str, t.Any] | None, unassigned_mfa: bool = True
+) -> list[dict[str, t.Any]]:
+    """Each unassigned virtual MFA device the expire role saw: deleted by its run, or kept and why."""
+    if not isinstance(unassigned, list) or (run is not None and not isinstance(run, dict)):
+        raise AnsibleFilterError(
+            "expire_unassigned_report: expects iam_onboard_user_info's unassigned_virtual_mfa_devices (a list) and "
+            "the registered result of the expire role's module run (a dict, or none)"
+        )
+    return _leaving.unassigned_report(unassigned, (run or {}).get("users") or [], bool(unassigned_mfa))
 
 
 class FilterModule:
@@ -83,6 +106,7 @@ class FilterModule:
             "promote_results": promote_results,
             "offboard_results": offboard_results,
             "expire_candidates": expire_candidates,
+            "expire_unassigned_report": expire_unassigned_report,
             "adopt_selection": adopt_selection,
             "adopt_results": adopt_results,
         }

@@ -38,6 +38,7 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import D
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import REMOVE_FROM_GROUP
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import TAG_USER
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import Step
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._steps import label as step_label
 
 ACTIVE = "Active"
 
@@ -76,13 +77,24 @@ def has_live_credential(observed: lc.Observed) -> bool:
     )
 
 
-def plan_expiry(observed: lc.Observed, regime: lc.Regime, name: str, old_enough: bool, today: str) -> lc.Plan:
+def plan_expiry(
+    observed: lc.Observed, regime: lc.Regime, name: str, old_enough: bool, today: str, unassigned_mfa: bool = False
+) -> lc.Plan:
     """Expire a temporary password nobody used: only a user still onboarding, without MFA, never signed in, whose
     password is older than the limit (old_enough, decided by the caller from its creation date). The tag comes
-    first: a run killed between the two calls leaves the password, still unused, for the rerun to delete."""
+    first: a run killed between the two calls leaves the password, still unused, for the rerun to delete.
+
+    unassigned_mfa: then delete the unassigned virtual MFA devices named after the user (observed, a registration
+    given up halfway, which blocks the name), once its password is gone: nobody can be registering one for it, as
+    it never signed in. An expired user's devices are deleted by a later run too (a run killed before them)."""
     current = lc.stage(observed, regime)
+    devices = [Step(DELETE_VIRTUAL_MFA, serial) for serial in sorted(observed.unassigned_virtual_mfa)]
+    if not unassigned_mfa:
+        devices = []
+    named = ", ".join(str(s.target) for s in devices)
+    notes = [f"had an unassigned virtual MFA device named after it, {named}; it was deleted"] if devices else []
     if current == lc.EXPIRED:
-        return lc.Plan([], [])
+        return lc.Plan(devices, notes)
     if current not in (lc.ONBOARDING, lc.READY) or not observed.has_login_profile:
         return lc.refused(f"user {name} is {current}, not onboarding with a temporary password; it was not expired")
     if observed.mfa_devices:
@@ -97,7 +109,9 @@ def plan_expiry(observed: lc.Observed, regime: lc.Regime, name: str, old_enough:
     if lc.EXPIRED_TAG not in dict(observed.tags):
         steps.append(Step(TAG_USER, {lc.EXPIRED_TAG: today}))
     steps.append(Step(DELETE_LOGIN_PROFILE))
-    return lc.Plan(steps, ["had an unused temporary password; it was deleted, and the user stays guarded"])
+    return lc.Plan(
+        [*steps, *devices], ["had an unused temporary password; it was deleted, and the user stays guarded", *notes]
+    )
 
 
 def plan_disable(observed: lc.Observed, regime: lc.Regime, name: str, today: str) -> lc.Plan:
@@ -161,16 +175,62 @@ def delete_conflicts(observed: lc.Observed) -> list[str]:
     return found
 
 
-def expire_candidates(users: t.Sequence[dict[str, t.Any]], days: int) -> list[str]:
+def device_owner(serial_number: str) -> str:
+    """The name a virtual MFA device was created with (arn:...:mfa/PATH/NAME), in lower case: IAM names are
+    case-insensitive."""
+    return serial_number.rsplit("/", 1)[-1].lower()
+
+
+def expire_candidates(
+    users: t.Sequence[dict[str, t.Any]],
+    days: int,
+    unassigned: t.Sequence[str] = (),
+    unassigned_mfa: bool = False,
+    delete_users: bool = False,
+) -> list[str]:
     """From iam_onboard_user_info's users, those the expire role hands to the module: onboarding, a console password
     never used, no MFA device, at least `days` whole days in onboarding. The module decides again at write time (a
-    user may sign in or enrol in between), from IAM's dates."""
+    user may sign in or enrol in between), from IAM's dates. Also the users expired earlier: with delete_users all
+    of them (they are removed), otherwise, with unassigned_mfa, those that an unassigned virtual MFA device (of
+    `unassigned`) is named after (the module deletes the device)."""
+    owners = {device_owner(s) for s in unassigned if is_virtual(s)} if unassigned_mfa else set()
     return [
         u["name"]
         for u in users
-        if u.get("stage") == lc.ONBOARDING
-        and u.get("console_password")
-        and not u.get("password_last_used")
-        and not u.get("mfa_devices")
-        and (u.get("days_in_onboarding") or 0) >= days
+        if (
+            u.get("stage") == lc.ONBOARDING
+            and u.get("console_password")
+            and not u.get("password_last_used")
+            and not u.get("mfa_devices")
+            and (u.get("days_in_onboarding") or 0) >= days
+        )
+        or (u.get("stage") == lc.EXPIRED and (delete_users or u["name"].lower() in owners))
     ]
+
+
+def unassigned_report(
+    unassigned: t.Sequence[str], results: t.Sequence[dict[str, t.Any]], unassigned_mfa: bool
+) -> list[dict[str, t.Any]]:
+    """The expire role's account of the unassigned virtual MFA devices it saw (iam_onboard_user_info's, before the
+    run): each with deleted (by the run, whose per-user results list the calls made in `actions`: named after a
+    user it expired, or had expired) and why. The others are
+    kept: IAM records no owner or date for an unassigned device, and one may belong to a registration in
+    progress."""
+    made = {action for r in results for action in r.get("actions") or []}
+    report = []
+    for serial in sorted(unassigned):
+        if step_label(Step(DELETE_VIRTUAL_MFA, serial)) in made:
+            deleted, reason = True, "named after an expired user"
+        elif not unassigned_mfa:
+            deleted, reason = False, "expire_unassigned_mfa is off"
+        else:
+            deleted, reason = (
+                False,
+                (
+                    "not named after an expired user (IAM records no owner or date for an unassigned device; it may "
+                    "belong to a registration in progress)"
+                ),
+            )
+        summary = f"{serial}: {'deleted' if deleted else 'kept'}, {reason}"
+        report.append({"serial_number": serial, "deleted": deleted, "reason": reason, "summary": summary})
+    return report

@@ -138,8 +138,9 @@ def needs_group_policies(observed: Observed, regime: Regime) -> bool:
 
 def needs_credential_reads(observed: Observed, regime: Regime) -> bool:
     """Whether an onboarding run must read the user's inline policies and access keys: an existing user without an
-    MFA device is brought to hold nothing beyond the guard (invariant 2), and the plan needs all it holds."""
-    return observed.exists and not observed.mfa_devices and stage(observed, regime) != DISABLED
+    MFA device is brought to hold nothing beyond the guard (invariant 2), and so is a disabled user onboarded again,
+    with or without MFA; the plan needs all it holds."""
+    return observed.exists and (not observed.mfa_devices or stage(observed, regime) == DISABLED)
 
 
 def held_beyond_guard(observed: Observed, regime: Regime) -> tuple[list[str], list[str], list[str]]:
@@ -478,8 +479,10 @@ def plan_onboarding(
             created[HANDOVER_TAG] = PENDING
         return Plan([Step(CREATE_USER, created), Step(ADD_TO_GROUP, regime.onboarding_group),
                      *handover_steps(CREATE_LOGIN_PROFILE, handover)], [])  # fmt: skip
+    if current == DISABLED and adopt_only:
+        return refused_as_disabled(observed, "adopted", name, "onboard it to bring it back")
     if current == DISABLED:
-        return refused_as_disabled(observed, "onboarded", name)
+        return _plan_return(observed, regime, tags, purge_tags, name=name, handover=handover, detach=detach)
     if current == PROMOTED and observed.mfa_devices:
         return Plan([], ["is already promoted; onboarding changes nothing (no demotion)"])
     notes = []
@@ -538,13 +541,68 @@ def plan_onboarding(
         )
     elif reset_password or pending:
         password_step = UPDATE_LOGIN_PROFILE
+    if current == EXPIRED:
+        notes.append("had expired: it gets a fresh temporary password, and the expired mark is removed")
+    steps.extend(_password_steps(observed, tags, purge_tags, password_step, handover, pending))
+    return Plan(steps, notes)
+
+
+def _password_steps(
+    observed: Observed,
+    tags: dict[str, str] | None,
+    purge_tags: bool,
+    password_step: str | None,
+    handover: str | None,
+    pending: bool,
+) -> list[Step]:
+    """The tag steps (the expired and disabled marks removed when a password is issued), then the password and its
+    handover: last, so that a failure of any other step never loses a temporary password that was already set."""
     desired = None if tags is None else dict(tags)
     if password_step and handover is not None and not pending:
         desired = dict(desired or {}, **{HANDOVER_TAG: PENDING})
+    steps = []
+    marks = [tag for tag in (DISABLED_TAG, EXPIRED_TAG) if tag in dict(observed.tags)]
+    if password_step and marks:
+        steps.append(Step(UNTAG_USER, marks))
     steps.extend(_tag_steps(dict(observed.tags), desired, purge_tags))
-    # Last, so that a failure of any other step never loses a temporary password that was already set.
     if password_step:
         steps.extend(handover_steps(password_step, handover))
+    return steps
+
+
+def _plan_return(
+    observed: Observed,
+    regime: Regime,
+    tags: dict[str, str] | None,
+    purge_tags: bool,
+    *,
+    name: str | None,
+    handover: str | None,
+    detach: bool,
+) -> Plan:
+    """Onboarding again a user that was disabled: the guard first, then everything it kept for audit beyond the guard
+    removed (its groups and policies, whether or not it has MFA: onboarding again means holding nothing else until
+    promoted), then the disabled mark, then a fresh temporary password and its handover. Its inactive credentials
+    stay inactive and its MFA devices stay registered. The disabled mark goes only once nothing else is left, so
+    that a run killed before it leaves a disabled user for the rerun to finish."""
+    who = f"user {name}" if name else "the user"
+    held = held_description(observed, regime)
+    if held and not detach:
+        return refused(
+            f"{who} was disabled and holds {held}; with adopt_detach off it was left untouched (onboarding it again "
+            "takes away everything beyond the guard)"
+        )
+    steps = _nothing_beyond_guard_steps(observed, regime)
+    since = dict(observed.tags).get(DISABLED_TAG) or "an earlier run"
+    notes = [f"was disabled ({DISABLED_TAG}: {since}): it is onboarding again behind {regime.onboarding_group}"]
+    if held:
+        notes.append(f"what it had kept was removed: {held}")
+    if observed.mfa_devices:
+        notes.append("keeps its registered MFA device; promote it again once its owner has signed in")
+    password_step = UPDATE_LOGIN_PROFILE if observed.has_login_profile else CREATE_LOGIN_PROFILE
+    steps.extend(
+        _password_steps(observed, tags, purge_tags, password_step, handover, handover_mark(observed) == PENDING)
+    )
     return Plan(steps, notes)
 
 
@@ -584,10 +642,12 @@ def plan_promotion(
     return Plan(steps, [])
 
 
-def refused_as_disabled(observed: Observed, verb: str, name: str | None = None) -> Plan:
+def refused_as_disabled(
+    observed: Observed, verb: str, name: str | None = None, hint: str = "onboard it again first"
+) -> Plan:
     since = dict(observed.tags).get(DISABLED_TAG) or "an earlier run"
     who = f"user {name}" if name else "the user"
-    return refused(f"{who} was disabled ({DISABLED_TAG}: {since}); a disabled user is not {verb} again")
+    return refused(f"{who} was disabled ({DISABLED_TAG}: {since}); a disabled user is not {verb} ({hint})")
 
 
 def guarded(observed: Observed, regime: Regime, group_policies: dict[str, t.Sequence[str]] | None = None) -> bool:

@@ -293,11 +293,14 @@ def _policy_document(client: t.Any, policy: dict[str, t.Any]) -> t.Any:
 
 
 def observe_user(
-    client: t.Any, name: str, account: Account, state: str = lc.PROMOTED
+    client: t.Any, name: str, account: Account, state: str = lc.PROMOTED, unassigned_mfa: bool = False
 ) -> tuple[UserRecord, lc.Observed]:
     """One user for iam_onboard_user: its record, and the core's view of it, with the policies of its groups
     when the core says they decide its stage, and, for an onboarding run, its inline policies and access keys
-    when the core says they decide the plan (an existing user without MFA: two more reads)."""
+    when the core says they decide the plan (an existing user without MFA: two more reads). The leaving states
+    read every credential, and, for offboarding (or expiry with unassigned_mfa), the unassigned virtual MFA
+    devices named after the user."""
+    devices = state == lc.ABSENT or (state == lc.EXPIRED and unassigned_mfa)
     record = read_user(client, name)
     view = observed(record)
     via_groups: list[str] = []
@@ -314,7 +317,7 @@ def observe_user(
                 (c["ServiceSpecificCredentialId"], c["Status"])
                 for c in _iam.list_service_specific_credentials(client, name)
             ),
-            unassigned_virtual_mfa=account.unassigned_virtual_mfa(client, name) if state == lc.ABSENT else (),
+            unassigned_virtual_mfa=account.unassigned_virtual_mfa(client, name) if devices else (),
         )
         return record, observed(record, via_groups)
     if state == lc.ONBOARDING and lc.needs_credential_reads(view, account.regime):

@@ -43,6 +43,7 @@ def user_requests(params: dict[str, t.Any]) -> list[dict[str, t.Any]]:
         request["name"] = item.get("name")
         request["purge_tags"] = params["purge_tags"]
         request["expire_after_days"] = params.get("expire_after_days", 7)
+        request["expire_unassigned_mfa"] = params.get("expire_unassigned_mfa", True)
         request["adopt_detach"] = params.get("adopt_detach", True)
         request["adopt_only"] = params.get("adopt_only", False)
         if request["tags"] is not None:

@@ -79,10 +79,13 @@ def diff_view(observed: lc.Observed, regime: lc.Regime, credentials: bool = Fals
     return view
 
 
-def console_password(observed: lc.Observed, issued: bool) -> str:
-    """issued (a new temporary password in this run), kept (the existing one, unchanged) or none."""
+def console_password(observed: lc.Observed, issued: bool, after: lc.Observed | None = None) -> str:
+    """issued (a new temporary password in this run), kept (the existing one, unchanged), deleted (by this run: expired,
+    disabled, offboarded) or none."""
     if issued:
         return "issued"
+    if observed.has_login_profile and after is not None and not after.has_login_profile:
+        return "deleted"
     return "kept" if observed.has_login_profile else "none"
 
 

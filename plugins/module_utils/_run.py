@@ -105,7 +105,7 @@ def leaving_plan(request: dict[str, t.Any], state: str, observed: lc.Observed, r
     name = request["name"]
     if state == lc.EXPIRED:
         old = _leaving.older_than(request.get("password_created"), request.get("expire_after_days") or 7, now)
-        return _leaving.plan_expiry(observed, regime, name, old, today)
+        return _leaving.plan_expiry(observed, regime, name, old, today, request.get("expire_unassigned_mfa", True))
     if state == lc.DISABLED:
         return _leaving.plan_disable(observed, regime, name, today)
     return _leaving.plan_offboarding(observed, regime)
@@ -126,7 +126,7 @@ def handle_user(
     handover = handover or _handover.Handover(_handover.NoChannel())
     channel = handover.channel
     try:
-        record, observed = observe_user(client, name, account, state)
+        record, observed = observe_user(client, name, account, state, bool(request.get("expire_unassigned_mfa")))
     except AnsibleIAMError as e:
         # One user's failed read must not cost the others their results (and their temporary passwords).
         raise UserFailed(f"user {name}: {e.message}: {e.exception}") from None
@@ -223,7 +223,7 @@ def handle_user(
         if via and issued
         else None,
         detached=_results.detached(plan.steps, documents) if state == lc.ONBOARDING else None,
-        console_password=_results.console_password(observed, issued),
+        console_password=_results.console_password(observed, issued, after),
         warnings=warnings,
         diff=diff,
         failed=False,
@@ -291,7 +291,7 @@ def onboarding_checks(
     tags = lc.tag_limit_problem(observed.tags, plan.steps)
     if tags:
         raise UserFailed(f"tags of user {name}: user {name} {tags}; nothing was changed", stage=current, refused=True)
-    if not observed.mfa_devices and current not in (lc.PROMOTED, lc.DISABLED):
+    if not observed.mfa_devices and current != lc.PROMOTED:
         arn = record.arn if record.exists else account.user_arn(request["path"] or "/", name)
         problem = account.enrollment_problem(arn, name)
         if problem:

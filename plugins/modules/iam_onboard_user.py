@@ -319,6 +319,17 @@ options:
     type: int
     default: 7
     version_added: 0.3.0
+  expire_unassigned_mfa:
+    description:
+      - With O(state=expired), also delete the unassigned virtual MFA devices named after the user (the last part
+        of the device's name, compared case-insensitively), after its password: a registration given up halfway
+        leaves such a device, and it blocks the name when the user registers again. They are deleted for a user
+        expired by an earlier run too.
+      - Nobody can be registering one of them, as the user never signed in. Other unassigned devices are never
+        touched (IAM records no owner or date for them).
+    type: bool
+    default: true
+    version_added: 0.3.0
   adopt_detach:
     description:
       - With O(state=onboarding), what to do with an existing user without an MFA device that holds more than the
@@ -621,8 +632,8 @@ detached:
       elements: str
       sample: [Admins]
 console_password:
-  description: V(issued) (a new temporary password in this run), V(kept) (an existing console password, unchanged)
-    or V(none).
+  description: V(issued) (a new temporary password in this run), V(kept) (an existing console password, unchanged),
+    V(deleted) (by this run, with O(state=expired), O(state=disabled) or O(state=absent)) or V(none).
   returned: with O(name)
   type: str
   sample: kept
@@ -689,6 +700,7 @@ def main():
             type="str", default="onboarding", choices=["onboarding", "promoted", "expired", "disabled", "absent"]
         ),
         expire_after_days=dict(type="int", default=7),
+        expire_unassigned_mfa=dict(type="bool", default=True),
         onboarding_group=dict(type="str", default="NotYetLoginUsers"),
         current_users_policy=dict(type="str", default="MFARequiredForCurrentUsers"),
         password=dict(type="str", no_log=True),

@@ -257,3 +257,82 @@ def test_expire_candidates_are_old_unused_passwords_without_mfa_in_input_order()
     ]
     assert lv.expire_candidates(users, 7) == ["zoe", "ann"]
     assert lv.expire_candidates(users, 10) == []
+
+
+# Unassigned virtual MFA devices named after expired users (expire_unassigned_mfa)
+
+GIVEN_UP = STARTS["given-up-registration"]
+
+
+def test_expiry_deletes_the_device_named_after_the_user_after_its_password_and_converges() -> None:
+    plan = lv.plan_expiry(GIVEN_UP, REGIME, "alice", True, TODAY, unassigned_mfa=True)
+    assert plan.steps == [
+        Step("TagUser", {lc.EXPIRED_TAG: TODAY}),
+        Step("DeleteLoginProfile"),
+        Step("DeleteVirtualMFADevice", VIRTUAL),
+    ]
+    assert any(f"named after it, {VIRTUAL}; it was deleted" in note for note in plan.notes)
+    for length, state in prefixes(GIVEN_UP, plan.steps):
+        assert invariant_1(state) and GROUP in state.groups, length
+        # A run killed after any call: the rerun (the user may be expired by then) plans exactly what is left.
+        again = lv.plan_expiry(state, REGIME, "alice", True, TODAY, unassigned_mfa=True)
+        assert again.steps == plan.steps[length:], length
+    end = apply_steps(GIVEN_UP, plan.steps)
+    assert lc.stage(end, REGIME) == lc.EXPIRED and end.unassigned_virtual_mfa == ()
+
+
+def test_without_expire_unassigned_mfa_the_device_stays() -> None:
+    assert lv.plan_expiry(GIVEN_UP, REGIME, "alice", True, TODAY).steps == [
+        Step("TagUser", {lc.EXPIRED_TAG: TODAY}),
+        Step("DeleteLoginProfile"),
+    ]
+    expired = apply_steps(GIVEN_UP, lv.plan_expiry(GIVEN_UP, REGIME, "alice", True, TODAY).steps)
+    assert lv.plan_expiry(expired, REGIME, "alice", True, TODAY).steps == []
+    assert lv.plan_expiry(expired, REGIME, "alice", True, TODAY, unassigned_mfa=True).steps == [
+        Step("DeleteVirtualMFADevice", VIRTUAL)
+    ]
+
+
+def test_a_refused_expiry_deletes_no_device() -> None:
+    # The user signed in meanwhile: it may be registering that very device.
+    signed_in = GIVEN_UP._replace(signed_in=True)
+    plan = lv.plan_expiry(signed_in, REGIME, "alice", True, TODAY, unassigned_mfa=True)
+    assert plan.steps == [] and "has signed in" in plan.refusal
+
+
+DEVICES = [VIRTUAL, f"arn:aws:iam::{ACCOUNT}:mfa/teams/Old", f"arn:aws:iam::{ACCOUNT}:mfa/stranger"]
+
+
+def test_expire_candidates_add_the_expired_users_a_device_is_named_after() -> None:
+    users = [
+        info_user("zoe"),
+        info_user("Alice", stage="expired", console_password=False),
+        info_user("old", stage="expired", console_password=False),
+        info_user("bob", stage="expired", console_password=False),
+        info_user("stranger", stage="promoted"),
+    ]
+    # Names compare case-insensitively, and a path in the device's name is not part of it.
+    assert lv.expire_candidates(users, 7, DEVICES, unassigned_mfa=True) == ["zoe", "Alice", "old"]
+    assert lv.expire_candidates(users, 7, DEVICES) == ["zoe"]
+    # Deleting users removes the earlier expired ones too, device or not.
+    assert lv.expire_candidates(users, 7, [], delete_users=True) == ["zoe", "Alice", "old", "bob"]
+
+
+def test_the_unassigned_report_names_what_was_deleted_and_why_the_others_were_kept() -> None:
+    results = [
+        {
+            "name": "alice",
+            "actions": ["TagUser mfa-onboarding:expired", "DeleteLoginProfile", f"DeleteVirtualMFADevice {VIRTUAL}"],
+        },
+        {"name": "zoe", "actions": [], "failed": True},
+    ]
+    report = lv.unassigned_report(DEVICES, results, True)
+    assert [(r["serial_number"], r["deleted"]) for r in report] == [
+        (VIRTUAL, True),
+        (DEVICES[2], False),
+        (DEVICES[1], False),
+    ]
+    assert "registration in progress" in report[1]["reason"]
+    assert report[0]["summary"] == f"{VIRTUAL}: deleted, named after an expired user"
+    off = lv.unassigned_report(DEVICES, [], False)
+    assert {r["reason"] for r in off} == {"expire_unassigned_mfa is off"} and not any(r["deleted"] for r in off)

@@ -889,18 +889,78 @@ def test_stage_disabled_by_its_mark_whatever_else_it_holds() -> None:
     assert lc.stage(ONBOARDING._replace(tags=((lc.DISABLED_TAG, "x"),)), REGIME) == "disabled"
 
 
-def test_a_disabled_user_is_neither_onboarded_nor_promoted_again() -> None:
-    onboarding = lc.plan_onboarding(DISABLED_USER, REGIME, {"team": "data"}, reset_password=True, name="dora")
+def test_a_disabled_user_is_not_promoted_nor_adopted() -> None:
     promotion = lc.plan_promotion("dora", DISABLED_USER, REGIME, ["Developers"], [APP])
-    for plan in (onboarding, promotion):
+    adoption = lc.plan_onboarding(DISABLED_USER, REGIME, name="dora", adopt_only=True)
+    for plan, hint in ((promotion, "onboard it again first"), (adoption, "onboard it to bring it back")):
         assert plan.steps == []
         assert plan.refusal is not None
-        assert "user dora" in plan.refusal
-        assert "2026-11-30" in plan.refusal
+        assert "user dora" in plan.refusal and "2026-11-30" in plan.refusal and hint in plan.refusal
 
 
-def test_an_expired_user_onboarded_again_gets_a_fresh_password_and_nothing_else() -> None:
-    assert lc.plan_onboarding(EXPIRED_USER, REGIME) == Plan([Step("CreateLoginProfile")], [])
+# A disabled user keeps its groups and policies for audit; offboarded later, or onboarded again.
+DISABLED_NO_MFA = Observed(
+    exists=True,
+    groups=("Developers", "Ops"),
+    policies=(APP, CURRENT),
+    inline_policies=("legacy",),
+    tags=((lc.DISABLED_TAG, "2026-11-30"), (lc.HANDOVER_TAG, "delivered")),
+)
+
+
+@pytest.mark.parametrize(
+    ("start", "handover"),
+    [(DISABLED_USER, None), (DISABLED_NO_MFA, None), (DISABLED_NO_MFA, "by file to /notes/dora.txt")],
+    ids=["mfa", "no-mfa", "no-mfa-by-file"],
+)
+def test_a_disabled_user_onboarded_again_is_guarded_first_holds_nothing_else_and_gets_a_fresh_password(
+    start: Observed, handover: str | None
+) -> None:
+    plan = lc.plan_onboarding(start, REGIME, name="dora", handover=handover)
+    assert plan.refusal is None
+    actions = [s.action for s in plan.steps]
+    assert plan.steps[0] == Step("AddUserToGroup", GROUP)
+    # Everything it kept is taken away before the mark goes, and the password comes last (with its handover).
+    untag = actions.index("UntagUser")
+    assert plan.steps[untag] == Step("UntagUser", [lc.DISABLED_TAG])
+    assert set(actions[1:untag]) <= {"DetachUserPolicy", "DeleteUserPolicy", "RemoveUserFromGroup"}
+    assert "CreateLoginProfile" in actions[untag:]
+    if handover:
+        assert actions[-3:] == ["CreateLoginProfile", "Handover", "TagUser"]
+    else:
+        assert actions[-1] == "CreateLoginProfile"
+    end = apply_steps(start, plan.steps)
+    assert end.groups == (GROUP,) and end.policies == () and end.inline_policies == ()
+    assert end.has_login_profile and lc.DISABLED_TAG not in dict(end.tags)
+    assert lc.stage(end, REGIME) == ("ready" if start.mfa_devices else "onboarding")
+    assert any("was disabled (mfa-onboarding:disabled: 2026-11-30)" in note for note in plan.notes)
+    # Killed after any call: invariants 1 and 2 hold, and the rerun plans exactly what is left.
+    assert violations(start, plan.steps) == []
+    for length in range(len(plan.steps) + 1):
+        reached = apply_steps(start, plan.steps[:length])
+        if not reached.mfa_devices and lc.DISABLED_TAG not in dict(reached.tags):
+            assert not lc.held_description(reached, REGIME), length
+        again = lc.plan_onboarding(reached, REGIME, name="dora", handover=handover)
+        if handover and lc.handover_mark(reached) == lc.PENDING and reached.has_login_profile:
+            # Killed between the password and its handover: the password was never handed over, so the rerun
+            # issues a fresh one and hands it over (invariant 6).
+            assert [s.action for s in again.steps] == ["UpdateLoginProfile", "Handover", "TagUser"], length
+        else:
+            assert again.steps == plan.steps[length:], length
+
+
+def test_a_disabled_user_with_adopt_detach_off_is_refused_untouched() -> None:
+    plan = lc.plan_onboarding(DISABLED_NO_MFA, REGIME, name="dora", detach=False)
+    assert plan.steps == [] and "user dora was disabled and holds" in plan.refusal
+
+
+def test_an_expired_user_onboarded_again_gets_a_fresh_password_and_loses_its_mark() -> None:
+    plan = lc.plan_onboarding(EXPIRED_USER, REGIME)
+    assert plan.steps == [Step("UntagUser", [lc.EXPIRED_TAG]), Step("CreateLoginProfile")]
+    assert lc.stage(apply_steps(EXPIRED_USER, plan.steps), REGIME) == "onboarding"
+    assert lc.plan_onboarding(apply_steps(EXPIRED_USER, plan.steps[:1]), REGIME).steps == plan.steps[1:]
+    by_file = lc.plan_onboarding(EXPIRED_USER, REGIME, handover="by file to /notes/a.txt").steps
+    assert [s.action for s in by_file] == ["UntagUser", "TagUser", "CreateLoginProfile", "Handover", "TagUser"]
 
 
 @pytest.mark.parametrize(

@@ -157,6 +157,66 @@ def test_expiry_deletes_only_an_old_unused_password_and_keeps_the_guard(
     assert young["failed"] and api_calls.writes == []
 
 
+def devices(iam: t.Any) -> list[str]:
+    return sorted(d["SerialNumber"].rsplit("/", 1)[-1] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"])
+
+
+def test_expiry_deletes_the_unassigned_devices_named_after_the_user_and_no_other(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registration given up halfway leaves an unassigned device named after the user, which blocks the name."""
+    run_module(iam_onboard_user, {"users": [{"name": "una"}, {"name": "vic"}], "handover": "none"})
+    for name in ("UNA", "stranger", "vic"):
+        iam.create_virtual_mfa_device(VirtualMFADeviceName=name)
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=8)
+    monkeypatch.setattr(_run, "now_utc", lambda: later)
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "una", "state": "expired"})
+
+    assert api_calls.writes == ["TagUser", "DeleteLoginProfile", "DeleteVirtualMFADevice"]
+    assert result["stage"] == "expired" and result["console_password"] == "deleted"
+    assert devices(iam) == ["stranger", "vic"]
+    # Turned off, the device named after the user stays; a later run with it on deletes it (and nothing else).
+    api_calls.clear()
+    run_module(iam_onboard_user, {"name": "vic", "state": "expired", "expire_unassigned_mfa": False})
+    assert api_calls.writes == ["TagUser", "DeleteLoginProfile"] and devices(iam) == ["stranger", "vic"]
+    api_calls.clear()
+    again = run_module(iam_onboard_user, {"users": [{"name": "una"}, {"name": "vic"}], "state": "expired"})
+    assert api_calls.writes == ["DeleteVirtualMFADevice"] and devices(iam) == ["stranger"]
+    assert [(u["name"], u["changed"]) for u in again["users"]] == [("una", False), ("vic", True)]
+
+
+def test_a_disabled_user_onboarded_again_is_guarded_first_and_holds_nothing_else(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    """Disabled for audit (grants kept), then back: the guard first, what it kept removed and reported, a fresh
+    temporary password; its keys stay inactive and its device registered, so it is ready, to be promoted again."""
+    leaver(iam, enable_mfa)
+    run_module(iam_onboard_user, {"name": "leo", "state": "disabled"})
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "leo", "handover": "none"})
+
+    assert not result.get("failed"), result.get("msg")
+    assert api_calls.writes[0] == "AddUserToGroup"
+    assert api_calls.writes[-2:] == ["UntagUser", "CreateLoginProfile"]
+    assert (
+        sorted(api_calls.writes[1:-2])
+        == ["DeleteUserPolicy", "DetachUserPolicy", "DetachUserPolicy"] + ["RemoveUserFromGroup"] * 3
+    )
+    assert result["stage"] == "ready" and result["temporary_password"]
+    assert sorted(result["detached"]["groups"]) == ["Audit", "Developers", "Ops"]
+    assert "legacy" in result["detached"]["inline_policies"]
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="leo")["Groups"]] == [GROUP]
+    assert iam.list_attached_user_policies(UserName="leo")["AttachedPolicies"] == []
+    assert {k["Status"] for k in iam.list_access_keys(UserName="leo")["AccessKeyMetadata"]} == {"Inactive"}
+    assert "mfa-onboarding:disabled" not in {t_["Key"] for t_ in iam.list_user_tags(UserName="leo")["Tags"]}
+    api_calls.clear()
+    rerun = run_module(iam_onboard_user, {"name": "leo", "handover": "none"})
+    assert (rerun["changed"], api_calls.writes) == (False, [])
+
+
 def test_expiry_refuses_a_user_that_registered_mfa(
     bootstrapped: t.Any,
     api_calls: t.Any,
