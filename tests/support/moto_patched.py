@@ -18,12 +18,15 @@ import typing as t
 
 from moto.iam import responses
 
+from ansible_collections.mfa_onboarding.iam.tests.support import moto_age
+
 
 def _list_service_specific_credentials(self: t.Any) -> t.Any:
     return responses.ActionResult({"ServiceSpecificCredentials": []})
 
 
 def apply() -> None:
+    moto_age.apply()
     if not hasattr(responses.IamResponse, "list_service_specific_credentials"):
         responses.IamResponse.list_service_specific_credentials = _list_service_specific_credentials
 

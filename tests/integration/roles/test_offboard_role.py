@@ -12,8 +12,10 @@ import os
 import typing as t
 
 from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
+from ansible_collections.mfa_onboarding.iam.tests.support import moto_age
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 from ansible_collections.mfa_onboarding.iam.tests.support.scenario import playbook
+from ansible_collections.mfa_onboarding.iam.tests.support.scenario import stored_passwords
 from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
 
 EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
@@ -90,15 +92,56 @@ def test_bad_offboard_mode_is_refused_before_any_call() -> None:
         assert server.actions() == []
 
 
-def test_expire_leaves_fresh_onboarding_users_alone_and_refuses_zero_days(tmp_path: t.Any) -> None:
+def test_expire_then_onboard_again_through_the_playbooks(tmp_path: t.Any) -> None:
+    """Two users a week past their handover (aged in moto), one fresh: the expire playbook expires the two, deletes the
+    unassigned virtual MFA device named after one of them (a registration given up halfway) and keeps the stranger's,
+    saying why; the fresh user is left alone; the rerun writes nothing; onboarding one again issues a fresh
+    password through a new note; 0 days is refused before any call."""
+    notes = tmp_path / "notes"
     with MotoServer() as server:
         assert playbook(server, "bootstrap", {})[0] == 0
-        onboard = {"onboard_users": [{"name": "una"}], "onboard_delivery": "file"}
-        onboard["onboard_handover_dir"] = str(tmp_path / "notes")
-        assert playbook(server, "onboard", onboard)[0] == 0
+        users = [{"name": n} for n in ("una", "vic", "young")]
+        assert playbook(server, "onboard", {"onboard_users": users, "onboard_delivery": "file",
+                                            "onboard_handover_dir": str(notes)})[0] == 0  # fmt: skip
+        iam = server.iam_client()
+        for name in ("una", "vic"):
+            moto_age.age_user(server.url, name, 8)
+        for device in ("UNA", "stranger"):
+            iam.create_virtual_mfa_device(VirtualMFADeviceName=device)
+        server.reset_recording()
+
+        rc, out = playbook(server, "expire", {})
+
+        assert rc == 0, out[-3000:]
+        assert sorted(MotoServer.writes(server.actions())) == sorted(
+            ["TagUser", "DeleteLoginProfile", "DeleteVirtualMFADevice", "TagUser", "DeleteLoginProfile"]
+        )
+        devices = [d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]]
+        assert [d.rsplit("/", 1)[-1] for d in devices] == ["stranger"]
+        assert f"{devices[0]}: kept, not named after an expired user" in out
+        for name in ("una", "vic"):
+            assert [g["GroupName"] for g in iam.list_groups_for_user(UserName=name)["Groups"]] == [
+                iam_state.ONBOARDING_GROUP
+            ]
+            tags = {t_["Key"]: t_["Value"] for t_ in iam.list_user_tags(UserName=name)["Tags"]}
+            assert "mfa-onboarding:expired" in tags, name
+        assert iam.get_login_profile(UserName="young")["LoginProfile"]["UserName"] == "young"
         server.reset_recording()
         rc, out = playbook(server, "expire", {})
+        assert rc == 0 and MotoServer.writes(server.actions()) == [], out[-3000:]
+
+        before = (notes / "una.txt").read_text(encoding="utf-8")
+        rc, out = playbook(server, "onboard", {"onboard_users": [{"name": "una"}], "onboard_delivery": "file",
+                                               "onboard_handover_dir": str(notes)})  # fmt: skip
         assert rc == 0, out[-3000:]
-        assert MotoServer.writes(server.actions()) == []
+        # moto answers PasswordResetRequired false whatever CreateLoginProfile asked: the password itself is checked.
+        fresh = stored_passwords(server.url)["una"]
+        after = (notes / "una.txt").read_text(encoding="utf-8")
+        assert after != before and fresh in after and fresh not in before
+        tags = {t_["Key"] for t_ in iam.list_user_tags(UserName="una")["Tags"]}
+        assert "mfa-onboarding:expired" not in tags
+
+        server.reset_recording()
         rc, out = playbook(server, "expire", {"expire_after_days": 0})
         assert rc != 0 and "expire_after_days: must be a whole number of days, at least 1" in out, out[-2000:]
+        assert MotoServer.writes(server.actions()) == []
