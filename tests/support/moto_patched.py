@@ -26,6 +26,11 @@ stays as permissive as before: tests/support/strict_iam.py adds AWS's DeleteConf
 them. The actions go through moto's own dispatch (IamResponse.call_action, the action name taken from the
 request's `Action`), so moto's IAM enforcement authorises them as iam:<Action>, as it does every other action.
 
+moto never lets days pass, and its GetLoginProfile answers the user's creation date as the password's: a test that
+needs an old temporary password moves the user's creation date back, `age_user(name, days)` in-process, or
+`age_user_at(url, name, days)` against a moto server started through this module (a POST to its
+/moto-api/mfa-onboarding/age-user, a path `apply()` adds to moto's own /moto-api/ paths).
+
 The moto servers the tests, the demo and molecule start run through this module:
 
     python -m ansible_collections.mfa_onboarding.iam.tests.support.moto_patched -H 127.0.0.1 -p PORT
@@ -35,15 +40,20 @@ from __future__ import annotations
 
 import base64
 import datetime
+import json
 import secrets
 import typing as t
+import urllib.request
 
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iam import responses
 from moto.iam.exceptions import IAMException
 from moto.iam.exceptions import LimitExceededException
 from moto.iam.exceptions import NotFoundException
 from moto.iam.exceptions import ValidationError
+from moto.iam.models import iam_backends
 from moto.iam.utils import generate_access_key_id_from_account_id
+from moto.moto_api._internal import urls as moto_api_urls
 
 # The services that take service-specific credentials of a user name and a password (AWS, 2026). Amazon Bedrock's
 # API keys (an alias and a secret, with an expiry) are service-specific credentials too: not answered here.
@@ -178,6 +188,34 @@ def delete_service_specific_credential(self: t.Any) -> t.Any:
     return responses.EmptyResult()
 
 
+# Ageing a user (moto cannot let days pass)
+
+AGE_PATH = "/moto-api/mfa-onboarding/age-user"
+
+
+def age_user(name: str, days: float, account: str = DEFAULT_ACCOUNT_ID) -> None:
+    """Move user `name`'s creation date (and so, in moto, its login profile's) `days` back from now."""
+    user = iam_backends[account]["aws"].get_user(name)
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC dates
+    user.create_date = now - datetime.timedelta(days=days)
+
+
+def age_user_at(url: str, name: str, days: float, account: str = DEFAULT_ACCOUNT_ID) -> None:
+    """`age_user` in the moto server at `url` (started through this module)."""
+    body = json.dumps({"user": name, "days": days, "account": account}).encode()
+    request = urllib.request.Request(
+        url.rstrip("/") + AGE_PATH, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+def _age_user_response(request: t.Any, full_url: str, headers: t.Any) -> tuple[int, dict[str, str], str]:
+    wanted = json.loads(request.data or b"{}")
+    age_user(wanted["user"], float(wanted["days"]), wanted.get("account", DEFAULT_ACCOUNT_ID))
+    return 200, {}, json.dumps({"status": "ok"})
+
+
 _OURS = {name: globals()[name] for name in ACTIONS}
 for _method in _OURS.values():
     _method._mfa_onboarding_shim = True  # type: ignore[attr-defined]
@@ -189,6 +227,7 @@ def apply() -> None:
         current = vars(responses.IamResponse).get(name)
         if current is None or getattr(current, "_mfa_onboarding_shim", False):
             setattr(responses.IamResponse, name, method)
+    moto_api_urls.url_paths.setdefault("{0}" + AGE_PATH, _age_user_response)
 
 
 def main() -> None:

@@ -371,3 +371,22 @@ def test_apply_is_idempotent_and_leaves_moto_s_own_implementation_alone(monkeypa
     monkeypatch.setattr(moto_iam_responses.IamResponse, "list_service_specific_credentials", native)
     moto_patched.apply()
     assert moto_iam_responses.IamResponse.list_service_specific_credentials is native
+
+
+# Ageing a user: moto's login-profile date is the user's creation date
+
+
+def test_age_user_moves_the_password_s_date_back_in_process_and_over_a_server(iam: t.Any, alice: str) -> None:
+    iam.create_login_profile(UserName=NAME, Password="Temporary-Passw0rd!")
+    moto_patched.age_user(NAME, 8)
+    in_process = iam.get_login_profile(UserName=NAME)["LoginProfile"]["CreateDate"]
+    with moto_server.MotoServer(record=False) as server:
+        remote = server.iam_client()
+        remote.create_user(UserName=NAME)
+        remote.create_login_profile(UserName=NAME, Password="Temporary-Passw0rd!")
+        moto_patched.age_user_at(server.url, NAME, 8)
+        over_server = remote.get_login_profile(UserName=NAME)["LoginProfile"]["CreateDate"]
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for created in (in_process, over_server):
+        assert datetime.timedelta(days=8) <= now - created < datetime.timedelta(days=8, minutes=5), created
