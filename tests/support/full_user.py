@@ -9,9 +9,9 @@
 
 `full_user` gives the user a console password, two access keys, a signing certificate, an SSH public key, a
 virtual MFA device enabled for it (named after the user, as the console names it), an inline policy, an attached
-customer-managed policy and three groups. moto 5.2.5 does not implement service-specific credentials
-(`CreateServiceSpecificCredential` raises NotImplementedError in-process): that one part is skipped there, and
-`FullUser.service_credential_id` is None; it is created wherever the call is implemented.
+customer-managed policy, three groups and a CodeCommit service-specific credential. moto 5.2.5 has no
+service-specific credentials of its own: tests/support/moto_patched.py gives them to moto (in-process and server),
+and `apply()` must have run (the `iam` unit fixture, the fault suites and every moto server the tests start do).
 
 `PARTS` creates one kind of holding at a time (for a user with exactly one leftover kind). The X.509 certificates
 and the ssh-rsa keys are generated with `cryptography` (moto parses the certificate body); one RSA key per process,
@@ -53,7 +53,7 @@ class FullUser(t.NamedTuple):
     access_key_ids: tuple[str, ...]
     certificate_id: str
     ssh_key_id: str
-    service_credential_id: str | None  # None where the IAM stand-in lacks the call (moto 5.2.5)
+    service_credential_id: str
     mfa_serial: str
     inline_policy: str
     policy_arn: str
@@ -112,11 +112,8 @@ def add_ssh_public_key(iam: t.Any, name: str) -> list[str]:
 
 
 def add_service_specific_credential(iam: t.Any, name: str) -> list[str]:
-    """A CodeCommit credential; [] where the stand-in lacks the call (moto 5.2.5: NotImplementedError)."""
-    try:
-        made = iam.create_service_specific_credential(UserName=name, ServiceName=SERVICE_NAME)
-    except NotImplementedError:  # moto 5.2.5 in-process has no service-specific credentials: skip only this part
-        return []
+    """A CodeCommit credential (HTTPS Git user name and password)."""
+    made = iam.create_service_specific_credential(UserName=name, ServiceName=SERVICE_NAME)
     return [made["ServiceSpecificCredential"]["ServiceSpecificCredentialId"]]
 
 
@@ -175,13 +172,12 @@ def full_user(iam: t.Any, name: str, *, create: bool = True) -> FullUser:
         iam.create_user(UserName=name)
     add_login_profile(iam, name)
     keys = add_access_key(iam, name) + add_access_key(iam, name)
-    credentials = add_service_specific_credential(iam, name)
     return FullUser(
         name=name,
         access_key_ids=tuple(keys),
         certificate_id=add_signing_certificate(iam, name)[0],
         ssh_key_id=add_ssh_public_key(iam, name)[0],
-        service_credential_id=credentials[0] if credentials else None,
+        service_credential_id=add_service_specific_credential(iam, name)[0],
         mfa_serial=add_mfa_device(iam, name)[0],
         inline_policy=add_inline_policy(iam, name)[0],
         policy_arn=add_attached_policy(iam, name)[0],

@@ -30,9 +30,8 @@ this module is imported, so neither the Recorder nor the fault point's botocore 
 counts are not disturbed. Against a moto server they are requests to that server all the same (its own request
 recording, or the fault point's loopback way in, sees them).
 
-moto 5.2.5 does not implement service-specific credentials: its `ListServiceSpecificCredentials` raises
-NotImplementedError in-process. The stand-in then reads "none", which is all that moto can hold; where the
-listing answers (AWS, or moto given one, as tests/unit/support/test_strict_iam.py does), a credential blocks.
+moto 5.2.5 does not implement service-specific credentials: tests/support/moto_patched.py gives them to moto, and
+its `apply()` must have run (a moto without them raises NotImplementedError here rather than reading "none").
 """
 
 from __future__ import annotations
@@ -105,14 +104,6 @@ def _login_profile(client: t.Any, name: str) -> list[str]:
     return [name]
 
 
-def _service_specific_credentials(client: t.Any, name: str) -> list[str]:
-    try:
-        found = call(client, "ListServiceSpecificCredentials", UserName=name)["ServiceSpecificCredentials"]
-    except NotImplementedError:  # moto 5.2.5 in-process: it has no such credentials at all
-        return []
-    return [c["ServiceSpecificCredentialId"] for c in found]
-
-
 _READERS: dict[str, t.Callable[[t.Any, str], list[str]]] = {
     "login_profile": _login_profile,
     "access_keys": lambda c, n: [
@@ -124,7 +115,10 @@ _READERS: dict[str, t.Callable[[t.Any, str], list[str]]] = {
     "ssh_public_keys": lambda c, n: [
         k["SSHPublicKeyId"] for k in _pages(c, "ListSSHPublicKeys", "SSHPublicKeys", UserName=n)
     ],
-    "service_specific_credentials": _service_specific_credentials,
+    "service_specific_credentials": lambda c, n: [
+        k["ServiceSpecificCredentialId"]
+        for k in _pages(c, "ListServiceSpecificCredentials", "ServiceSpecificCredentials", UserName=n)
+    ],
     "mfa_devices": lambda c, n: [d["SerialNumber"] for d in _pages(c, "ListMFADevices", "MFADevices", UserName=n)],
     "inline_policies": lambda c, n: list(_pages(c, "ListUserPolicies", "PolicyNames", UserName=n)),
     "attached_policies": lambda c, n: [

@@ -1,47 +1,22 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The offboard role through its playbook: disable keeps the user and its grants, delete removes everything it
-held (nothing of it left in the account, its virtual device's name free again), a rerun changes nothing, and an
-unknown user is reported absent."""
+"""The offboard role through its playbook, for the issue's full user (tests/support/full_user.py, promoted): disable
+keeps the user and its grants and leaves no credential active, delete removes everything it held (nothing of it left
+in the account, its service-specific credential and its virtual device's name included), a rerun changes nothing,
+and an unknown user is reported absent."""
 
 from __future__ import annotations
 
-import json
 import os
 import typing as t
 
+from ansible_collections.mfa_onboarding.iam.tests.support import full_user as fu
 from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
-from ansible_collections.mfa_onboarding.iam.tests.support import moto_age
+from ansible_collections.mfa_onboarding.iam.tests.support import moto_patched
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 from ansible_collections.mfa_onboarding.iam.tests.support.scenario import playbook
 from ansible_collections.mfa_onboarding.iam.tests.support.scenario import stored_passwords
-from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
-
-EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-
-
-def leaver(iam: t.Any, name: str) -> None:
-    iam.create_user(UserName=name)
-    iam.create_login_profile(UserName=name, Password="His-own-Passw0rd!x", PasswordResetRequired=False)
-    register_mfa(iam, name)
-    iam.attach_user_policy(UserName=name, PolicyArn=iam_state.CURRENT_USERS_ARN)
-    iam.attach_user_policy(UserName=name, PolicyArn=iam_state.EXTRA_POLICY_ARN)
-    iam.put_user_policy(UserName=name, PolicyName="legacy", PolicyDocument=json.dumps(EVERYTHING))
-    for group in ("Developers", "Ops", "Audit"):
-        iam.add_user_to_group(UserName=name, GroupName=group)
-    for _key in range(2):
-        iam.create_access_key(UserName=name)
-
-
-def leftovers(iam: t.Any, name: str) -> dict[str, t.Any]:
-    users = [u["UserName"] for u in iam.list_users()["Users"]]
-    devices = [d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]]
-    found = {
-        "user": [n for n in users if n == name],
-        "virtual MFA devices": [d for d in devices if d.rsplit("/", 1)[-1] == name],
-    }
-    return {k: v for k, v in found.items() if v}
 
 
 def test_disable_then_delete_through_the_playbook() -> None:
@@ -49,20 +24,30 @@ def test_disable_then_delete_through_the_playbook() -> None:
     with MotoServer() as server:
         assert playbook(server, "bootstrap", {})[0] == 0
         iam = server.iam_client()
-        iam_state.create_extras(iam)
-        for group in ("Ops", "Audit"):
-            iam.create_group(GroupName=group)
-        leaver(iam, "leo")
+        leo = fu.full_user(iam, "leo")
+        iam.attach_user_policy(UserName="leo", PolicyArn=iam_state.CURRENT_USERS_ARN)
 
         server.reset_recording()
         rc, out = playbook(server, "offboard", {"offboard_users": [{"name": "leo"}], "offboard_mode": "disable"})
         assert rc == 0, out[-3000:]
         assert sorted(MotoServer.writes(server.actions())) == sorted(
-            ["DeleteLoginProfile", "UpdateAccessKey", "UpdateAccessKey", "TagUser"]
+            [
+                "DeleteLoginProfile",
+                "UpdateAccessKey",
+                "UpdateAccessKey",
+                "UpdateSigningCertificate",
+                "UpdateSSHPublicKey",
+                "UpdateServiceSpecificCredential",
+                "TagUser",
+            ]
         )
         assert "leo: disabled, changed" in out
         keys = iam.list_access_keys(UserName="leo")["AccessKeyMetadata"]
         assert [k["Status"] for k in keys] == ["Inactive", "Inactive"]
+        credentials = iam.list_service_specific_credentials(UserName="leo")["ServiceSpecificCredentials"]
+        assert [(c["ServiceSpecificCredentialId"], c["Status"]) for c in credentials] == [
+            (leo.service_credential_id, "Inactive")
+        ]
         assert len(iam.list_groups_for_user(UserName="leo")["Groups"]) == 3
 
         server.reset_recording()
@@ -74,9 +59,10 @@ def test_disable_then_delete_through_the_playbook() -> None:
         assert rc == 0, out[-3000:]
         writes = MotoServer.writes(server.actions())
         assert writes[-1] == "DeleteUser" and writes.count("DeleteAccessKey") == 2
+        assert writes.count("DeleteServiceSpecificCredential") == 1
         assert writes.index("DeleteVirtualMFADevice") > writes.index("DeactivateMFADevice")
         assert "ghost: absent" in out
-        assert leftovers(iam, "leo") == {}
+        assert fu.leftovers(iam, leo) == {}
 
         server.reset_recording()
         rc, out = playbook(server, "offboard", {"offboard_users": users})
@@ -105,7 +91,7 @@ def test_expire_then_onboard_again_through_the_playbooks(tmp_path: t.Any) -> Non
                                             "onboard_handover_dir": str(notes)})[0] == 0  # fmt: skip
         iam = server.iam_client()
         for name in ("una", "vic"):
-            moto_age.age_user(server.url, name, 8)
+            moto_patched.age_user_at(server.url, name, 8)
         for device in ("UNA", "stranger"):
             iam.create_virtual_mfa_device(VirtualMFADeviceName=device)
         server.reset_recording()

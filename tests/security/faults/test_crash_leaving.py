@@ -7,10 +7,10 @@ offboard; invariants 1 and 2 and invariant 1's offboarding order; issue 14, item
 One module run per state, over a few users, as the expire and offboard roles make it:
 
 - `absent` and `disabled`: leo, a promoted "full" user (a console password, two access keys one of them inactive,
-  a signing certificate, an SSH public key, an inline policy, two attached policies (the current-users guard and
-  AppReadOnly), three groups and a virtual MFA device); una, a user still onboarding (a temporary password, the
-  onboarding group) who gave up halfway through registration (an unassigned virtual MFA device named after her);
-  for `absent` also ghost, who does not exist;
+  a signing certificate, an SSH public key, a CodeCommit service-specific credential, an inline policy, two
+  attached policies (the current-users guard and AppReadOnly), three groups and a virtual MFA device); una, a
+  user still onboarding (a temporary password, the onboarding group) who gave up halfway through registration (an
+  unassigned virtual MFA device named after her); for `absent` also ghost, who does not exist;
 - `expired`: una and uri, onboarding, their temporary passwords never used and older than the limit (the module's
   clock moved 8 days on); mo, onboarding too but with an MFA device registered, refused by name and untouched.
 
@@ -19,7 +19,7 @@ writes through and fails every later request (a kill right after the k-th write)
 (never from the module's plan):
 
 - invariant 1: every user with a console password or a credential (an access key of any status, an active signing
-  certificate or SSH key) is covered by an MFA guard;
+  certificate, SSH key or service-specific credential) is covered by an MFA guard;
 - invariant 2: a user without an MFA device holds nothing beyond the guards (during offboarding the grants go
   before the MFA devices, so this holds at every k);
 - a user the run must leave alone (mo) is as it was;
@@ -28,8 +28,8 @@ writes through and fails every later request (a kill right after the k-th write)
   virtual MFA devices named after them); for `disabled` no console password and nothing active, the grants kept,
   the tag; for `expired` the passwords gone, the guard kept, the tag.
 
-moto's missing ListServiceSpecificCredentials is answered as AWS does for a user without any
-(tests/support/moto_patched.py, applied by the fault point fixture).
+moto's missing service-specific credentials are supplied as AWS answers them (tests/support/moto_patched.py,
+applied by the fault point fixture).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecyc
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _run
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _steps
 from ansible_collections.mfa_onboarding.iam.plugins.modules import iam_onboard_user
+from ansible_collections.mfa_onboarding.iam.tests.support import full_user as support_full_user
 from ansible_collections.mfa_onboarding.iam.tests.support import guards
 from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
 from ansible_collections.mfa_onboarding.iam.tests.support import reports
@@ -105,6 +106,7 @@ def full_user(iam: t.Any, name: str = "leo") -> None:
     iam.update_access_key(UserName=name, AccessKeyId=first, Status="Inactive")
     iam.upload_ssh_public_key(UserName=name, SSHPublicKeyBody=SSH_KEY)
     iam.upload_signing_certificate(UserName=name, CertificateBody=CERTIFICATE)
+    support_full_user.add_service_specific_credential(iam, name)
 
 
 def onboarding_user(iam: t.Any, name: str) -> None:
@@ -148,8 +150,9 @@ def _writes(counts: dict[str, int]) -> list[str]:
 
 
 CASES = {
-    # leo 14 (password, two keys, certificate, SSH key, inline, AppReadOnly, three groups, deactivate and delete the
-    # device, the current-users policy, the user), una 4 (password, her unassigned device, the guard, the user).
+    # leo 15 (password, two keys, certificate, SSH key, service-specific credential, inline, AppReadOnly, three
+    # groups, deactivate and delete the device, the current-users policy, the user), una 4 (password, her
+    # unassigned device, the guard, the user).
     "absent": Case(
         leavers_setup,
         {"state": "absent", "users": [{"name": n} for n in ("leo", "una", "ghost")], "concurrency": 4},
@@ -157,11 +160,12 @@ CASES = {
         (),
         _writes({
             "DeleteLoginProfile": 2, "DeleteAccessKey": 2, "DeleteSigningCertificate": 1, "DeleteSSHPublicKey": 1,
-            "DeleteUserPolicy": 1, "DetachUserPolicy": 2, "RemoveUserFromGroup": 4, "DeactivateMFADevice": 1,
-            "DeleteVirtualMFADevice": 2, "DeleteUser": 2,
+            "DeleteServiceSpecificCredential": 1, "DeleteUserPolicy": 1, "DetachUserPolicy": 2,
+            "RemoveUserFromGroup": 4, "DeactivateMFADevice": 1, "DeleteVirtualMFADevice": 2, "DeleteUser": 2,
         }),
     ),
-    # leo 5 (password, the active key, certificate, SSH key, tag), una 2 (password, tag).
+    # leo 6 (password, the active key, certificate, SSH key, service-specific credential, tag), una 2 (password,
+    # tag).
     "disabled": Case(
         leavers_setup,
         {"state": "disabled", "users": [{"name": n} for n in ("leo", "una")], "concurrency": 4},
@@ -169,7 +173,7 @@ CASES = {
         (),
         _writes({
             "DeleteLoginProfile": 2, "UpdateAccessKey": 1, "UpdateSigningCertificate": 1, "UpdateSSHPublicKey": 1,
-            "TagUser": 2,
+            "UpdateServiceSpecificCredential": 1, "TagUser": 2,
         }),
     ),
     # una and uri 2 each (tag, password); mo refused.
@@ -195,8 +199,8 @@ def crash_is_a_crash(monkeypatch: pytest.MonkeyPatch, aws_env: None) -> None:
 
 def snapshot(iam: t.Any) -> dict[str, t.Any]:
     """iam_state.snapshot, with what it leaves out and leaving concerns: per user the status of every access key,
-    signing certificate and SSH key; the account's virtual MFA devices (serial number, the user it is assigned
-    to or None)."""
+    signing certificate, SSH key and service-specific credential; the account's virtual MFA devices (serial
+    number, the user it is assigned to or None)."""
     state = iam_state.snapshot(iam)
     for name, user in state["users"].items():
         keys = iam.list_access_keys(UserName=name)["AccessKeyMetadata"]
@@ -205,6 +209,8 @@ def snapshot(iam: t.Any) -> dict[str, t.Any]:
         user["access_key_statuses"] = sorted(k["Status"] for k in keys)
         user["certificates"] = sorted(c["Status"] for c in certificates)
         user["ssh_keys"] = sorted(k["Status"] for k in ssh_keys)
+        credentials = iam.list_service_specific_credentials(UserName=name)["ServiceSpecificCredentials"]
+        user["service_credentials"] = sorted(c["Status"] for c in credentials)
     devices = iam.list_virtual_mfa_devices()["VirtualMFADevices"]
     state["virtual_mfa"] = sorted((d["SerialNumber"], (d.get("User") or {}).get("UserName")) for d in devices)
     return state
@@ -212,7 +218,7 @@ def snapshot(iam: t.Any) -> dict[str, t.Any]:
 
 def invariant_problems(state: t.Mapping[str, t.Any]) -> list[str]:
     """Invariants 1 and 2 over the whole account (guards.violations), and invariant 1 for the credentials
-    guards.py does not read: an active signing certificate or SSH key.
+    guards.py does not read: an active signing certificate, SSH key or service-specific credential.
 
     Invariant 2 allows the guard policies (DESIGN: "nothing beyond the guard policies"); guards.py, written for
     onboarding and promotion, also counts the current-users policy on a user without MFA, which offboarding
@@ -225,7 +231,7 @@ def invariant_problems(state: t.Mapping[str, t.Any]) -> list[str]:
     problems += [v for v in guards.violations(dict(state, users=unguarded)) if v.startswith("invariant 2")]
     for name, user in sorted(state["users"].items()):
         view = dict(user, group_policies=sorted({p for g in user["groups"] for p in state["groups"][g]["policies"]}))
-        active = [kind for kind in ("certificates", "ssh_keys") if "Active" in user[kind]]
+        active = [kind for kind in ("certificates", "ssh_keys", "service_credentials") if "Active" in user[kind]]
         if active and not guards.guarded(view):
             problems.append(f"invariant 1: user {name} holds active {' and '.join(active)} without an MFA guard")
     return problems
@@ -258,6 +264,7 @@ def end_problems(state_name: str, before: t.Mapping[str, t.Any], end: t.Mapping[
                 ("active access keys", user["active_access_keys"]),
                 ("active certificates", "Active" in user["certificates"]),
                 ("active SSH keys", "Active" in user["ssh_keys"]),
+                ("active service-specific credentials", "Active" in user["service_credentials"]),
             )
             if held
         ]
@@ -421,6 +428,9 @@ MUTANTS = {
         "invariant 2"),
     "disabling forgets the access keys": (
         "disabled", "plan_disable", _without(_steps.DEACTIVATE_ACCESS_KEY), "still holds active access keys"),
+    "disabling forgets the service-specific credentials": (
+        "disabled", "plan_disable", _without(_steps.DEACTIVATE_SERVICE_CREDENTIAL),
+        "still holds active service-specific credentials"),
     "disabling tags first and trusts its tag": ("disabled", "plan_disable", _trusting_the_tag, "the rerun ended in"),
     "expiry deletes the password before tagging": (
         "expired", "plan_expiry", _reordered({_steps.DELETE_LOGIN_PROFILE: 0}), "the rerun failed"),

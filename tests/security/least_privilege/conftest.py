@@ -35,6 +35,7 @@ from moto import mock_aws
 from moto.core.authorization import disable_iam_authentication
 from moto.core.authorization import enable_iam_authentication
 
+from ansible_collections.mfa_onboarding.iam.tests.support import moto_patched
 from ansible_collections.mfa_onboarding.iam.tests.support.module_runner import run_module
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 from ansible_collections.mfa_onboarding.iam.tests.support.recorder import Recorder
@@ -246,5 +247,6 @@ def enforced(monkeypatch: pytest.MonkeyPatch) -> t.Iterator[Enforced]:
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     recorder = Recorder(active=False).attach(monkeypatch)
+    moto_patched.apply()  # service-specific credentials, which moto lacks, as AWS answers them
     with mock_aws():
         yield Enforced(recorder)

@@ -9,8 +9,10 @@ Two halves, under moto's IAM enforcement (conftest.py):
 1. Sufficient, and nothing granted in vain, through the playbooks: an operator that holds only the shipped policy
    runs the whole lifecycle as an operator runs it: bootstrap (for real, then again over a tampered account),
    onboarding of two users with file delivery into an onboarding group that also holds an inline guard, a
-   password reset, promotion (one user promoted, one refused for lack of MFA) and the status job. The set of
-   actions those runs make equals the policy's set of actions.
+   password reset, promotion (one user promoted, one refused for lack of MFA), the status job, adoption, the
+   expiry of the refused user's unused temporary password, and the offboarding of the promoted user (given a
+   signing certificate, an SSH key and a CodeCommit service-specific credential too): disabled first, then
+   deleted with the expired one. The set of actions those runs make equals the policy's set of actions.
 2. Each action needed: for each action of the policy, a principal whose policy lacks only that action runs the
    smallest scenario that reaches it, and the run fails with moto's AccessDenied naming that action and no other.
    A scenario is one scene set by root and one run of a module that a role's task runs, with arguments that task
@@ -47,7 +49,9 @@ import yaml
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import dump
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import official_document
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import render
+from ansible_collections.mfa_onboarding.iam.tests.support import full_user as fu
 from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
+from ansible_collections.mfa_onboarding.iam.tests.support import moto_patched
 from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
 
 FIRST_LOGIN = iam_state.FIRST_LOGIN
@@ -71,7 +75,9 @@ RESOURCE_STAR = {
     "iam:GetCredentialReport",
     "iam:ListVirtualMFADevices",
 }
-ARN = re.compile(r"^arn:aws:iam::\*:(policy|group|user)/[A-Za-z0-9+=,.@_*/-]+$")
+ARN = re.compile(r"^arn:aws:iam::\*:(policy|group|user|mfa)/[A-Za-z0-9+=,.@_*/-]+$")
+# The only actions granted on virtual MFA devices (mfa/*): every other one is on a policy, group or user.
+ON_MFA_DEVICES = {"iam:DeleteVirtualMFADevice"}
 DENIED = re.compile(r"is not authorized to perform: ([A-Za-z0-9]+:[A-Za-z0-9]+)")
 
 _SESSION = botocore.session.get_session()
@@ -233,6 +239,20 @@ def scene_statuses(iam: t.Any) -> None:
     iam.create_access_key(UserName="frank")
 
 
+def scene_expirable(iam: t.Any) -> None:
+    """A bootstrapped account with una onboarding for 8 days, her temporary password never used."""
+    scene_regime(iam)
+    onboarding_user(iam, "una")
+    moto_patched.age_user("una", 8)
+
+
+def scene_leaver(iam: t.Any) -> None:
+    """A bootstrapped account with fay, the issue's full user (tests/support/full_user.py), promoted."""
+    scene_regime(iam)
+    fu.full_user(iam, "fay")
+    iam.attach_user_policy(UserName="fay", PolicyArn=_arn("policy", CURRENT_USERS))
+
+
 STATUS_ACCOUNT = {"status_scope": "account"}
 STATUS_NAMED = {"status_users": ["dave", "erin", "frank", "ghost"]}
 
@@ -299,6 +319,15 @@ ADOPT_ARGS = {
     "concurrency": 4,
 }
 PROMOTE_ARGS = {"state": "promoted", "onboarding_group": GROUP, "current_users_policy": CURRENT_USERS, "concurrency": 4}
+# The expire and offboard roles' tasks, with their defaults.
+EXPIRE_ARGS = {
+    "state": "expired",
+    "expire_after_days": 7,
+    "onboarding_group": GROUP,
+    "current_users_policy": CURRENT_USERS,
+    "concurrency": 4,
+}
+OFFBOARD_ARGS = {"onboarding_group": GROUP, "current_users_policy": CURRENT_USERS, "concurrency": 4}
 # The status role's task, with its defaults.
 STATUS_ARGS = {"stale_after_days": 7, "onboarding_group": GROUP, "current_users_policy": CURRENT_USERS}
 INFO_ACCOUNT = dict(STATUS_ARGS, scope="account")
@@ -382,6 +411,37 @@ SCENARIOS = {
         INFO_NAMED,
         ("iam:ListUserPolicies", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"),
     ),
+    "expire": Scenario(
+        scene_expirable,
+        ONBOARD,
+        dict(EXPIRE_ARGS, users=[{"name": "una"}]),
+        (
+            "iam:ListSigningCertificates",
+            "iam:ListSSHPublicKeys",
+            "iam:ListServiceSpecificCredentials",
+            "iam:DeleteLoginProfile",
+        ),
+    ),
+    "offboard-disable": Scenario(
+        scene_leaver,
+        ONBOARD,
+        dict(OFFBOARD_ARGS, state="disabled", users=[{"name": "fay"}]),
+        ("iam:UpdateSigningCertificate", "iam:UpdateSSHPublicKey", "iam:UpdateServiceSpecificCredential"),
+    ),
+    "offboard-delete": Scenario(
+        scene_leaver,
+        ONBOARD,
+        dict(OFFBOARD_ARGS, state="absent", users=[{"name": "fay"}]),
+        (
+            "iam:DeleteAccessKey",
+            "iam:DeleteSigningCertificate",
+            "iam:DeleteSSHPublicKey",
+            "iam:DeleteServiceSpecificCredential",
+            "iam:DeactivateMFADevice",
+            "iam:DeleteVirtualMFADevice",
+            "iam:DeleteUser",
+        ),
+    ),
 }
 ACTION_CASES = [(action, name) for name, scenario in SCENARIOS.items() for action in scenario.reaches]
 
@@ -458,7 +518,11 @@ def test_resource_star_only_where_iam_takes_no_resource(operator_policy: dict[st
             assert set(statement["Action"]) <= RESOURCE_STAR, f"{statement['Sid']} grants on '*' what takes an ARN"
         else:
             for resource in resources:
-                assert ARN.match(resource), f"{statement['Sid']}: {resource} is not an IAM policy/group/user ARN"
+                assert ARN.match(resource), f"{statement['Sid']}: {resource} is not an IAM policy/group/user/mfa ARN"
+                on_devices = resource.startswith("arn:aws:iam::*:mfa/")
+                assert on_devices is (set(statement["Action"]) <= ON_MFA_DEVICES), (
+                    f"{statement['Sid']}: only {sorted(ON_MFA_DEVICES)} take a virtual MFA device's ARN, all of them"
+                )
 
 
 def test_every_action_of_the_policy_has_a_scenario_that_reaches_it(operator_policy: dict[str, t.Any]) -> None:
@@ -569,6 +633,20 @@ def test_the_whole_lifecycle_needs_exactly_the_operator_policy(
     for name in ("alice", "bob"):
         note = handover / f"{name}.txt"
         assert note.is_file() and stat.S_IMODE(os.stat(note).st_mode) == 0o600, note
+
+    # The end of the lifecycle: bob's temporary password, never used, expires 8 days on; alice, given one of each
+    # credential the leaving states handle, is disabled, then deleted with bob.
+    moto_patched.age_user_at(account.server.url, "bob", 8)
+    run("expire")
+    with account.as_root() as iam:
+        bob_expired = (fu.leftovers(iam, "bob").get("login_profile"), iam.list_user_tags(UserName="bob")["Tags"])
+        for add in (fu.add_signing_certificate, fu.add_ssh_public_key, fu.add_service_specific_credential):
+            add(iam, "alice")
+    assert bob_expired[0] is None and any(tag["Key"] == "mfa-onboarding:expired" for tag in bob_expired[1])
+    run("offboard", {"offboard_users": [{"name": "alice"}], "offboard_mode": "disable"})
+    run("offboard", {"offboard_users": [{"name": "alice"}, {"name": "bob"}], "offboard_mode": "delete"})
+    with account.as_root() as iam:
+        assert (fu.leftovers(iam, "alice"), fu.leftovers(iam, "bob")) == ({}, {}), "offboarding left something"
 
     recorded = {qualified(action) for _label, result in runs for action in result.actions}
     granted = set(actions_of(operator_policy))

@@ -6,16 +6,15 @@ in-process moto; and why the stand-in exists: plain moto deletes what AWS refuse
 
 from __future__ import annotations
 
-import datetime
 import typing as t
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto.iam import responses as moto_iam_responses
 
 from ansible_collections.mfa_onboarding.iam.tests.support import full_user as fu
 from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
+from ansible_collections.mfa_onboarding.iam.tests.support import moto_patched
 from ansible_collections.mfa_onboarding.iam.tests.support.faults import FaultPoint
 from ansible_collections.mfa_onboarding.iam.tests.support.recorder import Recorder
 from ansible_collections.mfa_onboarding.iam.tests.support.strict_iam import ASSIGNED_DEVICE_MESSAGE
@@ -26,7 +25,6 @@ from ansible_collections.mfa_onboarding.iam.tests.support.strict_iam import Stri
 
 NAME = "alice"
 MESSAGES = dict(BLOCKERS)
-SERVICE_CREDENTIAL_ID = "ACCAEXAMPLESERVICECRED"
 # What plain moto 5.2.5 deletes the user with (it refuses only for policies).
 MOTO_LENIENT_KINDS = [k for k in KINDS if k not in ("inline_policies", "attached_policies")]
 
@@ -42,38 +40,9 @@ def strict(iam: t.Any, monkeypatch: pytest.MonkeyPatch) -> StrictIam:
     return StrictIam().attach_botocore(monkeypatch)
 
 
-@pytest.fixture
-def listed_credential(monkeypatch: pytest.MonkeyPatch) -> t.Callable[[str], None]:
-    """listed_credential(user): moto (which has no service-specific credentials) lists one CodeCommit credential
-    for `user`, as AWS would for a user holding one."""
-
-    def give(user: str) -> None:
-        def listing(response: t.Any) -> t.Any:
-            credentials = []
-            if response._get_param("UserName") == user:
-                credentials.append(
-                    {
-                        "UserName": user,
-                        "Status": "Active",
-                        "ServiceUserName": f"{user}-at-123456789012",
-                        "CreateDate": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
-                        "ServiceSpecificCredentialId": SERVICE_CREDENTIAL_ID,
-                        "ServiceName": fu.SERVICE_NAME,
-                    }
-                )
-            return moto_iam_responses.ActionResult({"ServiceSpecificCredentials": credentials})
-
-        monkeypatch.setattr(moto_iam_responses.IamResponse, "list_service_specific_credentials", listing, raising=False)
-
-    return give
-
-
-def one_leftover(iam: t.Any, kind: str, listed_credential: t.Callable[[str], None]) -> list[str]:
+def one_leftover(iam: t.Any, kind: str) -> list[str]:
     """User NAME with exactly one kind of holding; returns its ids."""
     iam.create_user(UserName=NAME)
-    if kind == "service_specific_credentials":  # moto 5.2.5 cannot create one: it lists one instead
-        listed_credential(NAME)
-        return [SERVICE_CREDENTIAL_ID]
     return fu.PARTS[kind](iam, NAME)
 
 
@@ -90,8 +59,7 @@ def clean_up(iam: t.Any, made: fu.FullUser) -> None:
         iam.delete_access_key(UserName=name, AccessKeyId=key)
     iam.delete_signing_certificate(UserName=name, CertificateId=made.certificate_id)
     iam.delete_ssh_public_key(UserName=name, SSHPublicKeyId=made.ssh_key_id)
-    if made.service_credential_id is not None:
-        iam.delete_service_specific_credential(UserName=name, ServiceSpecificCredentialId=made.service_credential_id)
+    iam.delete_service_specific_credential(UserName=name, ServiceSpecificCredentialId=made.service_credential_id)
     iam.delete_user_policy(UserName=name, PolicyName=made.inline_policy)
     iam.detach_user_policy(UserName=name, PolicyArn=made.policy_arn)
     for group in made.groups:
@@ -105,10 +73,8 @@ def clean_up(iam: t.Any, made: fu.FullUser) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_delete_user_is_refused_for_each_kind_of_leftover(
-    iam: t.Any, strict: StrictIam, listed_credential: t.Callable[[str], None], kind: str
-) -> None:
-    ids = one_leftover(iam, kind, listed_credential)
+def test_delete_user_is_refused_for_each_kind_of_leftover(iam: t.Any, strict: StrictIam, kind: str) -> None:
+    ids = one_leftover(iam, kind)
     held = {k: v for k, v in fu.leftovers(iam, NAME).items() if k not in ("user", "virtual_mfa_devices")}
     assert held == {kind: ids}  # exactly one kind
 
@@ -130,12 +96,15 @@ def test_delete_user_of_a_full_user_names_each_kind_until_nothing_is_left(iam: t
             UserName=NAME, CertificateId=made.certificate_id
         ),
         "ssh_public_keys": lambda: iam.delete_ssh_public_key(UserName=NAME, SSHPublicKeyId=made.ssh_key_id),
+        "service_specific_credentials": lambda: iam.delete_service_specific_credential(
+            UserName=NAME, ServiceSpecificCredentialId=made.service_credential_id
+        ),
         "mfa_devices": lambda: iam.deactivate_mfa_device(UserName=NAME, SerialNumber=made.mfa_serial),
         "inline_policies": lambda: iam.delete_user_policy(UserName=NAME, PolicyName=made.inline_policy),
         "attached_policies": lambda: iam.detach_user_policy(UserName=NAME, PolicyArn=made.policy_arn),
         "groups": lambda: [iam.remove_user_from_group(UserName=NAME, GroupName=g) for g in made.groups],
     }
-    assert made.service_credential_id is None  # moto 5.2.5: see full_user.py
+    assert list(removals) == list(KINDS)
 
     for kind, remove in removals.items():
         with pytest.raises(ClientError) as error:
@@ -189,10 +158,8 @@ def test_delete_virtual_mfa_device_is_refused_while_assigned(iam: t.Any, strict:
 
 
 @pytest.mark.parametrize("kind", MOTO_LENIENT_KINDS)
-def test_without_the_stand_in_moto_deletes_a_user_aws_would_not(
-    iam: t.Any, listed_credential: t.Callable[[str], None], kind: str
-) -> None:
-    ids = one_leftover(iam, kind, listed_credential)
+def test_without_the_stand_in_moto_deletes_a_user_aws_would_not(iam: t.Any, kind: str) -> None:
+    ids = one_leftover(iam, kind)
     assert ids
 
     iam.delete_user(UserName=NAME)  # AWS: DeleteConflict
@@ -253,27 +220,28 @@ def test_the_stand_in_s_reads_are_unrecorded(
 # Against a moto server (the fault point's loopback server): the same answers
 
 
-def test_against_a_moto_server_the_same_answers(
-    monkeypatch: pytest.MonkeyPatch, listed_credential: t.Callable[[str], None]
-) -> None:
-    # moto's server answers 500 to ListServiceSpecificCredentials (not implemented): here it lists none for alice
-    # (on main, tests/support/moto_patched.py gives every moto server that listing).
-    listed_credential("someone-else")
+def test_against_a_moto_server_the_same_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    moto_patched.apply()  # the loopback server is moto's app in this process: service-specific credentials too
     with FaultPoint() as point:
         point.reset_backend()
         iam = iam_state.client(point.url)
         strict = StrictIam().attach_botocore(monkeypatch)
         iam.create_user(UserName=NAME)
         serial = fu.add_mfa_device(iam, NAME)[0]
+        credential = fu.add_service_specific_credential(iam, NAME)[0]
 
+        with pytest.raises(ClientError) as first:
+            iam.delete_user(UserName=NAME)
+        iam.delete_service_specific_credential(UserName=NAME, ServiceSpecificCredentialId=credential)
         with pytest.raises(ClientError) as user:
             iam.delete_user(UserName=NAME)
         with pytest.raises(ClientError) as device:
             iam.delete_virtual_mfa_device(SerialNumber=serial)
 
+    assert conflict_of(first) == ("DeleteConflict", MESSAGES["service_specific_credentials"], 409)
     assert conflict_of(user) == ("DeleteConflict", MESSAGES["mfa_devices"], 409)
     assert conflict_of(device) == ("DeleteConflict", ASSIGNED_DEVICE_MESSAGE, 409)
-    assert strict.kinds == ["mfa_devices", "assigned"]
+    assert strict.kinds == ["service_specific_credentials", "mfa_devices", "assigned"]
     assert "ListMFADevices" in point.served  # over a server, the stand-in's reads are requests to it
 
 
@@ -290,7 +258,7 @@ def test_full_user_and_leftovers_report_each_kind(iam: t.Any) -> None:
         "login_profile": [NAME],
         "signing_certificates": [made.certificate_id],
         "ssh_public_keys": [made.ssh_key_id],
-        # service_specific_credentials: moto 5.2.5 cannot create one (made.service_credential_id is None)
+        "service_specific_credentials": [made.service_credential_id],
         "mfa_devices": [made.mfa_serial],
         "virtual_mfa_devices": [made.mfa_serial],
         "inline_policies": [fu.INLINE_POLICY],
@@ -298,22 +266,21 @@ def test_full_user_and_leftovers_report_each_kind(iam: t.Any) -> None:
         "groups": list(fu.GROUPS),
     }
     assert len(set(made.access_key_ids)) == 2
-    assert made.service_credential_id is None
+    assert made.service_credential_id.startswith("ACCA")
     assert made.mfa_serial.endswith(f":mfa/{NAME}")
 
 
-def test_leftovers_report_inactive_keys_and_listed_service_credentials(
-    iam: t.Any, listed_credential: t.Callable[[str], None]
-) -> None:
+def test_leftovers_report_inactive_keys_and_service_credentials(iam: t.Any) -> None:
     iam.create_user(UserName=NAME)
     key = fu.add_access_key(iam, NAME)[0]
     iam.update_access_key(UserName=NAME, AccessKeyId=key, Status="Inactive")
-    listed_credential(NAME)
+    credential = fu.add_service_specific_credential(iam, NAME)[0]
+    iam.update_service_specific_credential(UserName=NAME, ServiceSpecificCredentialId=credential, Status="Inactive")
 
     assert fu.leftovers(iam, NAME) == {
         "user": [NAME],
         "access_keys": [key],
-        "service_specific_credentials": [SERVICE_CREDENTIAL_ID],
+        "service_specific_credentials": [credential],
     }
 
 

@@ -26,8 +26,8 @@ EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action
 
 
 def leaver(iam: t.Any, enable_mfa: t.Callable[..., str], name: str = "leo") -> str:
-    """A promoted user: a password, two access keys (one inactive), an inline and two attached policies, three
-    groups, a virtual MFA device. Returns the device's serial number."""
+    """A promoted user: a password, two access keys (one inactive), a CodeCommit service-specific credential, an
+    inline and two attached policies, three groups, a virtual MFA device. Returns the device's serial number."""
     iam.create_user(UserName=name)
     iam.create_login_profile(UserName=name, Password="His-own-Passw0rd!x", PasswordResetRequired=False)
     serial = enable_mfa(name)
@@ -41,7 +41,13 @@ def leaver(iam: t.Any, enable_mfa: t.Callable[..., str], name: str = "leo") -> s
     first = iam.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"]
     iam.create_access_key(UserName=name)
     iam.update_access_key(UserName=name, AccessKeyId=first, Status="Inactive")
+    full_user.add_service_specific_credential(iam, name)
     return serial
+
+
+def service_credentials(iam: t.Any, name: str) -> list[str]:
+    """The statuses of the user's service-specific credentials."""
+    return [c["Status"] for c in iam.list_service_specific_credentials(UserName=name)["ServiceSpecificCredentials"]]
 
 
 def test_offboarding_removes_everything_in_order_and_frees_the_device_name(
@@ -56,6 +62,7 @@ def test_offboarding_removes_everything_in_order_and_frees_the_device_name(
         "DeleteLoginProfile",
         "DeleteAccessKey",
         "DeleteAccessKey",
+        "DeleteServiceSpecificCredential",
         "DeleteUserPolicy",
         "DetachUserPolicy",
         "RemoveUserFromGroup",
@@ -96,6 +103,10 @@ def test_an_interrupted_offboarding_is_finished_by_the_rerun_including_the_unass
     run_module(iam_onboard_user, {"name": "leo", "state": "disabled"})
     for key in iam.list_access_keys(UserName="leo")["AccessKeyMetadata"]:
         iam.delete_access_key(UserName="leo", AccessKeyId=key["AccessKeyId"])
+    for credential in iam.list_service_specific_credentials(UserName="leo")["ServiceSpecificCredentials"]:
+        iam.delete_service_specific_credential(
+            UserName="leo", ServiceSpecificCredentialId=credential["ServiceSpecificCredentialId"]
+        )
     iam.delete_user_policy(UserName="leo", PolicyName="legacy")
     iam.detach_user_policy(UserName="leo", PolicyArn=APP)
     for group in ("Developers", "Ops", "Audit"):
@@ -118,10 +129,11 @@ def test_disabling_deactivates_the_credentials_and_keeps_the_grants(
 
     result = run_module(iam_onboard_user, {"name": "leo", "state": "disabled"})
 
-    assert api_calls.writes == ["DeleteLoginProfile", "UpdateAccessKey", "TagUser"]
+    assert api_calls.writes == ["DeleteLoginProfile", "UpdateAccessKey", "UpdateServiceSpecificCredential", "TagUser"]
     assert result["stage"] == "disabled"
     keys = iam.list_access_keys(UserName="leo")["AccessKeyMetadata"]
     assert sorted(k["Status"] for k in keys) == ["Inactive", "Inactive"]
+    assert service_credentials(iam, "leo") == ["Inactive"]
     groups = sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName="leo")["Groups"])
     assert groups == ["Audit", "Developers", "Ops"]
     tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName="leo")["Tags"]}
@@ -286,10 +298,15 @@ def test_offboarding_a_full_user_meets_no_delete_conflict_and_leaves_nothing(
     assert api_calls.writes.count("DeleteUser") == 1
 
 
+@pytest.mark.parametrize(
+    ("forgotten", "kind"),
+    [("DeleteSSHPublicKey", "ssh_public_keys"), ("DeleteServiceSpecificCredential", "service_specific_credentials")],
+)
 def test_the_strict_stand_in_catches_an_offboarding_that_skips_a_kind(
-    bootstrapped: t.Any, run_module: Run, iam: t.Any, monkeypatch: pytest.MonkeyPatch
+    bootstrapped: t.Any, run_module: Run, iam: t.Any, monkeypatch: pytest.MonkeyPatch, forgotten: str, kind: str
 ) -> None:
-    """The control: a planner that forgets the SSH keys meets DeleteConflict, and the user stays."""
+    """The control: a planner that forgets the SSH keys, or the service-specific credentials, meets DeleteConflict,
+    and the user stays."""
     from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _leaving
 
     full_user.full_user(iam, "fay")
@@ -297,11 +314,86 @@ def test_the_strict_stand_in_catches_an_offboarding_that_skips_a_kind(
 
     def forgetful(observed: t.Any, regime: t.Any) -> t.Any:
         plan = original(observed, regime)
-        return plan._replace(steps=[s for s in plan.steps if s.action != "DeleteSSHPublicKey"])
+        return plan._replace(steps=[s for s in plan.steps if s.action != forgotten])
 
     monkeypatch.setattr(_leaving, "plan_offboarding", forgetful)
     strict = strict_iam.StrictIam().attach_botocore(monkeypatch)
     result = run_module(iam_onboard_user, {"name": "fay", "state": "absent"})
     assert result["failed"] and "DeleteConflict" in result["msg"]
-    assert strict.kinds == ["ssh_public_keys"]
+    assert strict.kinds == [kind]
     assert [u["UserName"] for u in iam.list_users()["Users"]] == ["fay"]
+
+
+def test_disabling_a_full_user_leaves_no_credential_active(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any
+) -> None:
+    """The issue's full user disabled: no console password, and every access key, signing certificate, SSH key and
+    service-specific credential inactive; its MFA device, policies and groups kept."""
+    created = full_user.full_user(iam, "fay")
+    api_calls.clear()
+
+    result = run_module(iam_onboard_user, {"name": "fay", "state": "disabled"})
+
+    assert not result.get("failed"), result.get("msg")
+    assert sorted(api_calls.writes) == sorted(
+        [
+            "DeleteLoginProfile",
+            "UpdateAccessKey",
+            "UpdateAccessKey",
+            "UpdateSigningCertificate",
+            "UpdateSSHPublicKey",
+            "UpdateServiceSpecificCredential",
+            "TagUser",
+        ]
+    )
+    assert active_credentials(iam, "fay") == {}
+    kept = full_user.leftovers(iam, created)
+    assert kept["service_specific_credentials"] == [created.service_credential_id]
+    assert kept["groups"] == list(full_user.GROUPS) and kept["mfa_devices"] == [created.mfa_serial]
+
+
+def test_a_disable_planner_that_forgets_the_service_credentials_leaves_one_active(
+    bootstrapped: t.Any, run_module: Run, iam: t.Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control of the test above: its check sees the credential a forgetful planner leaves active."""
+    from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _leaving
+
+    created = full_user.full_user(iam, "fay")
+    original = _leaving.plan_disable
+
+    def forgetful(*args: t.Any) -> t.Any:
+        plan = original(*args)
+        return plan._replace(steps=[s for s in plan.steps if s.action != "UpdateServiceSpecificCredential"])
+
+    monkeypatch.setattr(_leaving, "plan_disable", forgetful)
+    run_module(iam_onboard_user, {"name": "fay", "state": "disabled"})
+    assert active_credentials(iam, "fay") == {"service_specific_credentials": [created.service_credential_id]}
+
+
+def active_credentials(iam: t.Any, name: str) -> dict[str, list[str]]:
+    """The user's live credentials: a console password, and the active keys, certificates, SSH keys and
+    service-specific credentials (the non-empty kinds only)."""
+    found = {
+        "login_profile": strict_iam._login_profile(iam, name),
+        "access_keys": [
+            k["AccessKeyId"]
+            for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]
+            if k["Status"] == "Active"
+        ],
+        "signing_certificates": [
+            c["CertificateId"]
+            for c in iam.list_signing_certificates(UserName=name)["Certificates"]
+            if c["Status"] == "Active"
+        ],
+        "ssh_public_keys": [
+            k["SSHPublicKeyId"]
+            for k in iam.list_ssh_public_keys(UserName=name)["SSHPublicKeys"]
+            if k["Status"] == "Active"
+        ],
+        "service_specific_credentials": [
+            c["ServiceSpecificCredentialId"]
+            for c in iam.list_service_specific_credentials(UserName=name)["ServiceSpecificCredentials"]
+            if c["Status"] == "Active"
+        ],
+    }
+    return {kind: ids for kind, ids in found.items() if ids}
