@@ -246,6 +246,13 @@ def scene_expirable(iam: t.Any) -> None:
     moto_patched.age_user("una", 8)
 
 
+def scene_expired(iam: t.Any) -> None:
+    """A bootstrapped account with una expired: in the onboarding group, tagged expired, no password."""
+    scene_regime(iam)
+    iam.create_user(UserName="una", Tags=[{"Key": "mfa-onboarding:expired", "Value": "2026-11-30"}])
+    iam.add_user_to_group(UserName="una", GroupName=GROUP)
+
+
 def scene_leaver(iam: t.Any) -> None:
     """A bootstrapped account with fay, the issue's full user (tests/support/full_user.py), promoted."""
     scene_regime(iam)
@@ -323,6 +330,7 @@ PROMOTE_ARGS = {"state": "promoted", "onboarding_group": GROUP, "current_users_p
 EXPIRE_ARGS = {
     "state": "expired",
     "expire_after_days": 7,
+    "expire_unassigned_mfa": True,
     "onboarding_group": GROUP,
     "current_users_policy": CURRENT_USERS,
     "concurrency": 4,
@@ -422,6 +430,7 @@ SCENARIOS = {
             "iam:DeleteLoginProfile",
         ),
     ),
+    "onboard-again": Scenario(scene_expired, ONBOARD, onboard_args([{"name": "una"}]), ("iam:UntagUser",)),
     "offboard-disable": Scenario(
         scene_leaver,
         ONBOARD,
@@ -634,8 +643,8 @@ def test_the_whole_lifecycle_needs_exactly_the_operator_policy(
         note = handover / f"{name}.txt"
         assert note.is_file() and stat.S_IMODE(os.stat(note).st_mode) == 0o600, note
 
-    # The end of the lifecycle: bob's temporary password, never used, expires 8 days on; alice, given one of each
-    # credential the leaving states handle, is disabled, then deleted with bob.
+    # The end of the lifecycle: bob's temporary password, never used, expires 8 days on, and he is onboarded again;
+    # alice, given one of each credential the leaving states handle, is disabled, then deleted with bob.
     moto_patched.age_user_at(account.server.url, "bob", 8)
     run("expire")
     with account.as_root() as iam:
@@ -643,6 +652,10 @@ def test_the_whole_lifecycle_needs_exactly_the_operator_policy(
         for add in (fu.add_signing_certificate, fu.add_ssh_public_key, fu.add_service_specific_credential):
             add(iam, "alice")
     assert bob_expired[0] is None and any(tag["Key"] == "mfa-onboarding:expired" for tag in bob_expired[1])
+    # Onboarded again, bob gets a fresh temporary password and loses the expired mark.
+    run("onboard", dict(onboard, onboard_users=[{"name": "bob"}]))
+    with account.as_root() as iam:
+        assert "mfa-onboarding:expired" not in {tag["Key"] for tag in iam.list_user_tags(UserName="bob")["Tags"]}
     run("offboard", {"offboard_users": [{"name": "alice"}], "offboard_mode": "disable"})
     run("offboard", {"offboard_users": [{"name": "alice"}, {"name": "bob"}], "offboard_mode": "delete"})
     with account.as_root() as iam:
