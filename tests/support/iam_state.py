@@ -8,12 +8,14 @@ checks and the suites compare.
 
 from __future__ import annotations
 
+import datetime
 import json
 import typing as t
 import urllib.parse
 
 import botocore.config
 
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._managed_policy import default_description
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe_account import LIVE_ALL
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe_account import read_account
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import dump
@@ -65,6 +67,38 @@ def bootstrap_guards(iam: t.Any, any_path: bool = False) -> None:
     iam.create_policy(PolicyName=CURRENT_USERS, PolicyDocument=dump(render(base, "current_users")))
     iam.create_group(GroupName=ONBOARDING_GROUP)
     iam.attach_group_policy(GroupName=ONBOARDING_GROUP, PolicyArn=FIRST_LOGIN_ARN)
+
+
+# The account password policy that the bootstrap role sets, with its defaults, on an account that has none: the CIS
+# AWS Foundations floor, and users may change their own password.
+BOOTSTRAP_PASSWORD_POLICY = {
+    "MinimumPasswordLength": 14,
+    "RequireSymbols": True,
+    "RequireNumbers": True,
+    "RequireUppercaseCharacters": True,
+    "RequireLowercaseCharacters": True,
+    "AllowUsersToChangePassword": True,
+    "PasswordReusePrevention": 24,
+    "HardExpiry": False,
+}
+
+
+def bootstrapped(iam: t.Any) -> None:
+    """What `ansible-playbook mfa_onboarding.iam.bootstrap` with its defaults leaves on a fresh account, through
+    boto3 (a fraction of a second instead of a playbook run): the guards with the descriptions the role gives new
+    policies, the onboarding group, the password policy. For the suites whose subject is another role;
+    tests/integration/roles/test_bootstrap_password_policy.py proves it equal to the role's result."""
+    base = official_document()
+    today = datetime.datetime.now(datetime.timezone.utc).date()  # as the module dates a new policy
+    for name, kind in ((FIRST_LOGIN, "first_login"), (CURRENT_USERS, "current_users")):
+        iam.create_policy(
+            PolicyName=name,
+            PolicyDocument=dump(render(base, kind)),
+            Description=default_description(kind, today),
+        )
+    iam.create_group(GroupName=ONBOARDING_GROUP)
+    iam.attach_group_policy(GroupName=ONBOARDING_GROUP, PolicyArn=FIRST_LOGIN_ARN)
+    iam.update_account_password_policy(**BOOTSTRAP_PASSWORD_POLICY)
 
 
 def create_extras(iam: t.Any) -> None:

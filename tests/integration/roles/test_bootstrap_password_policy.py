@@ -22,6 +22,7 @@ import typing as t
 
 import pytest
 
+from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 
 EVERY_FLOOR_SETTING = [
@@ -98,6 +99,22 @@ def bootstrap(server: MotoServer, tmp_path: t.Any, extra_vars: dict[str, t.Any],
     return Run(json.loads(saved.read_text(encoding="utf-8")), " ".join(out.split()))
 
 
+def account(server: MotoServer) -> dict[str, t.Any]:
+    """Everything the bootstrap role makes: users, groups and policies (iam_state.snapshot), with the policies'
+    paths and descriptions and the groups' paths, and the password policy."""
+    iam = server.iam_client()
+    policies = {}
+    for listed in iam.list_policies(Scope="Local")["Policies"]:
+        policy = iam.get_policy(PolicyArn=listed["Arn"])["Policy"]
+        policies[policy["PolicyName"]] = {key: policy.get(key) for key in ("Path", "Description", "DefaultVersionId")}
+    return {
+        "state": iam_state.snapshot(iam),
+        "policies": policies,
+        "groups": {group["GroupName"]: group["Path"] for group in iam.list_groups()["Groups"]},
+        "password_policy": read_policy(server),
+    }
+
+
 def read_policy(server: MotoServer) -> dict[str, t.Any] | None:
     iam = server.iam_client()
     try:
@@ -154,6 +171,13 @@ def test_a_fresh_account_gets_the_cis_floor_and_the_run_says_so(tmp_path: t.Any)
         assert again.result["password_policy_floor"] == []
         assert "the account had no password policy" not in again.out
         assert SUMMARY.format(settings="none") in again.out
+
+        # The other roles' suites set this account up with boto3 (iam_state.bootstrapped) instead of a playbook run:
+        # the same account, down to the policies' descriptions.
+        made_by_the_role = account(server)
+        server.reset()
+        iam_state.bootstrapped(server.iam_client())
+        assert account(server) == made_by_the_role
 
 
 def test_a_fresh_account_keeps_what_the_operator_named_with_a_warning(tmp_path: t.Any) -> None:

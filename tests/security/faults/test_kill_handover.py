@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """kill -9 during a file handover of 50 users (DESIGN.md invariants 1 and 6, section 4), with ansible-playbook as an
-operator runs it: the onboard playbook against a moto server on loopback, bootstrapped by the bootstrap playbook.
+operator runs it: the onboard playbook against a moto server on loopback, set up as the bootstrap playbook leaves an
+account (iam_state.bootstrapped, which test_bootstrap_password_policy.py proves equal to the playbook's result).
 
 A first uninterrupted run measures how long a run takes (T) and when within it the notes were put in place. Then,
 per way, at 10 moments drawn at random within T (the odd points) or within its handover part (the even points, so
@@ -42,6 +43,7 @@ import typing as t
 
 import pytest
 
+from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
 from ansible_collections.mfa_onboarding.iam.tests.support import reports
 from ansible_collections.mfa_onboarding.iam.tests.support import scenario
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
@@ -162,12 +164,11 @@ class Account(t.NamedTuple):
 
 @pytest.fixture(scope="module")
 def account(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Account]:
-    """A moto server, bootstrapped by the bootstrap playbook; an uninterrupted onboarding of 50 users, timed."""
+    """A moto server, bootstrapped (iam_state.bootstrapped); an uninterrupted onboarding of 50 users, timed."""
     workdir = tmp_path_factory.mktemp("kill")
     with MotoServer(record=False) as server:
         ansible = Ansible(server, workdir)
-        bootstrap = ansible.run(ansible.argv("bootstrap", {}, "bootstrap"))
-        assert bootstrap.returncode == 0, bootstrap.stdout[-3000:]
+        iam_state.bootstrapped(server.iam_client())
         directory = workdir / "notes-clean"
         argv = ansible.argv("onboard", onboard_vars("clean", directory), "clean")
         sessions: set[int] = set()
