@@ -1364,6 +1364,71 @@ INPUTS_IAM_REJECTS = [
 ]
 PLAYBOOK_CASES += INPUTS_IAM_REJECTS
 
+# The end of the lifecycle (issue 14): expire, disable, offboard.
+LEAVING_MODULE_CASES = [
+    ModuleCase(
+        "leave-guard-group-as-user",
+        "offboarding the onboarding group's name as a user",
+        "bootstrapped",
+        ("name: NotYetLoginUsers is the onboarding group's name",),
+        args={"name": "NotYetLoginUsers", "state": "absent"},
+        no_calls=True,
+    ),
+    ModuleCase(
+        "leave-guard-policy-as-user",
+        "disabling a guard policy's name (another case) as a user",
+        "bootstrapped",
+        ("mfarequiredforcurrentusers", "is the name of an MFA guard policy"),
+        args={"name": "mfarequiredforcurrentusers", "state": "disabled"},
+        no_calls=True,
+    ),
+    ModuleCase(
+        "expire-zero-days",
+        "expire_after_days 0",
+        "bootstrapped",
+        ("expire_after_days: must be a whole number of days, at least 1, got 0",),
+        args={"name": "alice", "state": "expired", "expire_after_days": 0},
+        no_calls=True,
+    ),
+    ModuleCase(
+        "offboard-listed-twice",
+        "a user listed twice for offboarding",
+        "bootstrapped",
+        ("user leo is listed more than once",),
+        args={"users": [{"name": "leo"}, {"name": "leo"}], "state": "absent"},
+        no_calls=True,
+    ),
+    ModuleCase(
+        "offboard-names-differ-in-case",
+        "names that differ only in case, offboarded",
+        "bootstrapped",
+        ("IAM user names are case-insensitive",),
+        args={"users": [{"name": "Leo"}, {"name": "leo"}], "state": "absent"},
+        no_calls=True,
+    ),
+]
+MODULE_CASES += LEAVING_MODULE_CASES
+PLAYBOOK_CASES += [
+    PlaybookCase(
+        "role-offboard-mode-unknown",
+        "offboard_mode purge",
+        "bootstrapped",
+        ("offboard_mode", "delete, disable"),
+        expected="refused before any write",
+        playbook="offboard",
+        extra_vars={"offboard_users": [{"name": "leo"}], "offboard_mode": "purge"},
+    ),
+    PlaybookCase(
+        "role-expire-zero-days",
+        "expire role with expire_after_days 0",
+        "bootstrapped",
+        ("expire_after_days: must be a whole number of days, at least 1",),
+        expected="refused before any write",
+        playbook="expire",
+        extra_vars={"expire_after_days": 0},
+    ),
+]
+
 ALL_CASES = [*MODULE_CASES, *PLAYBOOK_CASES]
 
 
@@ -1397,7 +1462,7 @@ def test_cases_are_enough() -> None:
     # 48 rows up to 0.2; 0.3 adds 18 for the guards (invariant 7) and the handover (DESIGN section 4), and 33 for
     # issue 13 (inputs IAM rejects, per-user grants, adoption, self_enrollment, the password-policy floor). A floor,
     # so that a row lost by accident fails here and not only in the table's count.
-    assert len(ALL_CASES) >= 99
+    assert len(ALL_CASES) >= 106
     assert len({case.id for case in ALL_CASES}) == len(ALL_CASES)
     assert all(case.fragments for case in ALL_CASES)
 
