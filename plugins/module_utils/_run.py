@@ -149,7 +149,17 @@ def handle_user(
     if plan.refusal:
         raise UserFailed(plan.refusal, stage=lc.stage(observed, regime), refused=True)
     leaving = state in lc.LEAVING_STATES and bool(plan.steps)
-    if (leaving or lc.takes_away(plan.steps, regime)) and account.is_caller(record.arn):
+    try:
+        itself = (leaving or lc.takes_away(plan.steps, regime)) and account.is_caller(record.arn)
+    except AnsibleIAMError as e:
+        # Asked once per run, from the first user whose plan takes something away: its failure is that user's, and
+        # must not cost the other users their results (and their temporary passwords).
+        raise UserFailed(
+            f"user {name}: {e.message} (to make sure the run does not cut off its own identity): {e.exception}; "
+            "nothing was changed for this user",
+            stage=lc.stage(observed, regime),
+        ) from None
+    if itself:
         raise UserFailed(
             f"user {name} is the identity this run uses: deactivating its access keys and removing its grants would "
             "cut the run off halfway; run as another identity, or leave this user out; nothing was changed",

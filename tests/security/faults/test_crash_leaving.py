@@ -12,7 +12,10 @@ One module run per state, over a few users, as the expire and offboard roles mak
   user still onboarding (a temporary password, the onboarding group) who gave up halfway through registration (an
   unassigned virtual MFA device named after her); for `absent` also ghost, who does not exist;
 - `expired`: una and uri, onboarding, their temporary passwords never used and older than the limit (the module's
-  clock moved 8 days on); mo, onboarding too but with an MFA device registered, refused by name and untouched.
+  clock moved 8 days on), una with an unassigned virtual MFA device named after her (deleted after her password);
+  mo, onboarding too but with an MFA device registered, refused by name and untouched;
+- `onboarding` again: leo as `disabled` leaves him (his grants kept for audit, every credential inactive) and una
+  as `expired` leaves her, both onboarded again (handover none).
 
 A clean run is counted first (N writes). Then, for every k from 1 to N, on a fresh account, the fault point lets k
 writes through and fails every later request (a kill right after the k-th write). From the IAM state at k alone
@@ -26,7 +29,9 @@ writes through and fails every later request (a kill right after the k-th write)
 - a rerun without faults reaches exactly the end state of the uninterrupted run (the same snapshot function), and
   that end state is the state's: for `absent` nothing of the offboarded users left (the users, their keys, the
   virtual MFA devices named after them); for `disabled` no console password and nothing active, the grants kept,
-  the tag; for `expired` the passwords gone, the guard kept, the tag.
+  the tag; for `expired` the passwords gone, the guard kept, the tag, no device named after una; for `onboarding`
+  each user in the onboarding group only, with no policy, a console password, no expired or disabled mark, and
+  its inactive credentials still inactive.
 
 moto's missing service-specific credentials are supplied as AWS answers them (tests/support/moto_patched.py,
 applied by the fault point fixture).
@@ -135,6 +140,27 @@ def expiry_setup(iam: t.Any) -> None:
     for name in ("una", "uri", "mo"):
         onboarding_user(iam, name)
     register_mfa(iam, "mo")
+    iam.create_virtual_mfa_device(VirtualMFADeviceName="una")  # a registration given up halfway
+
+
+def returning_setup(iam: t.Any) -> None:
+    """leo as disabling leaves him, una as expiry leaves her (made by root, not by the module under test)."""
+    base_account(iam)
+    full_user(iam, "leo")
+    iam.delete_login_profile(UserName="leo")
+    for key in iam.list_access_keys(UserName="leo")["AccessKeyMetadata"]:
+        iam.update_access_key(UserName="leo", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    for certificate in iam.list_signing_certificates(UserName="leo")["Certificates"]:
+        iam.update_signing_certificate(UserName="leo", CertificateId=certificate["CertificateId"], Status="Inactive")
+    for ssh in iam.list_ssh_public_keys(UserName="leo")["SSHPublicKeys"]:
+        iam.update_ssh_public_key(UserName="leo", SSHPublicKeyId=ssh["SSHPublicKeyId"], Status="Inactive")
+    for credential in iam.list_service_specific_credentials(UserName="leo")["ServiceSpecificCredentials"]:
+        iam.update_service_specific_credential(
+            UserName="leo", ServiceSpecificCredentialId=credential["ServiceSpecificCredentialId"], Status="Inactive"
+        )
+    iam.tag_user(UserName="leo", Tags=[{"Key": lc.DISABLED_TAG, "Value": "2026-11-30"}])
+    iam.create_user(UserName="una", Tags=[{"Key": lc.EXPIRED_TAG, "Value": "2026-11-30"}])
+    iam.add_user_to_group(UserName="una", GroupName=GROUP)
 
 
 class Case(t.NamedTuple):
@@ -143,6 +169,7 @@ class Case(t.NamedTuple):
     done: tuple[str, ...]  # the users the run must bring to the state
     untouched: tuple[str, ...]  # the users it must refuse and leave as they were
     writes: list[str]  # what the uninterrupted run writes, sorted
+    stages: dict[str, str] | None = None  # the stage each user done reaches, when it is not the state's name
 
 
 def _writes(counts: dict[str, int]) -> list[str]:
@@ -176,13 +203,26 @@ CASES = {
             "UpdateServiceSpecificCredential": 1, "TagUser": 2,
         }),
     ),
-    # una and uri 2 each (tag, password); mo refused.
+    # una 3 (tag, password, her unassigned device), uri 2 (tag, password); mo refused.
     "expired": Case(
         expiry_setup,
         {"state": "expired", "users": [{"name": n} for n in ("una", "uri", "mo")], "concurrency": 4},
         ("una", "uri"),
         ("mo",),
-        _writes({"TagUser": 2, "DeleteLoginProfile": 2}),
+        _writes({"TagUser": 2, "DeleteLoginProfile": 2, "DeleteVirtualMFADevice": 1}),
+    ),
+    # leo 9 (the guard, AppReadOnly and the current-users policy, the inline policy, three groups, the mark, a
+    # password), una 2 (the mark, a password).
+    "onboarding": Case(
+        returning_setup,
+        {"state": "onboarding", "users": [{"name": n} for n in ("leo", "una")], "handover": "none", "concurrency": 4},
+        ("leo", "una"),
+        (),
+        _writes({
+            "AddUserToGroup": 1, "DetachUserPolicy": 2, "DeleteUserPolicy": 1, "RemoveUserFromGroup": 3,
+            "UntagUser": 2, "CreateLoginProfile": 2,
+        }),
+        {"leo": "ready", "una": "onboarding"},
     ),
 }  # fmt: skip
 
@@ -257,6 +297,19 @@ def end_problems(state_name: str, before: t.Mapping[str, t.Any], end: t.Mapping[
             problems.append(f"{name} is gone")
             continue
         was = before["users"][name]
+        if state_name == "onboarding":
+            held = (user["groups"], user["policies"], user["inline_policies"], user["login_profile"])
+            if held != ([GROUP], [], [], True):
+                problems.append(f"{name} holds (groups, policies, inline policies, password) {held}")
+            marks = [tag for tag in (lc.EXPIRED_TAG, lc.DISABLED_TAG) if tag in user["tags"]]
+            if marks:
+                problems.append(f"{name} still carries {marks}")
+            statuses = ("access_key_statuses", "certificates", "ssh_keys", "service_credentials")
+            if any("Active" in user[kind] for kind in statuses):
+                problems.append(f"{name} has an inactive credential active again")
+            continue
+        if state_name == "expired" and named_after(end, name):
+            problems.append(f"virtual MFA devices named after {name} are left: {named_after(end, name)}")
         live = [
             kind
             for kind, held in (
@@ -291,7 +344,7 @@ def results_problems(case: Case, result: t.Mapping[str, t.Any], state_name: str)
     by_name = {user["name"]: user for user in result.get("users") or []}
     for name in case.done:
         user = by_name.get(name) or {}
-        if user.get("failed") or user.get("stage") != state_name:
+        if user.get("failed") or user.get("stage") != (case.stages or {}).get(name, state_name):
             problems.append(f"{name}'s result: {user}")
     for name in case.untouched:
         user = by_name.get(name) or {}

@@ -247,6 +247,31 @@ def test_expiry_refuses_a_user_that_registered_mfa(
     assert api_calls.writes == []
 
 
+def test_a_failed_caller_lookup_fails_only_the_user_that_needed_it(
+    bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sts:GetCallerIdentity is asked once, for the first plan that takes something away (here: leo, disabled with
+    his grants kept, onboarded again). If it fails, leo fails by name with nothing changed, and nina, created in the
+    same run, keeps her result and her temporary password (found by a crash sweep: the whole run used to fail)."""
+    from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
+
+    iam.create_user(UserName="leo", Tags=[{"Key": "mfa-onboarding:disabled", "Value": "2026-11-30"}])
+    iam.attach_user_policy(UserName="leo", PolicyArn=APP)
+
+    def unreachable(_client: t.Any) -> str:
+        raise AnsibleIAMError(message="Failed to get caller identity", exception=RuntimeError("STS unreachable"))
+
+    monkeypatch.setattr(iam_onboard_user, "caller_arn", unreachable)
+    api_calls.clear()
+    result = run_module(iam_onboard_user, {"users": [{"name": "nina"}, {"name": "leo"}], "handover": "none"})
+
+    nina, leo = result["users"]
+    assert result["failed"] and not nina["failed"] and nina["temporary_password"]
+    assert leo["failed"] and "user leo: Failed to get caller identity" in leo["msg"] and "STS unreachable" in leo["msg"]
+    assert [a for a in api_calls.writes if a not in ("CreateUser", "AddUserToGroup", "CreateLoginProfile")] == []
+    assert iam.list_attached_user_policies(UserName="leo")["AttachedPolicies"][0]["PolicyArn"] == APP
+
+
 def test_a_run_never_offboards_its_own_identity(
     bootstrapped: t.Any, api_calls: t.Any, run_module: Run, iam: t.Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
