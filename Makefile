@@ -30,7 +30,7 @@ help:
 	@echo "make demo    run the main job against a local moto server"
 	@echo "make test    lint, ansible-test sanity, molecule scenarios and unit tests"
 	@echo "make docs    build the HTML reference into build/docs/html"
-	@echo "make bench   onboard 10 and 100 users and report on 1,000, with the roles and with amazon.aws modules (~45 min)"
+	@echo "make bench   onboard 10 and 100 users, report on 1,000, offboard 100, with the roles and with amazon.aws modules (~50 min)"
 	@echo "make clean   remove build/ (keeps .venv)"
 
 $(VENV)/.installed: requirements/runtime.txt requirements/awx.txt requirements/docs.txt requirements/test.txt
@@ -155,7 +155,7 @@ demo: layout
 
 # Wall-clock figures for onboarding and promoting 10 and 100 users (not part of `make test`).
 bench: layout
-	PYTHONPATH=$(COLLECTIONS) python tools/bench.py --repeat 3 10 100 --status 1000 --pending 50
+	PYTHONPATH=$(COLLECTIONS) python tools/bench.py --repeat 3 10 100 --status 1000 --pending 50 --offboard 100
 
 clean:
 	rm -rf build tests/output

@@ -38,17 +38,30 @@ users), R times; amazon.aws's, tools/bench/amazon_aws_status.yml (`iam_user_info
 `iam_mfa_device_info` for each user in a loop; its count of users without MFA is read back),
 --status-baseline-repeat times (default 1: at 1,000 users one run takes minutes). Same server, same run.
 
+With --offboard N (make bench: 100), the account is reset and bootstrapped again, and 2N "full users" are created
+with boto3 (not timed), each promoted and holding what tests/support/full_user.py gives the issue's leaver: a
+console password, two access keys, a signing certificate, an SSH public key, a service-specific credential where
+the stand-in implements the call (moto 5.2.5 does not: it is skipped, and the output says so), a virtual MFA device,
+an inline and an attached customer-managed policy, three groups, and MFARequiredForCurrentUsers. Then, R times in
+alternating order (new full users each time), N of them are offboarded by ours,
+`ansible-playbook mfa_onboarding.iam.offboard` (delete, all users in one role run), and N others by amazon.aws's,
+tools/bench/amazon_aws_offboard.yml (`iam_user` state absent in a loop). What each left of every user is read back
+(full_user.leftovers): ours must leave nothing, or the bench stops; amazon.aws's leftovers are counted and printed
+(it deactivates the virtual MFA device without deleting it, and would never delete a service-specific credential).
+
 The targets are checked at the end: at N = 100, ours takes at most 0.05x amazon.aws's time for the onboarding
 with file handover; in both onboarding runs, a new user costs at most 4 writes (at every N) and, at N >= 100, at
 most 2 reads, account-level reads included (at small N the 8 account-level reads of a run dominate); an
 unchanged rerun, of the onboarding or of the promotion, writes nothing; the status job makes at most about 150
-calls for 50 onboarding users, no write, and at 1,000 users takes at most 0.1x amazon.aws's time. The exit status
-is 1 when one is missed.
+calls for 50 onboarding users, no write, and at 1,000 users takes at most 0.1x amazon.aws's time; the offboard role
+leaves nothing of any user (tests/integration/roles/test_offboard_role.py checks that its rerun writes nothing).
+The exit status is 1 when one is missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import concurrent.futures
 import json
 import os
@@ -61,6 +74,9 @@ import time
 import typing as t
 from statistics import median
 
+from botocore.parsers import ResponseParserError
+
+from ansible_collections.mfa_onboarding.iam.tests.support import full_user as fu
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
 
@@ -69,6 +85,8 @@ BASELINE_PLAYBOOK = os.path.join(HERE, "bench", "amazon_aws_onboard.yml")
 FILE_BASELINE_PLAYBOOK = os.path.join(HERE, "bench", "amazon_aws_onboard_file_handover.yml")
 NO_HANDOVER_PLAYBOOK = os.path.join(HERE, "bench", "ours_onboard_no_handover.yml")
 STATUS_BASELINE_PLAYBOOK = os.path.join(HERE, "bench", "amazon_aws_status.yml")
+OFFBOARD_BASELINE_PLAYBOOK = os.path.join(HERE, "bench", "amazon_aws_offboard.yml")
+OFFBOARD = "offboard, delete"
 CURRENT_USERS_ARN = "arn:aws:iam::123456789012:policy/MFARequiredForCurrentUsers"  # moto's default account
 STATUS_TARGET_RATIO = 0.1
 STATUS_TARGET_CALLS = 150  # for 1,000 users of whom 50 are onboarding (DESIGN section 2)
@@ -310,6 +328,134 @@ def status_targets(count: int, pending: int, results: dict[str, list[Measurement
     return checks
 
 
+class OffboardBench:
+    """Offboarding `count` full users in one run: ours (the offboard role, delete) beside amazon.aws's iam_user state
+    absent in a loop, each on users of its own, and what each left of them read back."""
+
+    def __init__(self, bench: Bench, count: int) -> None:
+        self.bench = bench
+        self.count = count
+        # Whether the stand-in implements CreateServiceSpecificCredential (moto 5.2.5 does not); found at setup.
+        self.service_credentials: bool | None = None
+        self.left_by_theirs: collections.Counter[str] = collections.Counter()  # kind -> users left holding it
+        self.fresh = False
+
+    def full_user(self, name: str) -> None:
+        """tests/support/full_user.py's full user, promoted (MFARequiredForCurrentUsers attached); the service-specific
+        credential only where the stand-in implements it."""
+        iam = self.bench.iam
+        iam.create_user(UserName=name)
+        for kind, add in fu.PARTS.items():
+            if kind == "service_specific_credentials":
+                if self.service_credentials is None:
+                    try:
+                        self.service_credentials = bool(add(iam, name))
+                    except ResponseParserError:  # moto's server answers an unimplemented call with an HTML 500
+                        self.service_credentials = False
+                elif self.service_credentials:
+                    add(iam, name)
+            elif kind == "access_keys":
+                add(iam, name)
+                add(iam, name)
+            elif kind == "groups":
+                fu.add_groups(iam, name, fu.GROUPS)
+            else:
+                add(iam, name)
+        iam.attach_user_policy(UserName=name, PolicyArn=CURRENT_USERS_ARN)
+
+    def setup(self, users: list[str]) -> None:
+        """The full users (boto3 in a few threads; not timed), in an account reset and bootstrapped before the first
+        repeat (as for the onboarding, the repeats share it)."""
+        if not self.fresh:
+            self.bench.fresh_account()
+            self.fresh = True
+        self.full_user(users[0])  # alone first: it finds out whether service-specific credentials exist
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(self.full_user, users[1:]))
+
+    def leftovers(self, users: list[str]) -> dict[str, dict[str, list[str]]]:
+        """What the account still holds of each user (full_user.leftovers), for the users that have anything."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            found = dict(zip(users, pool.map(lambda user: fu.leftovers(self.bench.iam, user), users)))
+        return {user: left for user, left in found.items() if left}
+
+    def ours(self, users: list[str]) -> dict[str, Measurement]:
+        offboard = {"offboard_users": [{"name": u} for u in users], "offboard_mode": "delete"}
+        figures = {OFFBOARD: self.bench.run("mfa_onboarding.iam.offboard", offboard)}
+        left = self.leftovers(users)
+        if left:
+            user = sorted(left)[0]
+            raise SystemExit(f"bench: the offboard role left something of {len(left)} users, e.g. {user}: {left[user]}")
+        return figures
+
+    def theirs(self, users: list[str]) -> dict[str, Measurement]:
+        figures = {OFFBOARD: self.bench.run(OFFBOARD_BASELINE_PLAYBOOK, {"bench_users": users})}
+        for left in self.leftovers(users).values():
+            self.left_by_theirs.update(left.keys())
+        return figures
+
+
+def measure_offboard(
+    bench: Bench, count: int, repeats: int
+) -> tuple[OffboardBench, dict[str, dict[str, list[Measurement]]]]:
+    offboarding = OffboardBench(bench, count)
+    results: dict[str, dict[str, list[Measurement]]] = {OURS: {}, THEIRS: {}}
+    for repeat in range(repeats):
+        users = {
+            who: [f"{'o' if who == OURS else 'a'}{repeat}-leaver{i:04d}" for i in range(count)]
+            for who in (OURS, THEIRS)
+        }
+        offboarding.setup(users[OURS] + users[THEIRS])
+        order = (OURS, THEIRS) if repeat % 2 == 0 else (THEIRS, OURS)
+        for who in order:
+            figures = offboarding.ours(users[who]) if who == OURS else offboarding.theirs(users[who])
+            for step, measurement in figures.items():
+                results[who].setdefault(step, []).append(measurement)
+        print(f"offboard N={count}, repeat {repeat + 1}/{repeats}: {results[OURS][OFFBOARD][-1].seconds:.1f} s ours,"
+              f" {results[THEIRS][OFFBOARD][-1].seconds:.1f} s amazon.aws ({load()})", flush=True)  # fmt: skip
+    return offboarding, results
+
+
+def offboard_table(
+    offboarding: OffboardBench, results: dict[str, dict[str, list[Measurement]]], repeats: int
+) -> list[str]:
+    count = offboarding.count
+    lines = [
+        "| users | run | ours, s | amazon.aws, s | ours / amazon.aws | calls per user, ours | reads per user, ours"
+        " | writes per user, ours | calls per user, amazon.aws | reads per user, amazon.aws"
+        " | writes per user, amazon.aws |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    mine, theirs = results[OURS][OFFBOARD], results[THEIRS][OFFBOARD]
+    ratio = median([m.seconds for m in mine]) / median([m.seconds for m in theirs])
+    times = seconds([m.seconds for m in mine]), seconds([m.seconds for m in theirs])
+    lines.append(f"| {count} | {OFFBOARD} | {times[0]} | {times[1]} | {ratio:.3f} | {calls_per_user(mine, count)}"
+                 f" | {calls_per_user(theirs, count)} |")  # fmt: skip
+    service = {True: "included", False: "not implemented by this stand-in (moto 5.2.5), so skipped", None: "-"}
+    users = repeats * count
+    left = ", ".join(f"{kind} of {n} of {users} users" for kind, n in sorted(offboarding.left_by_theirs.items()))
+    lines += [
+        f"\nOffboarding: medians of {repeats} runs each (range in brackets), each of {count} full users (two access"
+        " keys, a signing certificate, an SSH key, a virtual MFA device, inline and attached policies, three groups,"
+        f" promoted; service-specific credential: {service[offboarding.service_credentials]}); ours in one role run.",
+        f"Ours left nothing of any user. amazon.aws.iam_user state absent left: {left or 'nothing'}"
+        " (it deactivates MFA devices without deleting the virtual ones, whose names stay taken; and it deletes"
+        " service-specific credentials with the SSH-key call, so it never deletes them, which this stand-in cannot"
+        " show).",
+    ]
+    return lines
+
+
+def calls_per_user(measurements: list[Measurement] | None, count: int) -> str:
+    """Calls, reads and writes per user, three table cells."""
+    if not measurements:
+        return "- | - | -"
+    reads = median([m.reads for m in measurements]) / count
+    writes = median([m.writes for m in measurements]) / count
+    calls = median([m.reads + m.writes for m in measurements]) / count
+    return f"{calls:.2f} | {reads:.2f} | {writes:.2f}"
+
+
 def seconds(values: list[float]) -> str:
     """The median, and the range when there is more than one value."""
     text = f"{median(values):.1f}"
@@ -400,10 +546,13 @@ def targets(all_results: dict[int, dict[str, dict[str, list[Measurement]]]]) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
-    parser.add_argument("counts", nargs="*", type=int, default=[10, 100], metavar="N")
+    parser.add_argument(
+        "counts", nargs="*", type=int, default=[10, 100], metavar="N", help="users to onboard (10 100; 0 for none)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (default 3)")
     parser.add_argument("--status", type=int, default=0, metavar="N", help="also time the status job on N users")
     parser.add_argument("--pending", type=int, default=50, help="of them onboarding (default 50)")
+    parser.add_argument("--offboard", type=int, default=0, metavar="N", help="also time offboarding N full users")
     parser.add_argument(
         "--status-baseline-repeat", type=int, default=1, help="runs of the amazon.aws status baseline (default 1)"
     )
@@ -414,19 +563,31 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench: {load()} at the start", flush=True)
     all_results = {}
     status_results = None
+    offboard_results = None
+    counts = [count for count in args.counts if count > 0]
     with MotoServer() as server, tempfile.TemporaryDirectory(prefix="bench-") as vars_dir:
         bench = Bench(server, vars_dir)
-        for count in args.counts:
+        for count in counts:
             all_results[count] = measure(bench, count, args.repeat)
         if args.status:
             status_results = measure_status(bench, args.status, args.pending, args.repeat, args.status_baseline_repeat)
-    print()
-    print("\n".join(table(all_results, args.repeat)))
-    checks = targets(all_results)
+        if args.offboard:
+            offboard_results = measure_offboard(bench, args.offboard, args.repeat)
+    checks = []
+    if all_results:
+        print()
+        print("\n".join(table(all_results, args.repeat)))
+        checks += targets(all_results)
     if status_results is not None:
         print()
         print("\n".join(status_table(args.status, args.pending, status_results)))
         checks += status_targets(args.status, args.pending, status_results)
+    if offboard_results is not None:
+        offboarding, results = offboard_results
+        print()
+        print("\n".join(offboard_table(offboarding, results, args.repeat)))
+        # Reaching this point means ours left nothing (the read-back stops the bench otherwise).
+        checks.append((f"offboard N={args.offboard}: nothing left of {args.repeat * args.offboard} full users", True))
     print()
     met = True
     for text, ok in checks:

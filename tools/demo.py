@@ -1,17 +1,22 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""`make demo`: the whole MFA onboarding procedure, walked through on a local moto server.
+"""`make demo`: the whole lifecycle of MFA onboarding, walked through on a local moto server.
 
 1. bootstrap the account (twice: the second run changes nothing),
-2. onboard two users, alice and bob, with their temporary passwords handed over as files,
-3. alice signs in, sets her own password and registers an MFA device (simulated with boto3 and pyotp),
-4. promote both: alice gets her permissions, bob is refused because he has no MFA device yet,
-5. show where every user stands (the status playbook), and where the notes are.
+2. onboard four users, alice, bob, carol and dave, with their temporary passwords handed over as files,
+3. alice and dave sign in, set their own passwords and register MFA devices (simulated with boto3 and pyotp),
+4. promote alice, bob and dave: alice and dave get their permissions, bob is refused (no MFA device yet),
+5. carol never signs in: eight days later the expire playbook deletes her unused temporary password,
+6. dave leaves: the offboard playbook disables him first (kept for audit), then deletes him and all he held,
+7. show where every user stands (the status playbook), and where the notes are.
 
 Each playbook's full output goes to build/demo/<step>.log; the walk-through shows the lines that matter. The moto
-server and the first sign-in come from the test support package (tests/support), which `make demo` puts on
-PYTHONPATH.
+server, the first sign-in and the leftover check come from the test support package (tests/support), which
+`make demo` puts on PYTHONPATH. moto cannot let eight days pass, and it dates a login profile by its user's creation
+date, which no API call changes: the demo therefore runs moto in its own process (InProcessMotoServer) and moves
+carol's creation date eight days back in moto's backend before the expiry, and says so. Nothing else is changed
+behind the playbooks' back.
 """
 
 from __future__ import annotations
@@ -26,12 +31,16 @@ import sys
 import time
 import typing as t
 
+from ansible_collections.mfa_onboarding.iam.tests.support.full_user import leftovers
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_inprocess import InProcessMotoServer
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import first_sign_in
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(HERE, "build", "demo")
 NOTES = os.path.join(WORK, "notes")
+STEPS = 7
+EXPIRE_AFTER_DAYS = 7  # the expire role's default
 
 _RECAP = re.compile(r"^localhost\s*:.*\bchanged=(\d+).*\bfailed=(\d+)", re.MULTILINE)
 _MESSAGE = re.compile(r'^\s*"msg": "(.*)"$', re.MULTILINE)
@@ -46,13 +55,13 @@ def say(text: str = "") -> None:
 
 def step(number: int, title: str, explanation: str) -> None:
     say()
-    say(f"Step {number}/5  {title}")
+    say(f"Step {number}/{STEPS}  {title}")
     for line in explanation.strip().splitlines():
         say(f"  {line.strip()}")
 
 
 class Demo:
-    def __init__(self, server: MotoServer) -> None:
+    def __init__(self, server: InProcessMotoServer) -> None:
         self.server = server
         self.env = dict(
             server.env(),
@@ -97,13 +106,26 @@ class Demo:
         serial = first_sign_in(self.iam, user, f"{user.capitalize()}-chose-this-0wn-passw0rd!")
         say(f"  {user} set a new password and enabled the MFA device {serial}")
 
+    def has_login_profile(self, user: str) -> bool:
+        try:
+            self.iam.get_login_profile(UserName=user)
+        except self.iam.exceptions.NoSuchEntityException:
+            return False
+        return True
+
+    def holdings(self, user: str) -> str:
+        """What the account holds of `user`, one phrase (the test support's leftover check: every kind of
+        credential, grant and MFA device, and the virtual devices named after the user)."""
+        found = leftovers(self.iam, user)
+        return "; ".join(f"{kind}: {len(items)}" for kind, items in found.items()) or "nothing"
+
 
 def main() -> int:
     started = time.monotonic()
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     # AWS-managed policies (ReadOnlyAccess) exist in moto only when it loads them.
-    with MotoServer(extra_env={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}) as server:
+    with InProcessMotoServer(extra_env={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}) as server:
         demo = Demo(server)
         say("mfa_onboarding.iam demo: create IAM users for whom MFA is mandatory, and hand them over safely.")
         say(f"A local moto server on {server.url} stands in for AWS; the same playbooks run against a real account.")
@@ -128,7 +150,7 @@ def main() -> int:
 
         step(
             2,
-            "Onboard alice and bob",
+            "Onboard alice, bob, carol and dave",
             """
             The run first checks that NotYetLoginUsers and MFARequiredForCurrentUsers really carry the MFA
             deny statement. Each user is created marked mfa-onboarding:handover=pending, put into
@@ -141,6 +163,8 @@ def main() -> int:
             "onboard_users": [
                 {"name": "alice", "email": "alice@example.com", "tags": {"team": "data"}},
                 {"name": "bob", "email": "bob@example.com", "tags": {"team": "web"}},
+                {"name": "carol", "email": "carol@example.com", "tags": {"team": "data"}},
+                {"name": "dave", "email": "dave@example.com", "tags": {"team": "ops"}},
             ],
             "onboard_delivery": "file",
             "onboard_handover_dir": NOTES,
@@ -154,24 +178,29 @@ def main() -> int:
 
         step(
             3,
-            "alice signs in for the first time",
+            "alice and dave sign in for the first time",
             """
-            She opens the sign-in URL from her note, replaces the temporary password, and registers a virtual MFA
+            Each opens the sign-in URL from the note, replaces the temporary password, and registers a virtual MFA
             device (simulated here with boto3 and pyotp; moto has no ChangePassword, so UpdateLoginProfile stands
-            in for it). bob has not signed in yet.""",
+            in for it). bob and carol have not signed in yet.""",
         )
         demo.sign_in_and_register_mfa("alice")
+        demo.sign_in_and_register_mfa("dave")
 
         step(
             4,
-            "Promote alice and bob",
+            "Promote alice, bob and dave",
             """
-            Promotion checks for an MFA device first. alice gets MFARequiredForCurrentUsers, then her
-            permissions (ReadOnlyAccess), and only then leaves NotYetLoginUsers. bob has no MFA device: he is
+            Promotion checks for an MFA device first. alice and dave get MFARequiredForCurrentUsers, then their
+            permissions (ReadOnlyAccess), and only then leave NotYetLoginUsers. bob has no MFA device: he is
             refused by name and left exactly as he was; the play fails at the end to say so.""",
         )
         promote = {
-            "promote_users": [{"name": "alice", "managed_policies": ["ReadOnlyAccess"]}, {"name": "bob"}],
+            "promote_users": [
+                {"name": "alice", "managed_policies": ["ReadOnlyAccess"]},
+                {"name": "bob"},
+                {"name": "dave", "managed_policies": ["ReadOnlyAccess"]},
+            ],
         }
         _changed, failed = demo.playbook("4-promote", "mfa_onboarding.iam.promote", promote)
         if not failed:
@@ -180,6 +209,54 @@ def main() -> int:
 
         step(
             5,
+            f"carol's invitation expires (after {EXPIRE_AFTER_DAYS} days)",
+            f"""
+            carol never signed in: her temporary password sits unused in a note (CIS AWS Foundations 1.12 wants
+            unused credentials disabled). moto cannot let days pass and dates a login profile by its user's
+            creation date, so the demo moves carol's creation date 8 days back in moto's backend (only this
+            date, only for carol: on AWS the days simply pass). The expire playbook (expire_after_days
+            {EXPIRE_AFTER_DAYS}) finds her and deletes her login profile: the handed-over password is worthless.
+            She stays guarded in NotYetLoginUsers, tagged mfa-onboarding:expired; onboarding her again would issue
+            a fresh password. bob's password is new: he is left alone. AWX runs this job daily.""",
+        )
+        server.age_user("carol", days=EXPIRE_AFTER_DAYS + 1)
+        say(f"  carol's temporary password is now {EXPIRE_AFTER_DAYS + 1} days old and was never used")
+        expire = {"expire_after_days": EXPIRE_AFTER_DAYS}
+        changed, failed = demo.playbook("5-expire", "mfa_onboarding.iam.expire", expire)
+        if failed or not changed or demo.has_login_profile("carol") or not demo.has_login_profile("bob"):
+            say("demo: the expiry should have deleted carol's password, and only hers")
+            return 1
+
+        step(
+            6,
+            "dave leaves",
+            """
+            He had also created an access key for the CLI. A leaver under audit is disabled first: his console
+            password is deleted and every access key, signing certificate, SSH key and service-specific
+            credential deactivated; the user, his groups and policies stay for the auditors. Later he is
+            deleted, in an order that keeps every call safe: every credential first, then every grant that is
+            not a guard, then the MFA devices (deactivated, the virtual one deleted so that its name is free
+            again), then the guard, then the user.""",
+        )
+        demo.iam.create_access_key(UserName="dave")
+        say("  dave created an access key")
+        leaver = {"offboard_users": [{"name": "dave"}], "offboard_mode": "disable"}
+        _changed, failed = demo.playbook("6-offboard-disable", "mfa_onboarding.iam.offboard", leaver)
+        if failed:
+            say("demo: disabling dave failed")
+            return 1
+        keys = [key["Status"] for key in demo.iam.list_access_keys(UserName="dave")["AccessKeyMetadata"]]
+        say(f"  What the account still holds of dave: {demo.holdings('dave')} (access keys {', '.join(keys)})")
+        leaver["offboard_mode"] = "delete"
+        _changed, failed = demo.playbook("6-offboard-delete", "mfa_onboarding.iam.offboard", leaver)
+        left = demo.holdings("dave")
+        say(f"  What the account still holds of dave: {left}")
+        if failed or left != "nothing":
+            say("demo: offboarding dave left something behind")
+            return 1
+
+        step(
+            7,
             "Where every user stands",
             """
             The status playbook reads the account (it only reads: files/auditor-policy.json is all it needs) and
@@ -189,7 +266,7 @@ def main() -> int:
             most a few hours old, and the onboarding group's members are read live either way.""",
         )
         _changed, failed = demo.playbook(
-            "5-status", "mfa_onboarding.iam.status", {"status_report_path": os.path.join(WORK, "status.md")}
+            "7-status", "mfa_onboarding.iam.status", {"status_report_path": os.path.join(WORK, "status.md")}
         )
         if failed:
             say("demo: the status playbook failed")
@@ -202,7 +279,8 @@ def main() -> int:
     say(f"  The status report: {os.path.join(WORK, 'status.md')}")
     say(f"  Full playbook output: {WORK}/*.log")
     say("  Next for bob: once he has registered MFA, run the promote playbook again (or rerun onboard with")
-    say("  onboard_reset_password=true if his note was lost).")
+    say("  onboard_reset_password=true if his note was lost). carol's note is worthless now: onboarding her")
+    say("  again issues a fresh password.")
     say()
     say(f"demo: done in {time.monotonic() - started:.1f} s; the moto server is stopped.")
     return 0

@@ -1,7 +1,7 @@
 # Copyright: Contributors to the mfa_onboarding.iam project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The four playbooks run as AWX runs its job templates, against a moto server.
+"""The playbooks run as AWX runs its job templates, against a moto server.
 
 `ansible_runner.run` with a private data directory: the project holds docs/awx/project/*.yml, env/envvars the
 variables that AWX's Amazon Web Services credential injects (plus the region and the moto endpoint) and
@@ -9,10 +9,13 @@ ANSIBLE_COLLECTIONS_PATH, env/extravars the job template's extra vars merged wit
 unless answered) from docs/awx/job_templates.yml; no env/passwords, no env/ssh_key. Bootstrap, onboard two users
 with file delivery, one user's MFA (boto3 and pyotp), then promote with the hourly schedule's extra data: one
 promoted, one refused, and the job fails as designed; then the status job with the daily schedule's extra data,
-its summary handed to AWX (set_stats), and its compliance gate failing on a console password nothing guards. IAM
-holds the expected state, and no temporary password (read from moto's backend state and from the notes) appears in
-any file the runs leave in the private data directory (job events, stdout, command, fact cache) in any common
-encoding.
+its summary handed to AWX (set_stats), and its compliance gate failing on a console password nothing guards; then
+the expire job with the daily schedule's extra data, the waiting user's password made older than its days in moto's
+backend (moto cannot let days pass): expired, still guarded; then the offboard job for the promoted user, in the
+survey's default mode (disable) and then delete: nothing of it left. IAM holds the expected state, and no temporary
+password (read from moto's backend state and from the notes) appears in any file the runs leave in the private data
+directory (job events, stdout, command, fact cache) in any common encoding. The moto server runs in the test's
+process (tests/support/moto_inprocess), the jobs talk to it over HTTP as to any other.
 """
 
 from __future__ import annotations
@@ -34,9 +37,10 @@ import yaml
 from conftest import DOCS
 from dateutil import rrule
 
+from ansible_collections.mfa_onboarding.iam.tests.support import full_user
 from ansible_collections.mfa_onboarding.iam.tests.support import scenario
 from ansible_collections.mfa_onboarding.iam.tests.support import sign_in
-from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_inprocess import InProcessMotoServer
 
 SURVEY_TYPES = {"text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect"}
 
@@ -160,7 +164,7 @@ def note_password(path: str) -> str:
 class Jobs:
     """Runs job templates through ansible-runner, each in a private data directory of its own, as AWX does."""
 
-    def __init__(self, workdir: str, moto: MotoServer, collections_root: str) -> None:
+    def __init__(self, workdir: str, moto: InProcessMotoServer, collections_root: str) -> None:
         self.workdir = workdir
         self.envvars = {
             # What AWX's Amazon Web Services credential injects, then the region and endpoint (AWX: extra
@@ -255,14 +259,18 @@ def test_survey_specs_and_schedule_are_valid() -> None:
     assert sorted(jt["playbook"] for jt in docs["job_templates"]) == [
         "adopt.yml",
         "bootstrap.yml",
+        "expire.yml",
+        "offboard.yml",
         "onboard.yml",
         "promote.yml",
         "status.yml",
     ]
     names = {jt["name"]: jt for jt in docs["job_templates"]}
-    # An hourly promote and a daily status; AWX parses each rrule with dateutil, from DTSTART on.
-    expected = {"promote.yml": datetime.timedelta(hours=1), "status.yml": datetime.timedelta(days=1)}
+    # An hourly promote, a daily expire and a daily status; AWX parses each rrule with dateutil, from DTSTART on.
+    day = datetime.timedelta(days=1)
+    expected = {"promote.yml": datetime.timedelta(hours=1), "expire.yml": day, "status.yml": day}
     assert sorted(names[s["unified_job_template"]]["playbook"] for s in docs["schedules"]) == sorted(expected)
+    starts = {}
     for schedule in docs["schedules"]:
         job_template = names[schedule["unified_job_template"]]
         variables = {q["variable"] for q in job_template["survey_spec"]["spec"]}
@@ -274,6 +282,12 @@ def test_survey_specs_and_schedule_are_valid() -> None:
         first, second = occurrences[0], occurrences[1]
         if first.tzinfo is None or second - first != expected[job_template["playbook"]]:
             problems.append(f"{schedule['name']}: the rrule does not repeat as expected: {first}, {second}")
+        starts[job_template["playbook"]] = first
+    # The expiry runs before the daily status, which then shows the expired users.
+    if not starts["expire.yml"].time() < starts["status.yml"].time():
+        problems.append(
+            f"the daily expire ({starts['expire.yml']}) does not run before the status ({starts['status.yml']})"
+        )
     assert not problems, "\n".join(problems)
 
 
@@ -308,7 +322,7 @@ def test_the_scan_finds_a_leaked_password(tmp_path: t.Any) -> None:
     ]
 
 
-def test_lifecycle_as_awx_jobs(tmp_path: t.Any, moto: MotoServer, collections_root: str) -> None:
+def test_lifecycle_as_awx_jobs(tmp_path: t.Any, moto: InProcessMotoServer, collections_root: str) -> None:
     docs = load_docs()
     handover = str(tmp_path / "handover")
     jobs = Jobs(str(tmp_path / "jobs"), moto, collections_root)
@@ -371,6 +385,42 @@ def test_lifecycle_as_awx_jobs(tmp_path: t.Any, moto: MotoServer, collections_ro
     assert (gate.status, gate.rc) == ("failed", 2), jobs.stdout(gate)
     assert "status_fail_on: mallory: unguarded_console_password" in jobs.stdout(gate)
     assert artifact_data(jobs.events(gate))["mfa_onboarding_status"]["findings"]["unguarded_console_password"] == 1
+
+    # The daily expire job, as its schedule launches it. The waiting user never signed in; moto cannot let days
+    # pass and dates a login profile by its user, so the days pass in moto's backend (moto_inprocess.age_user).
+    expire_template = template(docs, "expire.yml")
+    daily_expire = next(s for s in docs["schedules"] if s["unified_job_template"] == expire_template["name"])
+    days = extra_vars(expire_template, daily_expire["extra_data"])["expire_after_days"]
+    moto.age_user(waiting_user, days=days + 1)
+    expire = jobs.run("expire.yml", extra_vars(expire_template, daily_expire["extra_data"]))
+    assert (expire.status, expire.rc) == ("successful", 0), jobs.stdout(expire)
+    expired = [(r["name"], r["stage"], r["changed"], r["failed"]) for r in fact(jobs.events(expire), "expire_results")]
+    assert expired == [(waiting_user, "expired", True, False)], expired
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_login_profile(UserName=waiting_user)
+    assert groups_of(iam, waiting_user) == {"NotYetLoginUsers"}, "an expired user stays guarded"
+    tags = {tag["Key"] for tag in iam.list_user_tags(UserName=waiting_user)["Tags"]}
+    assert "mfa-onboarding:expired" in tags, tags
+    iam.get_login_profile(UserName="mallory")  # outside the regime: not the expire job's
+
+    # The promoted user leaves: the offboard job with the survey's default mode (disable: kept for audit), then
+    # with delete. The user also holds an access key.
+    offboard_template = template(docs, "offboard.yml")
+    leaver = {"survey_offboard_users": f"- name: {mfa_user}\n"}
+    iam.create_access_key(UserName=mfa_user)
+    disable = jobs.run("offboard.yml", extra_vars(offboard_template, leaver))
+    assert (disable.status, disable.rc) == ("successful", 0), jobs.stdout(disable)
+    disabled = [(r["name"], r["stage"], r["changed"]) for r in fact(jobs.events(disable), "offboard_results")]
+    assert disabled == [(mfa_user, "disabled", True)], disabled
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_login_profile(UserName=mfa_user)
+    assert [k["Status"] for k in iam.list_access_keys(UserName=mfa_user)["AccessKeyMetadata"]] == ["Inactive"]
+    assert groups_of(iam, mfa_user) == wanted and attached(iam, mfa_user) == {"MFARequiredForCurrentUsers"}
+    delete = jobs.run("offboard.yml", extra_vars(offboard_template, dict(leaver, offboard_mode="delete")))
+    assert (delete.status, delete.rc) == ("successful", 0), jobs.stdout(delete)
+    deleted = [(r["name"], r["stage"], r["changed"]) for r in fact(jobs.events(delete), "offboard_results")]
+    assert deleted == [(mfa_user, "absent", True)], deleted
+    assert full_user.leftovers(iam, mfa_user) == {}, "something of the offboarded user is left"
 
     # No temporary password anywhere the jobs left files (job events, stdout, command, fact cache).
     for result in jobs.runs:
