@@ -74,8 +74,6 @@ import time
 import typing as t
 from statistics import median
 
-from botocore.parsers import ResponseParserError
-
 from ansible_collections.mfa_onboarding.iam.tests.support import full_user as fu
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
@@ -336,32 +334,14 @@ class OffboardBench:
         self.bench = bench
         self.count = count
         # Whether the stand-in implements CreateServiceSpecificCredential (moto 5.2.5 does not); found at setup.
-        self.service_credentials: bool | None = None
         self.left_by_theirs: collections.Counter[str] = collections.Counter()  # kind -> users left holding it
         self.fresh = False
 
     def full_user(self, name: str) -> None:
-        """tests/support/full_user.py's full user, promoted (MFARequiredForCurrentUsers attached); the service-specific
-        credential only where the stand-in implements it."""
-        iam = self.bench.iam
-        iam.create_user(UserName=name)
-        for kind, add in fu.PARTS.items():
-            if kind == "service_specific_credentials":
-                if self.service_credentials is None:
-                    try:
-                        self.service_credentials = bool(add(iam, name))
-                    except ResponseParserError:  # moto's server answers an unimplemented call with an HTML 500
-                        self.service_credentials = False
-                elif self.service_credentials:
-                    add(iam, name)
-            elif kind == "access_keys":
-                add(iam, name)
-                add(iam, name)
-            elif kind == "groups":
-                fu.add_groups(iam, name, fu.GROUPS)
-            else:
-                add(iam, name)
-        iam.attach_user_policy(UserName=name, PolicyArn=CURRENT_USERS_ARN)
+        """tests/support/full_user.py's full user (its CodeCommit service-specific credential from the moto
+        stand-in, tests/support/moto_patched.py), promoted (MFARequiredForCurrentUsers attached)."""
+        fu.full_user(self.bench.iam, name)
+        self.bench.iam.attach_user_policy(UserName=name, PolicyArn=CURRENT_USERS_ARN)
 
     def setup(self, users: list[str]) -> None:
         """The full users (boto3 in a few threads; not timed), in an account reset and bootstrapped before the first
@@ -369,9 +349,8 @@ class OffboardBench:
         if not self.fresh:
             self.bench.fresh_account()
             self.fresh = True
-        self.full_user(users[0])  # alone first: it finds out whether service-specific credentials exist
         with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(self.full_user, users[1:]))
+            list(pool.map(self.full_user, users))
 
     def leftovers(self, users: list[str]) -> dict[str, dict[str, list[str]]]:
         """What the account still holds of each user (full_user.leftovers), for the users that have anything."""
@@ -431,17 +410,15 @@ def offboard_table(
     times = seconds([m.seconds for m in mine]), seconds([m.seconds for m in theirs])
     lines.append(f"| {count} | {OFFBOARD} | {times[0]} | {times[1]} | {ratio:.3f} | {calls_per_user(mine, count)}"
                  f" | {calls_per_user(theirs, count)} |")  # fmt: skip
-    service = {True: "included", False: "not implemented by this stand-in (moto 5.2.5), so skipped", None: "-"}
     users = repeats * count
     left = ", ".join(f"{kind} of {n} of {users} users" for kind, n in sorted(offboarding.left_by_theirs.items()))
     lines += [
         f"\nOffboarding: medians of {repeats} runs each (range in brackets), each of {count} full users (two access"
-        " keys, a signing certificate, an SSH key, a virtual MFA device, inline and attached policies, three groups,"
-        f" promoted; service-specific credential: {service[offboarding.service_credentials]}); ours in one role run.",
+        " keys, a signing certificate, an SSH key, a CodeCommit service-specific credential, a virtual MFA device,"
+        " inline and attached policies, three groups, promoted); ours in one role run.",
         f"Ours left nothing of any user. amazon.aws.iam_user state absent left: {left or 'nothing'}"
         " (it deactivates MFA devices without deleting the virtual ones, whose names stay taken; and it deletes"
-        " service-specific credentials with the SSH-key call, so it never deletes them, which this stand-in cannot"
-        " show).",
+        " service-specific credentials with the SSH-key call, so it never deletes them).",
     ]
     return lines
 

@@ -14,8 +14,8 @@
 Each playbook's full output goes to build/demo/<step>.log; the walk-through shows the lines that matter. The moto
 server, the first sign-in and the leftover check come from the test support package (tests/support), which
 `make demo` puts on PYTHONPATH. moto cannot let eight days pass, and it dates a login profile by its user's creation
-date, which no API call changes: the demo therefore runs moto in its own process (InProcessMotoServer) and moves
-carol's creation date eight days back in moto's backend before the expiry, and says so. Nothing else is changed
+date, which no API call changes: the demo moves carol's creation date eight days back through the control route the
+test support's moto server has for it (moto_patched.age_user_at) before the expiry, and says so. Nothing else is changed
 behind the playbooks' back.
 """
 
@@ -31,8 +31,8 @@ import sys
 import time
 import typing as t
 
+from ansible_collections.mfa_onboarding.iam.tests.support import moto_patched
 from ansible_collections.mfa_onboarding.iam.tests.support.full_user import leftovers
-from ansible_collections.mfa_onboarding.iam.tests.support.moto_inprocess import InProcessMotoServer
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import first_sign_in
 
@@ -61,7 +61,7 @@ def step(number: int, title: str, explanation: str) -> None:
 
 
 class Demo:
-    def __init__(self, server: InProcessMotoServer) -> None:
+    def __init__(self, server: MotoServer) -> None:
         self.server = server
         self.env = dict(
             server.env(),
@@ -125,7 +125,7 @@ def main() -> int:
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     # AWS-managed policies (ReadOnlyAccess) exist in moto only when it loads them.
-    with InProcessMotoServer(extra_env={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}) as server:
+    with MotoServer(extra_env={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}) as server:
         demo = Demo(server)
         say("mfa_onboarding.iam demo: create IAM users for whom MFA is mandatory, and hand them over safely.")
         say(f"A local moto server on {server.url} stands in for AWS; the same playbooks run against a real account.")
@@ -219,7 +219,7 @@ def main() -> int:
             She stays guarded in NotYetLoginUsers, tagged mfa-onboarding:expired; onboarding her again would issue
             a fresh password. bob's password is new: he is left alone. AWX runs this job daily.""",
         )
-        server.age_user("carol", days=EXPIRE_AFTER_DAYS + 1)
+        moto_patched.age_user_at(server.url, "carol", EXPIRE_AFTER_DAYS + 1)
         say(f"  carol's temporary password is now {EXPIRE_AFTER_DAYS + 1} days old and was never used")
         expire = {"expire_after_days": EXPIRE_AFTER_DAYS}
         changed, failed = demo.playbook("5-expire", "mfa_onboarding.iam.expire", expire)

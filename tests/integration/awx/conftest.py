@@ -10,7 +10,7 @@ import typing as t
 
 import pytest
 
-from ansible_collections.mfa_onboarding.iam.tests.support.moto_inprocess import InProcessMotoServer
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 DOCS = os.path.join(ROOT, "docs", "awx")
@@ -27,8 +27,7 @@ def collections_root() -> str:
 
 
 @pytest.fixture
-def moto() -> t.Iterator[InProcessMotoServer]:
-    """A moto server on loopback without request recording (a recording would hold passwords), served from this
-    process so that the expire job's candidate can be made older than its days (`age_user`)."""
-    with InProcessMotoServer(record=False) as server:
+def moto() -> t.Iterator[MotoServer]:
+    """A moto server on loopback without request recording (a recording would hold passwords)."""
+    with MotoServer(record=False) as server:
         yield server

@@ -14,8 +14,8 @@ the expire job with the daily schedule's extra data, the waiting user's password
 backend (moto cannot let days pass): expired, still guarded; then the offboard job for the promoted user, in the
 survey's default mode (disable) and then delete: nothing of it left. IAM holds the expected state, and no temporary
 password (read from moto's backend state and from the notes) appears in any file the runs leave in the private data
-directory (job events, stdout, command, fact cache) in any common encoding. The moto server runs in the test's
-process (tests/support/moto_inprocess), the jobs talk to it over HTTP as to any other.
+directory (job events, stdout, command, fact cache) in any common encoding. The user is aged through the control
+route of the test support's moto server (tests/support/moto_patched.age_user_at).
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ from conftest import DOCS
 from dateutil import rrule
 
 from ansible_collections.mfa_onboarding.iam.tests.support import full_user
+from ansible_collections.mfa_onboarding.iam.tests.support import moto_patched
 from ansible_collections.mfa_onboarding.iam.tests.support import scenario
 from ansible_collections.mfa_onboarding.iam.tests.support import sign_in
-from ansible_collections.mfa_onboarding.iam.tests.support.moto_inprocess import InProcessMotoServer
+from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 
 SURVEY_TYPES = {"text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect"}
 
@@ -164,7 +165,7 @@ def note_password(path: str) -> str:
 class Jobs:
     """Runs job templates through ansible-runner, each in a private data directory of its own, as AWX does."""
 
-    def __init__(self, workdir: str, moto: InProcessMotoServer, collections_root: str) -> None:
+    def __init__(self, workdir: str, moto: MotoServer, collections_root: str) -> None:
         self.workdir = workdir
         self.envvars = {
             # What AWX's Amazon Web Services credential injects, then the region and endpoint (AWX: extra
@@ -322,7 +323,7 @@ def test_the_scan_finds_a_leaked_password(tmp_path: t.Any) -> None:
     ]
 
 
-def test_lifecycle_as_awx_jobs(tmp_path: t.Any, moto: InProcessMotoServer, collections_root: str) -> None:
+def test_lifecycle_as_awx_jobs(tmp_path: t.Any, moto: MotoServer, collections_root: str) -> None:
     docs = load_docs()
     handover = str(tmp_path / "handover")
     jobs = Jobs(str(tmp_path / "jobs"), moto, collections_root)
@@ -387,11 +388,11 @@ def test_lifecycle_as_awx_jobs(tmp_path: t.Any, moto: InProcessMotoServer, colle
     assert artifact_data(jobs.events(gate))["mfa_onboarding_status"]["findings"]["unguarded_console_password"] == 1
 
     # The daily expire job, as its schedule launches it. The waiting user never signed in; moto cannot let days
-    # pass and dates a login profile by its user, so the days pass in moto's backend (moto_inprocess.age_user).
+    # pass and dates a login profile by its user, so the days pass in moto's backend (moto_patched.age_user_at).
     expire_template = template(docs, "expire.yml")
     daily_expire = next(s for s in docs["schedules"] if s["unified_job_template"] == expire_template["name"])
     days = extra_vars(expire_template, daily_expire["extra_data"])["expire_after_days"]
-    moto.age_user(waiting_user, days=days + 1)
+    moto_patched.age_user_at(moto.url, waiting_user, days + 1)
     expire = jobs.run("expire.yml", extra_vars(expire_template, daily_expire["extra_data"]))
     assert (expire.status, expire.rc) == ("successful", 0), jobs.stdout(expire)
     expired = [(r["name"], r["stage"], r["changed"], r["failed"]) for r in fact(jobs.events(expire), "expire_results")]
