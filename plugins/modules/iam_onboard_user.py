@@ -322,7 +322,7 @@ options:
   expire_unassigned_mfa:
     description:
       - With O(state=expired), also delete the unassigned virtual MFA devices named after the user (the last part
-        of the device's name, compared case-insensitively), after its password: a registration given up halfway
+        of the device's name, compared case-insensitively), after its password. A registration given up halfway
         leaves such a device, and it blocks the name when the user registers again. They are deleted for a user
         expired by an earlier run too.
       - Nobody can be registering one of them, as the user never signed in. Other unassigned devices are never
