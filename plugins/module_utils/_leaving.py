@@ -88,9 +88,7 @@ def plan_expiry(
     given up halfway, which blocks the name), once its password is gone: nobody can be registering one for it, as
     it never signed in. An expired user's devices are deleted by a later run too (a run killed before them)."""
     current = lc.stage(observed, regime)
-    devices = [Step(DELETE_VIRTUAL_MFA, serial) for serial in sorted(observed.unassigned_virtual_mfa)]
-    if not unassigned_mfa:
-        devices = []
+    devices = [Step(DELETE_VIRTUAL_MFA, s) for s in sorted(observed.unassigned_virtual_mfa)] if unassigned_mfa else []
     named = ", ".join(str(s.target) for s in devices)
     notes = [f"had an unassigned virtual MFA device named after it, {named}; it was deleted"] if devices else []
     if current == lc.EXPIRED:
@@ -213,9 +211,8 @@ def unassigned_report(
 ) -> list[dict[str, t.Any]]:
     """The expire role's account of the unassigned virtual MFA devices it saw (iam_onboard_user_info's, before the
     run): each with deleted (by the run, whose per-user results list the calls made in `actions`: named after a
-    user it expired, or had expired) and why. The others are
-    kept: IAM records no owner or date for an unassigned device, and one may belong to a registration in
-    progress."""
+    user it expired, or had expired) and why. The others are kept: IAM records no owner or date for an unassigned
+    device, and one may belong to a registration in progress."""
     made = {action for r in results for action in r.get("actions") or []}
     report = []
     for serial in sorted(unassigned):

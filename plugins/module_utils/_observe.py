@@ -17,6 +17,7 @@ import urllib.parse
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _iam
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _leaving
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password_policy import from_api
 
@@ -242,7 +243,7 @@ class Account:
         with self._lock:
             if self._unassigned is None:
                 self._unassigned = tuple(d["SerialNumber"] for d in _iam.list_virtual_mfa_devices(client, "Unassigned"))
-        return tuple(s for s in self._unassigned if s.rsplit("/", 1)[-1].lower() == name.lower())
+        return tuple(s for s in self._unassigned if _leaving.device_owner(s) == name.lower())
 
     def is_caller(self, arn: str | None) -> bool:
         """Whether a user's ARN is the run's own identity (ARNs compared as IAM compares names: ignoring case)."""

@@ -97,6 +97,11 @@ def now_utc() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+def unassigned_mfa(request: dict[str, t.Any]) -> bool:
+    """expire_unassigned_mfa for the user (a request for an unlisted pending user has none: onboarding only)."""
+    return bool(request.get("expire_unassigned_mfa", True))
+
+
 def leaving_plan(request: dict[str, t.Any], state: str, observed: lc.Observed, regime: lc.Regime) -> lc.Plan:
     """expired, disabled, absent: the planners of _leaving, with the day and, for expiry, the password's age
     (request["password_created"], from the user's record)."""
@@ -105,7 +110,7 @@ def leaving_plan(request: dict[str, t.Any], state: str, observed: lc.Observed, r
     name = request["name"]
     if state == lc.EXPIRED:
         old = _leaving.older_than(request.get("password_created"), request.get("expire_after_days") or 7, now)
-        return _leaving.plan_expiry(observed, regime, name, old, today, request.get("expire_unassigned_mfa", True))
+        return _leaving.plan_expiry(observed, regime, name, old, today, unassigned_mfa(request))
     if state == lc.DISABLED:
         return _leaving.plan_disable(observed, regime, name, today)
     return _leaving.plan_offboarding(observed, regime)
@@ -126,7 +131,7 @@ def handle_user(
     handover = handover or _handover.Handover(_handover.NoChannel())
     channel = handover.channel
     try:
-        record, observed = observe_user(client, name, account, state, bool(request.get("expire_unassigned_mfa")))
+        record, observed = observe_user(client, name, account, state, unassigned_mfa(request))
     except AnsibleIAMError as e:
         # One user's failed read must not cost the others their results (and their temporary passwords).
         raise UserFailed(f"user {name}: {e.message}: {e.exception}") from None
