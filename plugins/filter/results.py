@@ -65,7 +65,7 @@ def offboard_results(run: dict[str, t.Any], users: list[t.Any]) -> list[dict[str
             f"offboard_results: expects the registered result of the offboard role's module run (a dict) and the "
             f"role's list of users, got {type(run).__name__} and {type(users).__name__}"
         )
-    return promote_role_results(run, users)
+    return promote_role_results(run, users, promotion=False)
 
 
 def expire_candidates(

@@ -451,8 +451,13 @@ def plan_onboarding(
     handover: str | None = None,
     detach: bool = True,
     adopt_only: bool = False,
+    profile: str | None = None,
 ) -> Plan:
     """Steps that put the user into the onboarding state. The guard always comes first.
+
+    profile: the promotion profile to record (tag PROFILE_TAG, in CreateUser's tags for a new user, before any
+    password step for an existing one); None leaves a recorded profile as it is. A user promoted already keeps its
+    grants and its tags: a profile decides only a promotion still to come.
 
     An existing user without an MFA device (outside the regime, onboarding, or promoted with its last device gone)
     is brought to hold nothing beyond the guard: guard, access keys deactivated, its grants removed (invariant 2);
@@ -471,6 +476,13 @@ def plan_onboarding(
     """
     current = stage(observed, regime)
     who = f"user {name}" if name else "the user"
+    unrecorded = None
+    if profile is not None and dict(observed.tags).get(PROFILE_TAG) != profile:
+        unrecorded = f"is promoted already; its profile {profile} was not recorded (a profile decides a promotion)"
+    if profile is not None:
+        # The profile is one of the collection's marks: never purged, so purge_tags applies only to given tags.
+        purge_tags = purge_tags and tags is not None
+        tags = dict(tags or {}, **{PROFILE_TAG: profile})
     if current == ABSENT and adopt_only:
         return refused(f"{who} does not exist; adoption takes existing users only (onboard it to create it)")
     if current == ABSENT:
@@ -484,7 +496,7 @@ def plan_onboarding(
     if current == DISABLED:
         return _plan_return(observed, regime, tags, purge_tags, name=name, handover=handover, detach=detach)
     if current == PROMOTED and observed.mfa_devices:
-        return Plan([], ["is already promoted; onboarding changes nothing (no demotion)"])
+        return Plan([], ["is already promoted; onboarding changes nothing (no demotion)", *filter(None, [unrecorded])])
     notes = []
     steps = []
     if current == UNMANAGED and observed.mfa_devices:
@@ -494,7 +506,7 @@ def plan_onboarding(
             f"existed outside the onboarding regime with an MFA device: adopted as promoted "
             f"({regime.current_users_policy} attached); what it held, its password and its tags were kept"
         )
-        return Plan(steps, notes)
+        return Plan(steps, notes + list(filter(None, [unrecorded])))
     if not observed.mfa_devices:
         held = held_description(observed, regime)
         if held and not detach:
@@ -614,17 +626,21 @@ def plan_promotion(
     policies: t.Sequence[str] = (),
     *,
     unresolved: t.Sequence[str] = (),
+    profile_refusal: str | None = None,
 ) -> Plan:
     """Steps that promote a user with MFA: guard, then permissions, then leaving the onboarding group.
 
     unresolved lists why some of the user's requested grants do not resolve (resolve_grants): such a user is
-    refused, naming them all, and gets no step at all; the other users of the run are not concerned."""
+    refused, naming them all, and gets no step at all; the other users of the run are not concerned. So is a user
+    whose recorded profile selects none of the operator's (profile_refusal, from _profiles.choose: invariant 8)."""
     if not observed.exists:
         return refused(f"user {name} does not exist; onboard it first")
     if stage(observed, regime) == DISABLED:
         return refused_as_disabled(observed, "promoted", name)
     if unresolved:
         return refused(f"user {name}: {'; '.join(unresolved)}; nothing was changed for this user")
+    if profile_refusal:
+        return refused(f"user {name} {profile_refusal}; nothing was granted or changed for this user")
     if not observed.mfa_devices:
         return refused(
             f"user {name} has no MFA device registered (ListMFADevices returned none); it stays in "

@@ -10,6 +10,7 @@ import typing as t
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _profiles
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import ValidationError
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_concurrency
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._validation import validate_name
@@ -27,7 +28,13 @@ PER_USER_OPTIONS = (
     "groups",
     "managed_policies",
     "email",
+    "profile",
 )
+
+
+# A per-user option whose module-level default has another name: amazon.aws's connection options take `profile`
+# (the AWS credentials profile), so the module-level promotion profile is `promotion_profile`.
+MODULE_LEVEL = {"profile": "promotion_profile"}
 
 
 def user_requests(params: dict[str, t.Any]) -> list[dict[str, t.Any]]:
@@ -38,7 +45,7 @@ def user_requests(params: dict[str, t.Any]) -> list[dict[str, t.Any]]:
     items = [{"name": params["name"]}] if params["users"] is None else params["users"]
     requests = []
     for item in items:
-        request = {k: params[k] for k in PER_USER_OPTIONS}
+        request = {k: params.get(MODULE_LEVEL.get(k, k)) for k in PER_USER_OPTIONS}
         request.update({k: v for k, v in item.items() if v is not None})
         request["name"] = item.get("name")
         request["purge_tags"] = params["purge_tags"]
@@ -57,6 +64,36 @@ def pending_request(name: str) -> dict[str, t.Any]:
     request: dict[str, t.Any] = {k: None for k in PER_USER_OPTIONS}
     request.update(name=name, password_reset_required=True, reset_password=False, purge_tags=False, listed=False)
     return request
+
+
+def ready_request(name: str) -> dict[str, t.Any]:
+    """The request for a user that all_ready found ready and that is not listed: promoted by its profile only."""
+    request = pending_request(name)
+    request.update(listed=False, found_ready=True)
+    return request
+
+
+def run_profiles(params: dict[str, t.Any]) -> dict[str, _profiles.Profile]:
+    """The run's promotion profiles, checked (raises ValidationError); {} when it defines none."""
+    return _profiles.validate_profiles(
+        params.get("profiles"), params.get("default_profile"), params["onboarding_group"]
+    )
+
+
+def _validate_promotion_options(params: dict[str, t.Any]) -> dict[str, _profiles.Profile]:
+    state = params.get("state", lc.ONBOARDING)
+    given = [o for o in ("profiles", "default_profile") if params.get(o)] + (
+        ["all_ready"] if params.get("all_ready") else []
+    )
+    if given and state != lc.PROMOTED:
+        raise ValidationError(f"{', '.join(given)}: only with state=promoted (a promotion's grants), not {state}")
+    profiles = run_profiles(params)
+    if params.get("all_ready") and not profiles:
+        raise ValidationError(
+            "all_ready: the users it finds are promoted by their recorded profile only, and profiles is empty; "
+            "define the profiles (and a default_profile for users without one)"
+        )
+    return profiles
 
 
 def tag_marks(params: dict[str, t.Any]) -> int:
@@ -78,13 +115,30 @@ def guard_named(name: str, params: dict[str, t.Any]) -> str | None:
     return None
 
 
+def _validate_user_profile(
+    name: str, profile: str, params: dict[str, t.Any], profiles: dict[str, _profiles.Profile]
+) -> None:
+    """A user's profile: recorded at onboarding (its name checked as a tag value), applied at promotion (one of the
+    run's profiles); meaningless in the other states."""
+    option = f"profile of user {name}"
+    state = params.get("state", lc.ONBOARDING)
+    _profiles.validate_profile_name(profile, option)
+    if state == lc.PROMOTED and profile not in profiles:
+        raise ValidationError(
+            f"{option}: {profile} is not one of the profiles this run defines ({', '.join(sorted(profiles)) or 'none'})"
+        )
+    if state not in (lc.ONBOARDING, lc.PROMOTED):
+        raise ValidationError(f"{option}: only with state=onboarding (to record it) or promoted, not {state}")
+
+
 def validate_requests(requests: list[dict[str, t.Any]], params: dict[str, t.Any]) -> None:
     """Raises ValidationError naming the input and what is wrong with it."""
     validate_concurrency(params["concurrency"])
     days = params.get("expire_after_days", 7)
     if days is None or isinstance(days, bool) or not isinstance(days, int) or days < 1:
         raise ValidationError(f"expire_after_days: must be a whole number of days, at least 1, got {days!r}")
-    if not requests:
+    profiles = _validate_promotion_options(params)
+    if not requests and not params.get("all_ready"):
         raise ValidationError("users: the list is empty; give at least one user")
     # IAM user names are case-insensitive: Alice and alice are one user (moto keeps two).
     seen: dict[str, tuple[str, str]] = {}
@@ -106,7 +160,14 @@ def validate_requests(requests: list[dict[str, t.Any]], params: dict[str, t.Any]
             if guard:
                 raise ValidationError(f"{option}: {name} is {guard}, not a user; nothing was changed")
         validate_path(request["path"], f"path of user {name}")
-        validate_tags(request["tags"], f"tags of user {name}", tag_marks(params))
+        profile = request.get("profile")
+        if profile is not None:
+            _validate_user_profile(name, profile, params, profiles)
+        marks = ["the handover's mark"] * tag_marks(params)
+        if profile is not None and params.get("state", lc.ONBOARDING) == lc.ONBOARDING:
+            marks.append("the profile's mark")
+        label = " and ".join(marks) if len(marks) < 2 else "the handover's and the profile's marks"
+        validate_tags(request["tags"], f"tags of user {name}", len(marks), label)
         marks = sorted(k for k in request["tags"] or {} if k.lower().startswith(lc.TAG_PREFIX))
         if marks:
             raise ValidationError(

@@ -131,7 +131,9 @@ def summary_line(result: dict[str, t.Any], check_mode: bool = False) -> str:
         if taken:
             text += ", " + ("would take" if check_mode else "took") + " away before MFA: " + _taken(taken)
     line = f"{result['name']}: {text}" + (", changed" if result["changed"] else "")
-    if result.get("listed") is False:
+    if result.get("found_ready"):
+        line += " (not listed: found ready, promoted by its profile only)"
+    elif result.get("listed") is False:
         line += " (not listed: it waited for its handover since an earlier run)"
     if check_mode and result.get("actions") and not result["failed"]:
         line += "; planned: " + ", ".join(result["actions"])
@@ -226,18 +228,38 @@ def onboard_role_results(batches: list[dict[str, t.Any]], delivery: str | None =
     return out
 
 
-def promote_role_results(run: dict[str, t.Any], users: t.Sequence[t.Any]) -> list[dict[str, t.Any]]:
+def promote_role_results(
+    run: dict[str, t.Any], users: t.Sequence[t.Any], promotion: bool = True
+) -> list[dict[str, t.Any]]:
     """The promote role's `promote_results`, from the registered result of its module run and the role's list of
     users: one item per user, in input order (name, stage, changed, failed, refused, reason). A user whose own
     grants do not resolve, or that has no MFA device, is refused; the others are promoted. A run that failed as a
     whole (a guard that does not exist or does not guard, an input refused before any call) changed nobody: each
     listed user gets that error, as failed and not refused (the lifecycle did not refuse it; the run could not
-    start)."""
+    start). promotion adds each user's profile and whether the run found it ready rather than being given it
+    (the offboard role's results have the same shape without them)."""
+    items = _role_items(run, users)
+    if not promotion:
+        for item in items:
+            del item["profile"], item["found_ready"]
+    return items
+
+
+def _role_items(run: dict[str, t.Any], users: t.Sequence[t.Any]) -> list[dict[str, t.Any]]:
     results = run.get("users")
     if not isinstance(results, list):
         error = run.get("msg") or "iam_onboard_user failed"
         return [
-            {"name": _name_of(item), "stage": None, "changed": False, "failed": True, "refused": False, "reason": error}
+            {
+                "name": _name_of(item),
+                "stage": None,
+                "changed": False,
+                "failed": True,
+                "refused": False,
+                "reason": error,
+                "profile": None,
+                "found_ready": False,
+            }
             for item in users or []
         ]
     return [
@@ -248,6 +270,8 @@ def promote_role_results(run: dict[str, t.Any], users: t.Sequence[t.Any]) -> lis
             "failed": bool(user.get("failed")),
             "refused": bool(user.get("refused")),
             "reason": user.get("msg") if user.get("failed") else None,
+            "profile": user.get("profile"),
+            "found_ready": bool(user.get("found_ready")),
         }
         for user in results
     ]

@@ -16,6 +16,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMEr
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _handover
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _leaving
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _lifecycle as lc
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _profiles
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _results
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _steps
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import Account
@@ -23,10 +24,14 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import inline_documents
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import observe_user
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import pending_users
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import read_mfa_devices
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._observe import ready_candidates
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password import PasswordError
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password import check as check_password
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._password import generate as generate_password
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._requests import pending_request
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._requests import ready_request
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._requests import run_profiles
 
 T = t.TypeVar("T")
 R = t.TypeVar("R")
@@ -57,10 +62,28 @@ class UserFailed(Exception):
         self.detached = detached
 
 
+class Promotion(t.NamedTuple):
+    """What a promotion run grants from: the groups and policies its users and profiles name, as read once before
+    the first write, and the operator's profiles with the default one (invariant 8)."""
+
+    reads: lc.GrantReads = lc.GrantReads()
+    profiles: t.Mapping[str, _profiles.Profile] = {}
+    default: str | None = None
+
+
 def in_pool(items: t.Sequence[T], work: t.Callable[[T], R], concurrency: int) -> list[R]:
     """work(item) for every item, at most `concurrency` at a time; the results in input order."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(items)))) as pool:
         return list(pool.map(work, items))
+
+
+def promotion_choice(request: dict[str, t.Any], observed: lc.Observed, promotion: Promotion) -> _profiles.Choice:
+    """The profile the user is promoted by, from its item, its recorded tag (as read right before the writes) and
+    the run's profiles."""
+    recorded = dict(observed.tags).get(lc.PROFILE_TAG)
+    return _profiles.choose(
+        request.get("profile"), recorded, promotion.profiles, promotion.default, bool(request.get("found_ready"))
+    )
 
 
 def plan_user(
@@ -68,12 +91,13 @@ def plan_user(
     state: str,
     observed: lc.Observed,
     regime: lc.Regime,
-    grants: lc.GrantReads,
+    promotion: Promotion,
     handover: str | None = None,
 ) -> lc.Plan:
     """The core's plan for one user in the requested state; handover describes where a new temporary password
-    goes (None: to the caller). At promotion, grants is what the run read about the groups and policies its users
-    name: a user whose own do not resolve is refused, and only that user."""
+    goes (None: to the caller). At promotion, the user's grants are its own and its profile's (promotion_choice),
+    resolved against what the run read: a user whose own do not resolve, or whose recorded profile selects none
+    of the operator's, is refused, and only that user."""
     name = request["name"]
     if state == lc.ONBOARDING:
         return lc.plan_onboarding(
@@ -86,11 +110,27 @@ def plan_user(
             handover=handover,
             detach=request.get("adopt_detach", True),
             adopt_only=request.get("adopt_only", False),
+            profile=request.get("profile"),
         )
     if state in lc.LEAVING_STATES:
         return leaving_plan(request, state, observed, regime)
-    resolved = lc.resolve_grants(request["groups"] or [], request["managed_policies"] or [], grants)
-    return lc.plan_promotion(name, observed, regime, resolved.groups, resolved.policies, unresolved=resolved.problems)
+    choice = promotion_choice(request, observed, promotion)
+    profile = promotion.profiles.get(choice.profile or "", _profiles.Profile())
+    resolved = lc.resolve_grants(
+        [*(request["groups"] or []), *profile.groups],
+        [*(request["managed_policies"] or []), *profile.managed_policies],
+        promotion.reads,
+    )
+    plan = lc.plan_promotion(
+        name,
+        observed,
+        regime,
+        resolved.groups,
+        resolved.policies,
+        unresolved=resolved.problems,
+        profile_refusal=choice.refusal,
+    )
+    return plan._replace(notes=[*plan.notes, choice.note]) if choice.note and not plan.refusal else plan
 
 
 def now_utc() -> datetime.datetime:
@@ -121,7 +161,7 @@ def handle_user(
     request: dict[str, t.Any],
     state: str,
     account: Account,
-    grants: lc.GrantReads,
+    promotion: Promotion,
     check_mode: bool,
     handover: _handover.Handover | None = None,
 ) -> dict[str, t.Any]:
@@ -150,7 +190,7 @@ def handle_user(
     via = None if channel.kind == _handover.NONE else channel.describe(name, request.get("email"))
     if state == lc.EXPIRED:
         request = dict(request, password_created=record.password_created)
-    plan = plan_user(request, state, observed, regime, grants, via)
+    plan = plan_user(request, state, observed, regime, promotion, via)
     if plan.refusal:
         raise UserFailed(plan.refusal, stage=lc.stage(observed, regime), refused=True)
     leaving = state in lc.LEAVING_STATES and bool(plan.steps)
@@ -245,13 +285,62 @@ def handle_user(
         refused=False,
         msg=None,
     )
+    result["profile"] = (
+        promotion_choice(request, observed, promotion).profile
+        if state == lc.PROMOTED
+        else dict(after.tags).get(lc.PROFILE_TAG)
+    )
     if request.get("listed") is False:
         result["listed"] = False
+    if request.get("found_ready"):
+        result["found_ready"] = True
     # An explicit password is not echoed: the caller knows it, and Ansible would mask it in the result anyway.
     # With a channel, the password never leaves this process but through the channel (invariant 3).
     if outcome.password is not None and not request["password"] and channel.kind == _handover.NONE:
         result["temporary_password"] = outcome.password
     return result
+
+
+def read_promotion(
+    client: t.Any, account: Account, params: dict[str, t.Any], requests: t.Sequence[dict[str, t.Any]]
+) -> Promotion:
+    """The groups and policies that the users and every profile name, read once before the first write. A profile
+    is the operator's: one that names a group or policy that does not exist (or a policy name that is ambiguous)
+    refuses the whole run, whether or not a user of this run would be promoted by it."""
+    profiles = run_profiles(params)
+    groups, policies = _profiles.all_references(profiles)
+    reads = account.read_grants(
+        client,
+        [*(g for r in requests for g in r["groups"] or []), *groups],
+        [*(p for r in requests for p in r["managed_policies"] or []), *policies],
+    )
+    problems = []
+    for name, profile in profiles.items():
+        unresolved = lc.resolve_grants(profile.groups, profile.managed_policies, reads).problems
+        if unresolved:
+            problems.append(f"profiles.{name}: {'; '.join(unresolved)}")
+    if problems:
+        raise AccountError("; ".join(problems) + "; nothing was changed")
+    return Promotion(reads, profiles, params.get("default_profile"))
+
+
+def found_ready(
+    client: t.Any, account: Account, known: t.Sequence[dict[str, t.Any]], concurrency: int
+) -> list[dict[str, t.Any]]:
+    """Requests for the account's ready users that are not listed (all_ready): in the onboarding group, not
+    disabled, with an MFA device (one ListMFADevices per member of the group). Each is checked again right before
+    its writes (handle_user), so a user who lost its device since is refused."""
+    listed = {r["name"].lower() for r in known}
+    candidates = [n for n in ready_candidates(client, account.regime) if n.lower() not in listed]
+
+    def has_device(name: str) -> bool:
+        try:
+            return bool(read_mfa_devices(client, name))
+        except AnsibleIAMError:
+            return True  # handled as the user's own: its reads are made again, and their failure fails it alone
+
+    ready = in_pool(candidates, has_device, concurrency) if candidates else []
+    return [ready_request(name) for name, yes in zip(candidates, ready) if yes]
 
 
 def unlisted_pending(
@@ -364,13 +453,12 @@ def run(
         problems = path_problems(account, checked or requests)
         if problems:
             raise AccountError("; ".join(problems) + "; nothing was changed")
-    grants = lc.GrantReads()
+    promotion = Promotion()
     if lc.GRANTS in lc.account_reads(state):
-        grants = account.read_grants(
-            client,
-            [g for r in requests for g in r["groups"] or []],
-            [p for r in requests for p in r["managed_policies"] or []],
-        )
+        promotion = read_promotion(client, account, params, requests)
+        if params.get("all_ready"):
+            known = [*requests, *({"name": n} for n in listed)]
+            requests = [*requests, *found_ready(client, account, known, params["concurrency"])]
     if state == lc.ONBOARDING:
         handover.channel.prepare(check_mode)
         if params.get("all_pending") and handover.kind != _handover.NONE:
@@ -379,9 +467,12 @@ def run(
 
     def one(request: dict[str, t.Any]) -> dict[str, t.Any]:
         try:
-            return handle_user(client, request, state, account, grants, check_mode, handover)
+            return handle_user(client, request, state, account, promotion, check_mode, handover)
         except UserFailed as e:
-            return _results.failure(request["name"], str(e), e.actions, e.stage, e.refused, e.handover, e.detached)
+            failed = _results.failure(request["name"], str(e), e.actions, e.stage, e.refused, e.handover, e.detached)
+            if request.get("found_ready"):
+                failed.update(listed=False, found_ready=True)
+            return failed
 
     try:
         results = in_pool(requests, one, params["concurrency"])

@@ -103,11 +103,14 @@ def _tag_character_ok(char: str) -> bool:
     return char.isalnum() or unicodedata.category(char).startswith("Z") or char in TAG_SYMBOLS
 
 
-def _bad_characters(text: str) -> str:
+def bad_tag_characters(text: str) -> str:
+    """The characters of text that IAM does not allow in a tag key or value, sorted ('' when there are none)."""
     return "".join(sorted({c for c in text if not _tag_character_ok(c)}))
 
 
-def validate_tags(tags: t.Mapping[str, t.Any] | None, owner: str, reserved: int = 0) -> None:
+def validate_tags(
+    tags: t.Mapping[str, t.Any] | None, owner: str, reserved: int = 0, reserved_for: str = "the handover's mark"
+) -> None:
     """IAM's rules for the tags of one user (owner names it in messages, e.g. `tags of user alice`): at most
     MAX_TAGS, of which `reserved` are taken by the collection's own marks; no key that starts with aws: in any case;
     keys 1-128 and values 0-256 characters from IAM's set; no two keys that differ only in case (IAM's user tag
@@ -116,7 +119,9 @@ def validate_tags(tags: t.Mapping[str, t.Any] | None, owner: str, reserved: int 
         return
     allowed = MAX_TAGS - reserved
     if len(tags) > allowed:
-        marks = f" (the handover's mark takes {reserved} of IAM's {MAX_TAGS})" if reserved else ""
+        marks = (
+            f" ({reserved_for} take{'s' if reserved == 1 else ''} {reserved} of IAM's {MAX_TAGS})" if reserved else ""
+        )
         raise ValidationError(f"{owner}: {len(tags)} tags; IAM allows at most {allowed} per user{marks}")
     seen: dict[str, str] = {}
     for key, value in tags.items():
@@ -131,7 +136,7 @@ def validate_tags(tags: t.Mapping[str, t.Any] | None, owner: str, reserved: int 
             raise ValidationError(
                 f"{owner}: key {_shown(key)} has {len(key)} characters; IAM allows keys of 1 to {MAX_TAG_KEY}"
             )
-        bad = _bad_characters(key)
+        bad = bad_tag_characters(key)
         if bad:
             raise ValidationError(
                 f"{owner}: key {_shown(key)} holds {bad!r}; IAM allows in tag keys only letters, digits, white space "
@@ -149,7 +154,7 @@ def validate_tags(tags: t.Mapping[str, t.Any] | None, owner: str, reserved: int 
                 f"{owner}: the value of key {_shown(key)} has {len(text)} characters; IAM allows values of 0 to "
                 f"{MAX_TAG_VALUE}"
             )
-        bad = _bad_characters(text)
+        bad = bad_tag_characters(text)
         if bad:
             raise ValidationError(
                 f"{owner}: the value of key {_shown(key)} holds {bad!r}; IAM allows in tag values only letters, "

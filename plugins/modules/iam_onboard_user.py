@@ -46,7 +46,7 @@ options:
     description:
       - Several users in one run, instead of O(name). Each item takes O(name) and, to override the module-level
         value for that user, O(path), O(tags), O(password), O(password_reset_required), O(groups) and
-        O(managed_policies).
+        O(managed_policies) and C(profile) (O(promotion_profile)).
       - Results are returned in RV(users), in input order.
       - Two items whose names differ only in case are one IAM user; the list is refused before any API call, naming
         both spellings and their positions.
@@ -92,6 +92,10 @@ options:
         version_added: 0.1.0
       email:
         description: Overrides O(email) for this user.
+        type: str
+        version_added: 0.3.0
+      profile:
+        description: Overrides O(promotion_profile) for this user.
         type: str
         version_added: 0.3.0
   concurrency:
@@ -190,6 +194,60 @@ options:
     default: []
     aliases: [policies]
     version_added: 0.1.0
+  promotion_profile:
+    description:
+      - The user's promotion profile, by name (see O(profiles)); in O(users), each item's C(profile).
+      - (Not C(profile), which is amazon.aws's option for the AWS credentials profile, O(profile).)
+      - With O(state=onboarding), recorded on the user as its tag C(mfa-onboarding:profile) (in C(CreateUser)'s tags
+        for a new user, before any password step for an existing one). Not given, a recorded profile is left as
+        it is; given, it replaces the recorded one of a user that is not promoted yet (an explicit change, never a
+        side effect). A user that is promoted already keeps its tags, with a warning.
+      - With O(state=promoted), the profile whose grants the user gets, whatever its tag says; it must be one of
+        O(profiles).
+      - A profile's name follows IAM's rules for tag values (1 to 256 letters, digits, white space and
+        C(_ . : / = + - @)), with no white space around it, and is not an ARN; checked before any API call.
+      - Not with the other states.
+    type: str
+    version_added: 0.3.0
+  profiles:
+    description:
+      - With O(state=promoted), the operator's promotion profiles, a mapping from a profile's name to what it
+        grants, C(groups) (names) and C(managed_policies) (names or ARNs, as in O(managed_policies)), for example
+        C({developer: {groups: [Developers]}}).
+      - A user is promoted with its own O(groups) and O(managed_policies) B(and) those of its profile. Its profile is
+        the one its item names (O(users[].profile), or O(promotion_profile)), else the one recorded on it at
+        onboarding, else O(default_profile).
+      - B(A tag never grants) (invariant 8). The recorded profile must name one of these profiles exactly; a tag
+        that names any other profile, or holds an ARN or a list, refuses the user by name with nothing granted.
+        Anyone allowed C(iam:TagUser) can still choose B(among) these profiles for a user, so define a profile
+        that grants more than the others only where that is acceptable, or deny C(iam:TagUser) on the key
+        C(mfa-onboarding:profile) (condition C(aws:TagKeys)) to everyone but the operators.
+      - Checked before any API call (a mapping, each with only C(groups) and C(managed_policies), names valid as
+        tag values and not differing only in case, no profile that grants the onboarding group); then every
+        group and policy of every profile is looked up before the first write, and one that does not exist (or an
+        ambiguous policy name) refuses the whole run, nothing changed.
+      - Without profiles, users get only their own grants; a recorded profile is not applied (a warning says so).
+    type: dict
+    version_added: 0.3.0
+  default_profile:
+    description:
+      - With O(state=promoted), the profile (one of O(profiles)) of a user that has none recorded.
+    type: str
+    version_added: 0.3.0
+  all_ready:
+    description:
+      - With O(state=promoted), also promote every user of the account that is ready (a member of the onboarding
+        group with an MFA device registered, not disabled) and not listed in O(users), each B(by its profile
+        only) (recorded, else O(default_profile)). Such a user without either is refused by name. Its result says
+        C(found_ready=true).
+      - Requires O(profiles). O(users) may then be empty.
+      - Finding them costs one C(GetAccountAuthorizationDetails) listing of the users (about one call per 1,000
+        users) and one C(ListMFADevices) per member of the onboarding group. Each user found is read again
+        right before its writes, so one whose device was removed in between is refused.
+      - A run that finds nobody ready changes nothing and succeeds.
+    type: bool
+    default: false
+    version_added: 0.3.0
   path:
     description:
       - The path of a new user. When not set, V(/). Not changed on an existing user.
@@ -413,6 +471,10 @@ options:
         description: As in O(users).
         type: str
         version_added: 0.3.0
+      profile:
+        description: As in O(users).
+        type: str
+        version_added: 0.3.0
 notes:
   - With O(handover=none), RV(temporary_password) is returned only by the run that created the console password.
     Use C(no_log=true) on the task, and hand the password over without registering it in a variable that outlives
@@ -488,6 +550,25 @@ EXAMPLES = r"""
     users:
       - name: dave
         email: dave@example.org
+
+- name: Onboard a user with its promotion profile recorded (tag mfa-onboarding:profile)
+  mfa_onboarding.iam.iam_onboard_user:
+    name: erin
+    promotion_profile: developer
+    handover: file
+    handover_dir: /srv/onboarding/notes
+
+- name: Promote every user who has registered MFA by its profile; a tag naming anything else is refused
+  mfa_onboarding.iam.iam_onboard_user:
+    state: promoted
+    all_ready: true
+    users: []
+    profiles:
+      developer:
+        groups: [Developers]
+      analyst:
+        managed_policies: [arn:aws:iam::aws:policy/ReadOnlyAccess]
+    default_profile: analyst
 
 - name: Promote several users; the module fails at the end naming those without MFA, or with a typo in a grant
   mfa_onboarding.iam.iam_onboard_user:
@@ -631,6 +712,13 @@ detached:
       type: list
       elements: str
       sample: [Admins]
+profile:
+  description:
+    - With O(state=promoted), the profile whose grants the user got (or, refused or in check mode, would get);
+      V(null) when none. With the other states, the profile recorded on the user after the run.
+  returned: with O(name)
+  type: str
+  sample: developer
 console_password:
   description: V(issued) (a new temporary password in this run), V(kept) (an existing console password, unchanged),
     V(deleted) (by this run, with O(state=expired), O(state=disabled) or O(state=absent)) or V(none).
@@ -648,6 +736,8 @@ users:
   description:
     - With O(users), one result per user in input order, each with the keys above plus C(name), C(changed),
       C(failed), C(refused), C(msg) (why it failed; V(null) otherwise) and C(summary).
+    - A user that O(all_pending) or O(all_ready) added has C(listed=false); one that O(all_ready) found has
+      C(found_ready=true) too.
     - A failed user's result has C(name), C(changed), C(actions) (the writes made before the failure), C(failed),
       C(refused) (true when the lifecycle refused the transition, for example a promotion without MFA; false for
       an error such as a failed API call), C(msg), C(summary) and C(stage), the stage the user is in (V(absent) or
@@ -691,6 +781,7 @@ def main():
         groups=dict(type="list", elements="str"),
         managed_policies=dict(type="list", elements="str", aliases=["policies"]),
         email=dict(type="str"),
+        profile=dict(type="str"),
     )
     argument_spec = dict(
         name=dict(type="str"),
@@ -712,6 +803,10 @@ def main():
         tags=dict(type="dict"),
         purge_tags=dict(type="bool", default=False),
         email=dict(type="str"),
+        promotion_profile=dict(type="str"),
+        profiles=dict(type="dict"),
+        default_profile=dict(type="str"),
+        all_ready=dict(type="bool", default=False),
         handover=dict(type="str", default="none", choices=["none", "file", "mail"]),
         handover_dir=dict(type="path"),
         message_template=dict(type="path"),

@@ -149,7 +149,15 @@ def test_adopt_results_of_a_run_failed_as_a_whole_names_each_given_user() -> Non
 # promote_results: the promote role's per-user results, also when the module failed for the whole run.
 
 PROMOTED = [
-    {"name": "p1", "stage": "promoted", "changed": True, "failed": False, "refused": False, "msg": None},
+    {
+        "name": "p1",
+        "stage": "promoted",
+        "changed": True,
+        "failed": False,
+        "refused": False,
+        "msg": None,
+        "profile": "developer",
+    },
     {
         "name": "p2",
         "stage": "ready",
@@ -159,14 +167,25 @@ PROMOTED = [
         "msg": "user p2: groups not found: Devlopers; nothing was changed for this user",
         "summary": "p2: refused: ...",
         "actions": [],
+        "listed": False,
+        "found_ready": True,
     },
 ]
 
 
 def test_promote_results_one_item_per_user_in_input_order() -> None:
     run = {"changed": True, "failed": True, "msg": "1 of 2 users failed: ...", "users": PROMOTED}
-    assert promote_results(run, [{"name": "p1"}, {"name": "p2"}]) == [
-        {"name": "p1", "stage": "promoted", "changed": True, "failed": False, "refused": False, "reason": None},
+    assert promote_results(run, [{"name": "p1"}]) == [
+        {
+            "name": "p1",
+            "stage": "promoted",
+            "changed": True,
+            "failed": False,
+            "refused": False,
+            "reason": None,
+            "profile": "developer",
+            "found_ready": False,
+        },
         {
             "name": "p2",
             "stage": "ready",
@@ -174,7 +193,18 @@ def test_promote_results_one_item_per_user_in_input_order() -> None:
             "failed": True,
             "refused": True,
             "reason": "user p2: groups not found: Devlopers; nothing was changed for this user",
+            "profile": None,
+            "found_ready": True,
         },
+    ]
+
+
+def test_offboard_results_have_no_promotion_keys() -> None:
+    from ansible_collections.mfa_onboarding.iam.plugins.filter.results import offboard_results
+
+    run = {"changed": True, "failed": False, "users": [dict(PROMOTED[0], stage="absent", profile=None)]}
+    assert offboard_results(run, [{"name": "p1"}]) == [
+        {"name": "p1", "stage": "absent", "changed": True, "failed": False, "refused": False, "reason": None}
     ]
 
 
@@ -183,7 +213,16 @@ def test_promote_results_of_a_run_that_failed_as_a_whole_fail_every_listed_user(
     run = {"failed": True, "changed": False, "msg": message}
     results = promote_results(run, [{"name": "p1", "groups": ["Developers"]}, {"name": "p2"}])
     assert results == [
-        {"name": name, "stage": None, "changed": False, "failed": True, "refused": False, "reason": message}
+        {
+            "name": name,
+            "stage": None,
+            "changed": False,
+            "failed": True,
+            "refused": False,
+            "reason": message,
+            "profile": None,
+            "found_ready": False,
+        }
         for name in ("p1", "p2")
     ]
 
