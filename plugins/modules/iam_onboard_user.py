@@ -205,7 +205,7 @@ options:
       - With O(state=promoted), the profile whose grants the user gets, whatever its tag says; it must be one of
         O(profiles).
       - A profile's name follows IAM's rules for tag values (1 to 256 letters, digits, white space and
-        C(_ . : / = + - @)), with no white space around it, and is not an ARN; checked before any API call.
+        C(_.:/=+-@)), with no white space around it, and is not an ARN; checked before any API call.
       - Not with the other states.
     type: str
     version_added: 0.3.0
