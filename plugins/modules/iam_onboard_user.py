@@ -213,7 +213,7 @@ options:
     description:
       - With O(state=promoted), the operator's promotion profiles, a mapping from a profile's name to what it
         grants, C(groups) (names) and C(managed_policies) (names or ARNs, as in O(managed_policies)), for example
-        C({developer: {groups: [Developers]}}).
+        a profile C(developer) with C(groups=[Developers]) (see the examples).
       - A user is promoted with its own O(groups) and O(managed_policies) B(and) those of its profile. Its profile is
         the one its item names (O(users[].profile), or O(promotion_profile)), else the one recorded on it at
         onboarding, else O(default_profile).
