@@ -13,6 +13,7 @@ from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _adopt
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _leaving
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._results import onboard_role_results
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._results import promote_role_results
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils._results import promote_summary as _promote_summary
 
 
 def onboard_results(batches: list[dict[str, t.Any]], delivery: str | None = None) -> list[dict[str, t.Any]]:
@@ -56,6 +57,13 @@ def promote_results(run: dict[str, t.Any], users: list[t.Any]) -> list[dict[str,
             f"role's list of users, got {type(run).__name__} and {type(users).__name__}"
         )
     return promote_role_results(run, users)
+
+
+def promote_summary(results: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    keys = ("name", "stage", "changed", "failed")
+    if not isinstance(results, list) or not all(isinstance(r, dict) and all(k in r for k in keys) for r in results):
+        raise AnsibleFilterError("promote_summary: expects the promote role's promote_results (a list of dicts)")
+    return _promote_summary(results)
 
 
 def offboard_results(run: dict[str, t.Any], users: list[t.Any]) -> list[dict[str, t.Any]]:
@@ -104,6 +112,7 @@ class FilterModule:
         return {
             "onboard_results": onboard_results,
             "promote_results": promote_results,
+            "promote_summary": promote_summary,
             "offboard_results": offboard_results,
             "expire_candidates": expire_candidates,
             "expire_unassigned_report": expire_unassigned_report,

@@ -245,6 +245,31 @@ def promote_role_results(
     return items
 
 
+def promote_summary(results: t.Sequence[dict[str, t.Any]]) -> dict[str, t.Any]:
+    """The promote role's summary for AWX (set_stats), from its promote_results: who was promoted by this run (with
+    the profile its grants came from), who was refused and who failed, and why; counts of each."""
+    promoted = [
+        {"name": r["name"], "profile": r.get("profile"), "found_ready": bool(r.get("found_ready"))}
+        for r in results
+        if not r["failed"] and r["changed"] and r["stage"] == lc.PROMOTED
+    ]
+    refused = [{"name": r["name"], "reason": r["reason"]} for r in results if r["failed"] and r.get("refused")]
+    failed = [{"name": r["name"], "reason": r["reason"]} for r in results if r["failed"] and not r.get("refused")]
+    unchanged = [r["name"] for r in results if not r["failed"] and not r["changed"]]
+    return {
+        "promoted": promoted,
+        "refused": refused,
+        "failed": failed,
+        "unchanged": unchanged,
+        "counts": {
+            "promoted": len(promoted),
+            "refused": len(refused),
+            "failed": len(failed),
+            "unchanged": len(unchanged),
+        },
+    }
+
+
 def _role_items(run: dict[str, t.Any], users: t.Sequence[t.Any]) -> list[dict[str, t.Any]]:
     results = run.get("users")
     if not isinstance(results, list):

@@ -124,6 +124,7 @@ def test_a_typo_fails_only_its_user_and_promote_results_is_set(server: MotoServe
     # Through include_role: promote_results holds both users, in input order (p1 now unchanged).
     included = run(server, tmp_path, str(caller), {"promote_users": USERS})
     assert included.rc != 0 and included.message == played.message, included.stdout[-3000:]
+    assert [(r.pop("profile"), r.pop("found_ready")) for r in included.results] == [(None, False), (None, False)]
     assert included.results == [
         {"name": "p1", "stage": "promoted", "changed": False, "failed": False, "refused": False, "reason": None},
         {
@@ -163,7 +164,16 @@ def test_a_run_that_fails_as_a_whole_still_sets_promote_results(server: MotoServ
     included = run(server, tmp_path, str(caller), {"promote_users": USERS})
     assert included.rc != 0 and included.message == expected, included.stdout[-3000:]
     assert included.results == [
-        {"name": name, "stage": None, "changed": False, "failed": True, "refused": False, "reason": expected}
+        {
+            "name": name,
+            "stage": None,
+            "changed": False,
+            "failed": True,
+            "refused": False,
+            "reason": expected,
+            "profile": None,
+            "found_ready": False,
+        }
         for name in ("p1", "p2")
     ]
     assert iam.list_users()["Users"] == []

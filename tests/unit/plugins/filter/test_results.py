@@ -242,3 +242,25 @@ def test_expire_candidates_filter_names_a_bad_input() -> None:
         expire_candidates(users, 0)
     with pytest.raises(AnsibleFilterError, match="expects iam_onboard_user_info's users"):
         expire_candidates("a", 7)
+
+
+def test_promote_summary_names_who_was_promoted_refused_and_failed() -> None:
+    from ansible_collections.mfa_onboarding.iam.plugins.filter.results import promote_summary
+
+    base = {"changed": False, "failed": False, "refused": False, "reason": None, "profile": None, "found_ready": False}
+    results = [
+        dict(base, name="dev", stage="promoted", changed=True, profile="developer", found_ready=True),
+        dict(base, name="old", stage="promoted"),
+        dict(base, name="arn", stage="ready", failed=True, refused=True, reason="user arn is not promoted: ..."),
+        dict(base, name="err", stage="ready", failed=True, reason="user err: An error occurred (Throttling)"),
+    ]
+    assert promote_summary(results) == {
+        "promoted": [{"name": "dev", "profile": "developer", "found_ready": True}],
+        "refused": [{"name": "arn", "reason": "user arn is not promoted: ..."}],
+        "failed": [{"name": "err", "reason": "user err: An error occurred (Throttling)"}],
+        "unchanged": ["old"],
+        "counts": {"promoted": 1, "refused": 1, "failed": 1, "unchanged": 1},
+    }
+    assert promote_summary([])["counts"] == {"promoted": 0, "refused": 0, "failed": 0, "unchanged": 0}
+    with pytest.raises(AnsibleFilterError, match="promote_summary: expects the promote role's promote_results"):
+        promote_summary([{"name": "x"}])
