@@ -167,6 +167,20 @@ def recorded_problem(value: str, profiles: t.Mapping[str, Profile]) -> str | Non
     )
 
 
+def recorded(tags: t.Mapping[str, str], key: str) -> tuple[str | None, str | None]:
+    """A user's recorded profile from its tags: (value or None, why it cannot be used). IAM treats a user's tag keys
+    as one whatever their case, and the collection writes only `key`: a key that differs from it only in case was
+    written by hand, so it refuses the user (moto keeps both spellings apart; AWS keeps one)."""
+    variants = sorted(k for k in tags if k.lower() == key.lower() and k != key)
+    if variants:
+        return None, (
+            f"is not promoted: its tag {_shown(variants[0])} differs from {key} only in case; the collection writes "
+            f"only {key}, so this one was written by hand (remove it, and record the profile by onboarding the "
+            "user with it)"
+        )
+    return tags.get(key), None
+
+
 def choose(
     requested: str | None,
     recorded: str | None,

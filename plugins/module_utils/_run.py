@@ -80,7 +80,9 @@ def in_pool(items: t.Sequence[T], work: t.Callable[[T], R], concurrency: int) ->
 def promotion_choice(request: dict[str, t.Any], observed: lc.Observed, promotion: Promotion) -> _profiles.Choice:
     """The profile the user is promoted by, from its item, its recorded tag (as read right before the writes) and
     the run's profiles."""
-    recorded = dict(observed.tags).get(lc.PROFILE_TAG)
+    recorded, problem = _profiles.recorded(dict(observed.tags), lc.PROFILE_TAG)
+    if problem and request.get("profile") is None and promotion.profiles:
+        return _profiles.Choice(refusal=problem)
     return _profiles.choose(
         request.get("profile"), recorded, promotion.profiles, promotion.default, bool(request.get("found_ready"))
     )

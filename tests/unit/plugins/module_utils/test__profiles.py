@@ -169,3 +169,18 @@ def test_a_user_found_ready_without_a_profile_or_default_is_refused() -> None:
 
 def test_all_references_lists_every_profile_grant() -> None:
     assert all_references(PROFILES) == (["Developers"], ["arn:aws:iam::aws:policy/ReadOnlyAccess"])
+
+
+def test_a_profile_key_in_another_case_is_refused_as_written_by_hand() -> None:
+    from ansible_collections.mfa_onboarding.iam.plugins.module_utils._profiles import recorded
+
+    key = "mfa-onboarding:profile"
+    assert recorded({key: "developer", "team": "x"}, key) == ("developer", None)
+    assert recorded({"team": "x"}, key) == (None, None)
+    value, problem = recorded({"MFA-Onboarding:Profile": "developer"}, key)
+    assert value is None
+    assert (
+        problem is not None and "its tag 'MFA-Onboarding:Profile' differs from mfa-onboarding:profile only" in problem
+    )
+    # moto keeps both spellings apart: the hand-written one still refuses
+    assert recorded({key: "analyst", "MFA-ONBOARDING:PROFILE": "developer"}, key)[1] is not None

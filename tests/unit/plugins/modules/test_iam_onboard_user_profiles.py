@@ -387,3 +387,20 @@ def test_all_ready_in_check_mode_writes_nothing_and_predicts(
     assert users["dev"]["stage"] == "promoted"
     assert users["arn"]["refused"] is True
     assert snapshot(iam, "dev")["groups"] == [GROUP]
+
+
+def test_a_profile_tag_key_in_another_case_refuses_the_user_even_with_a_default(
+    bootstrapped: t.Any, run_module: Run, iam: t.Any, enable_mfa: t.Callable[..., str]
+) -> None:
+    """IAM's tag keys are one whatever their case: a key the collection never writes was written by hand; it must
+    not be ignored (the default profile would apply) nor read (it would grant by a hand-written tag)."""
+    make_user(iam, "eve", "ready", enable_mfa)
+    iam.tag_user(UserName="eve", Tags=[{"Key": "MFA-Onboarding:Profile", "Value": "developer"}])
+
+    result = run_module(iam_onboard_user, dict(SWEEP, default_profile="analyst"))
+
+    (user,) = result["users"]
+    assert user["refused"] is True
+    assert "its tag 'MFA-Onboarding:Profile' differs from mfa-onboarding:profile only in case" in user["msg"]
+    assert snapshot(iam, "eve")["groups"] == [GROUP]
+    assert snapshot(iam, "eve")["policies"] == []
