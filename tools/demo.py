@@ -4,9 +4,12 @@
 """`make demo`: the whole lifecycle of MFA onboarding, walked through on a local moto server.
 
 1. bootstrap the account (twice: the second run changes nothing),
-2. onboard four users, alice, bob, carol and dave, with their temporary passwords handed over as files,
-3. alice and dave sign in, set their own passwords and register MFA devices (simulated with boto3 and pyotp),
-4. promote alice, bob and dave: alice and dave get their permissions, bob is refused (no MFA device yet),
+2. onboard four users, alice, bob, carol and dave, each with its promotion profile, their temporary passwords
+   handed over as files,
+3. alice and dave sign in, set their own passwords and register MFA devices (simulated with boto3 and pyotp), and
+   someone allowed only to tag users rewrites dave's profile tag to AdministratorAccess,
+4. the scheduled promote: every user who registered MFA gets its profile's grants, alice does; dave is refused
+   (a tag cannot grant) until the operator records his profile again; bob (no MFA yet) is not touched,
 5. carol never signs in: eight days later the expire playbook deletes her unused temporary password,
 6. dave leaves: the offboard playbook disables him first (kept for audit), then deletes him and all he held,
 7. show where every user stands (the status playbook), and where the notes are.
@@ -40,6 +43,15 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(HERE, "build", "demo")
 NOTES = os.path.join(WORK, "notes")
 STEPS = 7
+ADMINISTRATOR = "arn:aws:iam::aws:policy/AdministratorAccess"
+# The operator's profiles, as the AWX job template holds them in its extra vars.
+PROMOTE_READY = {
+    "promote_ready": True,
+    "promote_profiles": {
+        "analyst": {"managed_policies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]},
+        "developer": {"managed_policies": ["arn:aws:iam::aws:policy/PowerUserAccess"]},
+    },
+}
 EXPIRE_AFTER_DAYS = 7  # the expire role's default
 
 _RECAP = re.compile(r"^localhost\s*:.*\bchanged=(\d+).*\bfailed=(\d+)", re.MULTILINE)
@@ -106,6 +118,14 @@ class Demo:
         serial = first_sign_in(self.iam, user, f"{user.capitalize()}-chose-this-0wn-passw0rd!")
         say(f"  {user} set a new password and enabled the MFA device {serial}")
 
+    def policies(self, user: str) -> list[str]:
+        return [p["PolicyName"] for p in self.iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]]
+
+    def grants(self, user: str) -> tuple[list[str], list[str]]:
+        """The user's attached policies and groups."""
+        groups = [g["GroupName"] for g in self.iam.list_groups_for_user(UserName=user)["Groups"]]
+        return self.policies(user), groups
+
     def has_login_profile(self, user: str) -> bool:
         try:
             self.iam.get_login_profile(UserName=user)
@@ -150,21 +170,22 @@ def main() -> int:
 
         step(
             2,
-            "Onboard alice, bob, carol and dave",
+            "Onboard alice, bob, carol and dave, each with a promotion profile",
             """
             The run first checks that NotYetLoginUsers and MFARequiredForCurrentUsers really carry the MFA
             deny statement. Each user is created marked mfa-onboarding:handover=pending, put into
             NotYetLoginUsers, and only then given a temporary console password that must be reset at the first
             sign-in. Without MFA the account can do nothing but change that password and register an MFA
             device. The module itself writes one note per user (0600, in a 0700 directory) and only then marks
-            the user delivered: the password never reaches Ansible, so the play's output cannot show it.""",
+            the user delivered: the password never reaches Ansible, so the play's output cannot show it. Each user's
+            profile (analyst or developer) is recorded as its tag mfa-onboarding:profile: a name, never a grant.""",
         )
         onboard = {
             "onboard_users": [
-                {"name": "alice", "email": "alice@example.com", "tags": {"team": "data"}},
-                {"name": "bob", "email": "bob@example.com", "tags": {"team": "web"}},
-                {"name": "carol", "email": "carol@example.com", "tags": {"team": "data"}},
-                {"name": "dave", "email": "dave@example.com", "tags": {"team": "ops"}},
+                {"name": "alice", "email": "alice@example.com", "tags": {"team": "data"}, "profile": "analyst"},
+                {"name": "bob", "email": "bob@example.com", "tags": {"team": "web"}, "profile": "developer"},
+                {"name": "carol", "email": "carol@example.com", "tags": {"team": "data"}, "profile": "analyst"},
+                {"name": "dave", "email": "dave@example.com", "tags": {"team": "ops"}, "profile": "developer"},
             ],
             "onboard_delivery": "file",
             "onboard_handover_dir": NOTES,
@@ -182,29 +203,38 @@ def main() -> int:
             """
             Each opens the sign-in URL from the note, replaces the temporary password, and registers a virtual MFA
             device (simulated here with boto3 and pyotp; moto has no ChangePassword, so UpdateLoginProfile stands
-            in for it). bob and carol have not signed in yet.""",
+            in for it). bob and carol have not signed in yet. Then someone who may only tag users (iam:TagUser)
+            tries to make dave an administrator: tags cannot grant anything, but the scheduled promote job may
+            attach any policy, so he rewrites dave's profile tag to the ARN of AdministratorAccess.""",
         )
         demo.sign_in_and_register_mfa("alice")
         demo.sign_in_and_register_mfa("dave")
+        demo.iam.tag_user(UserName="dave", Tags=[{"Key": "mfa-onboarding:profile", "Value": ADMINISTRATOR}])
+        say(f"  dave's tag mfa-onboarding:profile now holds {ADMINISTRATOR}")
 
         step(
             4,
-            "Promote alice, bob and dave",
+            "The scheduled promote (AWX runs it every 15 minutes)",
             """
-            Promotion checks for an MFA device first. alice and dave get MFARequiredForCurrentUsers, then their
-            permissions (ReadOnlyAccess), and only then leave NotYetLoginUsers. bob has no MFA device: he is
-            refused by name and left exactly as he was; the play fails at the end to say so.""",
+            promote_ready finds every user who has registered MFA and grants it what its profile says; the
+            profiles are the operator's, in the job's variables (analyst: ReadOnlyAccess; developer:
+            PowerUserAccess). alice is ready: MFARequiredForCurrentUsers first, then ReadOnlyAccess, and only then
+            she leaves NotYetLoginUsers. dave's tag now names no profile but an ARN: he is refused by name and
+            gets nothing (a tag selects a profile, it never grants), and the job fails to say so. bob has not
+            registered MFA: he is not touched.""",
         )
-        promote = {
-            "promote_users": [
-                {"name": "alice", "managed_policies": ["ReadOnlyAccess"]},
-                {"name": "bob"},
-                {"name": "dave", "managed_policies": ["ReadOnlyAccess"]},
-            ],
-        }
-        _changed, failed = demo.playbook("4-promote", "mfa_onboarding.iam.promote", promote)
-        if not failed:
-            say("demo: the promotion should have refused bob")
+        _changed, failed = demo.playbook("4-promote", "mfa_onboarding.iam.promote", PROMOTE_READY)
+        if not failed or demo.grants("dave") != ([], ["NotYetLoginUsers"]) or demo.policies("alice") == []:
+            say("demo: the scheduled promote should have promoted alice and refused dave, granting him nothing")
+            return 1
+        say(f"  dave's policies and groups: {demo.grants('dave')}: the guard only")
+        say("  The operator records dave's profile again (onboarding him with it is the explicit way to change it),")
+        say("  and the next scheduled run promotes him:")
+        dave = dict(onboard, onboard_users=[onboard["onboard_users"][3]])
+        demo.playbook("4-onboard-dave-profile", "mfa_onboarding.iam.onboard", dave)
+        _changed, failed = demo.playbook("4-promote-again", "mfa_onboarding.iam.promote", PROMOTE_READY)
+        if failed or "PowerUserAccess" not in demo.policies("dave") or "ReadOnlyAccess" not in demo.policies("alice"):
+            say("demo: the second scheduled promote should have promoted dave")
             return 1
 
         step(
@@ -278,9 +308,9 @@ def main() -> int:
         say(f"    {note}  (mode {oct(os.stat(path).st_mode & 0o777)[2:]})")
     say(f"  The status report: {os.path.join(WORK, 'status.md')}")
     say(f"  Full playbook output: {WORK}/*.log")
-    say("  Next for bob: once he has registered MFA, run the promote playbook again (or rerun onboard with")
-    say("  onboard_reset_password=true if his note was lost). carol's note is worthless now: onboarding her")
-    say("  again issues a fresh password.")
+    say("  Next for bob: once he has registered MFA, the next scheduled promote gives him his profile's grants")
+    say("  (rerun onboard with onboard_reset_password=true if his note was lost). carol's note is worthless now:")
+    say("  onboarding her again issues a fresh password.")
     say()
     say(f"demo: done in {time.monotonic() - started:.1f} s; the moto server is stopped.")
     return 0

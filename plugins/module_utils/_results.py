@@ -120,6 +120,8 @@ def summary_line(result: dict[str, t.Any], check_mode: bool = False) -> str:
         text = f"{'refused' if result.get('refused') else 'failed'}: {result['msg']}"
     else:
         text = str(result["stage"])
+        if result.get("profile") and result["stage"] == lc.PROMOTED and result.get("changed"):
+            text += f" by profile {result['profile']}"
         via = describe_via(result.get("handover_via"))
         if check_mode and result.get("password_issued"):
             text += ", a new temporary password would be issued" + (f" and handed over {via}" if via else "")
@@ -132,7 +134,7 @@ def summary_line(result: dict[str, t.Any], check_mode: bool = False) -> str:
             text += ", " + ("would take" if check_mode else "took") + " away before MFA: " + _taken(taken)
     line = f"{result['name']}: {text}" + (", changed" if result["changed"] else "")
     if result.get("found_ready"):
-        line += " (not listed: found ready, promoted by its profile only)"
+        line += " (found ready, not listed)"
     elif result.get("listed") is False:
         line += " (not listed: it waited for its handover since an earlier run)"
     if check_mode and result.get("actions") and not result["failed"]:

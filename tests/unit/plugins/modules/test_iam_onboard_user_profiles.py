@@ -290,6 +290,8 @@ def test_all_ready_promotes_by_profile_and_refuses_every_tag_that_is_no_profile(
     assert all(u["found_ready"] and u["listed"] is False for u in users.values())
     assert [n for n, u in users.items() if not u["failed"]] == ["ana", "dev"]
     assert (users["dev"]["profile"], users["ana"]["profile"]) == ("developer", "analyst")
+    assert users["dev"]["summary"] == "dev: promoted by profile developer, changed (found ready, not listed)"
+    assert users["arn"]["summary"].startswith("arn: refused: user arn is not promoted: its profile tag")
     assert snapshot(iam, "dev")["groups"] == ["Developers"]
     assert snapshot(iam, "ana")["policies"] == sorted([APP, CURRENT])
     assert "holds the ARN 'arn:aws:iam::aws:policy/AdministratorAccess'" in users["arn"]["msg"]
