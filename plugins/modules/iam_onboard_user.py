@@ -23,6 +23,10 @@ description:
   - Every requested group and policy is resolved before the first write, once per run, so a typo never leaves a
     half-promoted user. A user that names a group or policy that does not exist, or a policy name that is
     ambiguous, is refused by name, with what it named, and gets no write at all; the other users are promoted.
+  - Hands-off promotion (invariant 8) - O(profiles) are the operator's named sets of groups and policies; onboarding
+    records a user's profile by name (O(promotion_profile), tag C(mfa-onboarding:profile)); O(all_ready) promotes
+    every ready user by its profile. A tag only selects a defined profile by its exact name and never grants by
+    itself, so permission to tag users is never permission to grant.
   - The stage is returned on every run, V(onboarding), V(ready) (onboarding with an MFA device registered) or
     V(promoted).
   - With O(users), many users are handled in one run, account-level reads once, per-user work in a small pool
