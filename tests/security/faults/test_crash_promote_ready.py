@@ -13,7 +13,8 @@ AppReadOnly) and `default_profile: analyst`, over an account holding
 - mal: ready, its profile tag rewritten to the ARN of AdministratorAccess; und: ready, its tag naming Admins, a
   group of the account (with an allow-everything policy) that is no profile: both refused by name, nothing granted;
 - onb: still onboarding, recorded as developer, without MFA: not ready, not touched;
-- pro: promoted already (recorded as developer, in Developers, the current-users policy): not touched.
+- pro: promoted already (recorded as developer, holding the current-users policy and developer's grants): not
+  touched.
 
 A clean run is counted first (N writes). Then, for every k from 1 to N, on a fresh account, the fault point lets k
 writes through and fails every later request (a kill right after the k-th write), and, as a second kind of crash
