@@ -8,8 +8,9 @@ Two halves, under moto's IAM enforcement (conftest.py):
 
 1. Sufficient, and nothing granted in vain, through the playbooks: an operator that holds only the shipped policy
    runs the whole lifecycle as an operator runs it: bootstrap (for real, then again over a tampered account),
-   onboarding of two users with file delivery into an onboarding group that also holds an inline guard, a
-   password reset, promotion (one user promoted, one refused for lack of MFA), the status job, adoption, the
+   onboarding of three users (one with a promotion profile) with file delivery into an onboarding group that also
+   holds an inline guard, a password reset, promotion (one user promoted, one refused for lack of MFA), the
+   scheduled promotion of every ready user by its recorded profile (promote_ready), the status job, adoption, the
    expiry of the refused user's unused temporary password, and the offboarding of the promoted user (given a
    signing certificate, an SSH key and a CodeCommit service-specific credential too): disabled first, then
    deleted with the expired one. The set of actions those runs make equals the policy's set of actions.
@@ -41,11 +42,14 @@ import re
 import stat
 import typing as t
 
+import boto3
 import botocore.exceptions
 import botocore.session
 import pytest
 import yaml
+from moto.core.authorization import enable_iam_authentication
 
+from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _profiles
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import dump
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import official_document
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils._policy_document import render
@@ -576,7 +580,8 @@ def test_the_whole_lifecycle_needs_exactly_the_operator_policy(
         return result
 
     handover = tmp_path / "handover"
-    users = [{"name": "alice", "tags": {"team": "blue"}}, {"name": "bob"}]
+    # dora's promotion profile is recorded at onboarding (tag mfa-onboarding:profile); promote_ready applies it.
+    users = [{"name": "alice", "tags": {"team": "blue"}}, {"name": "bob"}, {"name": "dora", "profile": "developer"}]
     run("bootstrap", check=True)
     run("bootstrap")
     with account.as_root() as iam:
@@ -603,6 +608,12 @@ def test_the_whole_lifecycle_needs_exactly_the_operator_policy(
         ok=False,
     )
     assert "promotion refused for bob" in promoted.output, promoted.describe()
+    # The scheduled promote: every ready user by its recorded profile (dora; bob has no MFA, alice is promoted).
+    with account.as_root() as iam:
+        enable_mfa(iam, "dora")
+    developer = {"groups": ["Developers"], "managed_policies": ["DeveloperAccess"]}
+    ready = run("promote", {"promote_ready": True, "promote_profiles": {"developer": developer}})
+    assert "dora" in ready.output and "bob" not in ready.output, ready.describe()
     # The operator also runs the status job (the auditor's policy, files/auditor-policy.json, is a subset).
     with account.as_root() as iam:
         iam.create_access_key(UserName="alice")
@@ -619,6 +630,10 @@ def test_the_whole_lifecycle_needs_exactly_the_operator_policy(
             p["PolicyName"] for p in iam.list_attached_user_policies(UserName="alice")["AttachedPolicies"]
         }
         bob_groups = {g["GroupName"] for g in iam.list_groups_for_user(UserName="bob")["Groups"]}
+        dora = (
+            {g["GroupName"] for g in iam.list_groups_for_user(UserName="dora")["Groups"]},
+            {p["PolicyName"] for p in iam.list_attached_user_policies(UserName="dora")["AttachedPolicies"]},
+        )
         group_policies = {
             p["PolicyName"] for p in iam.list_attached_group_policies(GroupName=GROUP)["AttachedPolicies"]
         }
@@ -634,6 +649,7 @@ def test_the_whole_lifecycle_needs_exactly_the_operator_policy(
         )
     assert alice_groups == {"Developers"} and alice_policies == {CURRENT_USERS, "DeveloperAccess"}
     assert bob_groups == {GROUP}
+    assert dora == ({"Developers"}, {CURRENT_USERS, "DeveloperAccess"}), "promote_ready did not apply dora's profile"
     assert legacy == ({GROUP}, set(), [], ["Inactive"]), "adoption left the legacy admin more than the guard"
     assert group_policies == {FIRST_LOGIN}, "bootstrap did not purge the extra policy of the onboarding group"
     assert len(versions) == 5, "bootstrap did not prune a version at the limit"
@@ -774,3 +790,165 @@ def test_without_one_action_the_status_job_fails_naming_it(
         enforced, tmp_path, enforced.principal("auditor", without(auditor_policy, action)), AUDITOR_SCENARIOS[name]
     )
     assert_fails_naming(result, action)
+
+
+# Hands-off promotion (issue 15): what promote_ready needs under enforcement, and why a principal that may only tag
+# users cannot grant through the profile tag (invariant 8).
+
+PROFILE_TAG = "mfa-onboarding:profile"
+ADMINISTRATOR = "arn:aws:iam::aws:policy/AdministratorAccess"
+DEVELOPER = {"groups": ["Developers"], "managed_policies": ["DeveloperAccess"]}
+# The promote role's task with promote_ready and one profile (promote_users empty, no default profile).
+PROMOTE_READY_ARGS = dict(PROMOTE_ARGS, users=[], all_ready=True, profiles={"developer": DEVELOPER})
+# A principal that may tag users and do nothing else (on user/*, as a help desk's tagging policy would say).
+TAGGER_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "TagUsers", "Effect": "Allow", "Action": ["iam:TagUser"], "Resource": "arn:aws:iam::*:user/*"}
+    ],
+}
+
+
+def ready_by_profile(iam: t.Any, name: str, profile: str = "developer") -> None:
+    """A user onboarded with a profile recorded (as CreateUser's tags carry it) who then registered MFA."""
+    iam.create_user(UserName=name, Tags=[{"Key": PROFILE_TAG, "Value": profile}])
+    iam.add_user_to_group(UserName=name, GroupName=GROUP)
+    iam.create_login_profile(UserName=name, Password="Temporary-Passw0rd!", PasswordResetRequired=True)
+    enable_mfa(iam, name)
+
+
+def scene_ready_by_profile(iam: t.Any) -> None:
+    """A bootstrapped account, the developer profile's group and policy, and dave ready with profile developer."""
+    scene_regime(iam)
+    iam.create_group(GroupName="Developers")
+    iam.create_policy(PolicyName="DeveloperAccess", PolicyDocument=json.dumps(STALE))
+    ready_by_profile(iam, "dave")
+
+
+def scene_ready_and_tampered(iam: t.Any) -> None:
+    """scene_ready_by_profile, an Admins group that allows everything, and mal and ian ready with profile
+    developer (their tags are rewritten by the tagger in the test)."""
+    scene_ready_by_profile(iam)
+    iam.create_policy(PolicyName="Everything", PolicyDocument=json.dumps(EVERYTHING))
+    iam.create_group(GroupName="Admins")
+    iam.attach_group_policy(GroupName="Admins", PolicyArn=_arn("policy", "Everything"))
+    for name in ("mal", "ian"):
+        ready_by_profile(iam, name)
+
+
+def held(iam: t.Any, name: str) -> tuple[set[str], set[str], list[str]]:
+    """(groups, attached policy names, inline policy names) of one user."""
+    return (
+        {g["GroupName"] for g in iam.list_groups_for_user(UserName=name)["Groups"]},
+        {p["PolicyName"] for p in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]},
+        iam.list_user_policies(UserName=name)["PolicyNames"],
+    )
+
+
+def test_promote_ready_runs_on_the_operator_policy_alone(
+    enforced: t.Any, operator_policy: dict[str, t.Any], tmp_path: t.Any
+) -> None:
+    """A promote_ready run (discovery by GetAccountAuthorizationDetails and ListMFADevices, then the promotion by
+    profile) calls only actions of the operator's policy, and succeeds under enforcement."""
+    scenario = Scenario(scene_ready_by_profile, ONBOARD, PROMOTE_READY_ARGS, ())
+    extra = set(scenario.args) - role_tasks()[ONBOARD]
+    assert not extra, f"no role's task passes {sorted(extra)}"
+    result = run_scenario(enforced, tmp_path, enforced.principal("operator", operator_policy), scenario)
+    assert not result.failed and not DENIED.search(json.dumps(result.result)), result.describe()
+    reached = {qualified(action) for action in result.actions}
+    discovery = {"iam:GetAccountAuthorizationDetails", "iam:ListMFADevices"}
+    promotion = {"iam:AttachUserPolicy", "iam:AddUserToGroup", "iam:RemoveUserFromGroup"}
+    assert discovery | promotion <= reached, result.describe()
+    assert reached - PERMISSION_FREE <= set(actions_of(operator_policy)), sorted(reached)
+    users = {user["name"]: user for user in result.result["users"]}
+    assert (users["dave"]["stage"], users["dave"]["profile"], users["dave"]["found_ready"]) == (
+        "promoted",
+        "developer",
+        True,
+    )
+    with enforced.as_root() as iam:
+        assert held(iam, "dave") == ({"Developers"}, {CURRENT_USERS, "DeveloperAccess"}, [])
+
+
+@pytest.mark.parametrize("action", ["iam:GetAccountAuthorizationDetails", "iam:ListMFADevices"])
+def test_without_a_discovery_action_promote_ready_fails_naming_it(
+    enforced: t.Any, operator_policy: dict[str, t.Any], tmp_path: t.Any, action: str
+) -> None:
+    scenario = Scenario(scene_ready_by_profile, ONBOARD, PROMOTE_READY_ARGS, ())
+    result = run_scenario(
+        enforced, tmp_path, enforced.principal("operator", without(operator_policy, action)), scenario
+    )
+    assert_fails_naming(result, action)
+    with enforced.as_root() as iam:
+        assert held(iam, "dave") == ({GROUP}, set(), []), "a failed discovery granted something"
+
+
+def tampering_problems(enforced: t.Any, operator_policy: dict[str, t.Any]) -> list[str]:
+    """The issue's third tampered user, under enforcement: a principal holding only iam:TagUser rewrites mal's
+    profile tag to the ARN of AdministratorAccess and ian's to Admins (a group of the account, no profile); it
+    cannot grant itself (AccessDenied). Then the operator's promote_ready run must refuse both by name, grant them
+    nothing, and promote dave by his profile. Every way this does not hold, one message each."""
+    with enforced.as_root() as iam:
+        scene_ready_and_tampered(iam)
+    tagger = enforced.principal("tagger", TAGGER_POLICY)
+    as_tagger = boto3.client(
+        "iam",
+        region_name="us-east-1",
+        aws_access_key_id=tagger["access_key"],
+        aws_secret_access_key=tagger["secret_key"],
+    )
+    problems = []
+    with enable_iam_authentication():
+        as_tagger.tag_user(UserName="mal", Tags=[{"Key": PROFILE_TAG, "Value": ADMINISTRATOR}])
+        as_tagger.tag_user(UserName="ian", Tags=[{"Key": PROFILE_TAG, "Value": "Admins"}])
+        for call, params in (
+            (as_tagger.attach_user_policy, {"UserName": "mal", "PolicyArn": _arn("policy", "Everything")}),
+            (as_tagger.add_user_to_group, {"UserName": "ian", "GroupName": "Admins"}),
+        ):
+            with pytest.raises(botocore.exceptions.ClientError) as denied:
+                call(**params)
+            assert denied.value.response["Error"]["Code"] == "AccessDenied", denied.value.response
+    with enforced.as_root() as iam:
+        tags = {name: iam.list_user_tags(UserName=name)["Tags"] for name in ("mal", "ian")}
+    assert tags == {
+        "mal": [{"Key": PROFILE_TAG, "Value": ADMINISTRATOR}],
+        "ian": [{"Key": PROFILE_TAG, "Value": "Admins"}],
+    }, "the tagger's rewrites did not take effect"
+
+    result = enforced.run(enforced.principal("operator", operator_policy), ONBOARD, PROMOTE_READY_ARGS)
+    if DENIED.search(json.dumps(result.result)):
+        problems.append(f"the operator was denied something: {result.describe()}")
+    users = {user["name"]: user for user in result.result.get("users") or []}
+    for name, why in (("mal", "holds the ARN"), ("ian", "names the profile 'Admins', which is not defined")):
+        user = users.get(name) or {}
+        if not (user.get("refused") and name in (user.get("msg") or "") and why in (user.get("msg") or "")):
+            problems.append(f"{name} was not refused by name ({why}): {user}")
+        if name not in (result.result.get("msg") or ""):
+            problems.append(f"the run's message does not name {name}: {result.result.get('msg')}")
+    dave = users.get("dave") or {}
+    if (dave.get("failed"), dave.get("stage"), dave.get("profile")) != (False, "promoted", "developer"):
+        problems.append(f"dave was not promoted by his profile: {dave}")
+    with enforced.as_root() as iam:
+        for name in ("mal", "ian"):
+            if held(iam, name) != ({GROUP}, set(), []):
+                problems.append(f"{name} holds {held(iam, name)}, not the onboarding group alone")
+        if held(iam, "dave") != ({"Developers"}, {CURRENT_USERS, "DeveloperAccess"}, []):
+            problems.append(f"dave holds {held(iam, 'dave')}")
+    return problems
+
+
+def test_a_principal_that_may_only_tag_users_cannot_grant_through_the_profile_tag(
+    enforced: t.Any, operator_policy: dict[str, t.Any]
+) -> None:
+    assert tampering_problems(enforced, operator_policy) == []
+
+
+def test_the_tampering_test_fails_when_the_tag_is_trusted(
+    enforced: t.Any, operator_policy: dict[str, t.Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check removed (a recorded value is taken as a profile's name whatever it holds): the users the tagger
+    retagged are promoted, and the test above says so."""
+    monkeypatch.setattr(_profiles, "recorded_problem", lambda value, profiles: None)
+    problems = tampering_problems(enforced, operator_policy)
+    assert any(p.startswith("mal was not refused") for p in problems), problems
+    assert any(p.startswith("ian holds") for p in problems), problems
