@@ -802,7 +802,7 @@ PLAYBOOK_CASES = [
         "role-user-key-typo",
         "unknown key in a user item (emial)",
         "bootstrapped",
-        ("onboard_users.emial", "Supported parameters include: email, name, path, tags"),
+        ("onboard_users.emial", "Supported parameters include: email, name, path, profile, tags"),
         extra_vars=lambda ctx: by_file(ctx, onboard_users=[{"name": "erin", "emial": "erin@example.com"}]),
     ),
     PlaybookCase(
@@ -1695,9 +1695,10 @@ def assert_kept(before: dict[str, t.Any], after: dict[str, t.Any], promoted: t.S
 
 def test_cases_are_enough() -> None:
     # 48 rows up to 0.2; 0.3 adds 18 for the guards (invariant 7) and the handover (DESIGN section 4), and 33 for
-    # issue 13 (inputs IAM rejects, per-user grants, adoption, self_enrollment, the password-policy floor). A floor,
-    # so that a row lost by accident fails here and not only in the table's count.
-    assert len(ALL_CASES) >= 106
+    # issue 13 (inputs IAM rejects, per-user grants, adoption, self_enrollment, the password-policy floor), 26 for
+    # issue 15 (promotion profiles). A floor, so that a row lost by accident fails here and not only in the table's
+    # count.
+    assert len(ALL_CASES) >= 132
     assert len({case.id for case in ALL_CASES}) == len(ALL_CASES)
     assert all(case.fragments for case in ALL_CASES)
 
