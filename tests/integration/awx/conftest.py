@@ -28,6 +28,7 @@ def collections_root() -> str:
 
 @pytest.fixture
 def moto() -> t.Iterator[MotoServer]:
-    """A moto server on loopback without request recording (a recording would hold passwords)."""
-    with MotoServer(record=False) as server:
+    """A moto server on loopback without request recording (a recording would hold passwords), with the AWS-managed
+    policies that the promote-ready template's profiles name."""
+    with MotoServer(record=False, extra_env={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}) as server:
         yield server

@@ -7,8 +7,11 @@
 variables that AWX's Amazon Web Services credential injects (plus the region and the moto endpoint) and
 ANSIBLE_COLLECTIONS_PATH, env/extravars the job template's extra vars merged with the survey's answers (defaults
 unless answered) from docs/awx/job_templates.yml; no env/passwords, no env/ssh_key. Bootstrap, onboard two users
-with file delivery, one user's MFA (boto3 and pyotp), then promote with the hourly schedule's extra data: one
-promoted, one refused, and the job fails as designed; then the status job with the daily schedule's extra data,
+with file delivery and a profile each, one user's MFA (boto3 and pyotp), then the promote-ready job as its
+15-minute schedule launches it: the ready user promoted with its profile's grants, the other left onboarding, the
+job successful and its summary handed to AWX (set_stats); the schedule's next run, with nobody ready, succeeds
+with nothing changed; then the manual promote with the survey's users: the promoted one unchanged, the waiting one
+refused, and the job fails as designed; then the status job with the daily schedule's extra data,
 its summary handed to AWX (set_stats), and its compliance gate failing on a console password nothing guards; then
 the expire job with the daily schedule's extra data, the waiting user's password made older than its days in moto's
 backend (moto cannot let days pass): expired, still guarded; then the offboard job for the promoted user, in the
@@ -104,11 +107,21 @@ def survey_problems(spec: t.Any) -> list[str]:
     return problems
 
 
+def survey_questions(job_template: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    """A template's survey questions; none for a template without a survey."""
+    if not job_template.get("survey_enabled"):
+        return []
+    return t.cast("list[dict[str, t.Any]]", job_template["survey_spec"]["spec"])
+
+
 def extra_vars(job_template: dict[str, t.Any], answers: dict[str, t.Any]) -> dict[str, t.Any]:
     """What AWX passes as extra vars: the template's extra vars, then the survey's defaults and answers. A
-    multiselect question's default is one choice per line; AWX passes it (and an answer) as a list."""
+    multiselect question's default is one choice per line; AWX passes it (and an answer) as a list. A template
+    without a survey that does not ask for variables on launch takes no answers at all (AWX refuses them)."""
+    if not survey_questions(job_template) and not job_template.get("ask_variables_on_launch"):
+        assert not answers, f"{job_template['name']} takes no variables on launch, got {answers}"
     merged = copy.deepcopy(job_template.get("extra_vars") or {})
-    for question in job_template["survey_spec"]["spec"]:
+    for question in survey_questions(job_template):
         if question["variable"] in answers:
             merged[question["variable"]] = answers[question["variable"]]
         elif question.get("default") not in (None, ""):
@@ -228,6 +241,31 @@ def artifact_data(events: list[dict[str, t.Any]]) -> dict[str, t.Any]:
     return t.cast("dict[str, t.Any]", stats[-1]["event_data"].get("artifact_data") or {})
 
 
+def promote_summary(result: t.Any, events: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    """The promote job's summary as AWX receives it: ansible-runner's callback puts set_stats data (stats.custom)
+    into the playbook_on_stats event as artifact_data; runner.stats leaves it out, so it is read from the events."""
+    assert "artifact_data" not in (result.stats or {}), "runner.stats now carries artifact_data: read it there"
+    return t.cast("dict[str, t.Any]", artifact_data(events)["mfa_onboarding_promote"])
+
+
+def changed_tasks(result: t.Any) -> int:
+    """How many tasks changed something on localhost: the playbook_on_stats event's changed count (runner.stats)."""
+    assert result.stats is not None, "no playbook_on_stats event"
+    return int(result.stats["changed"].get("localhost", 0))
+
+
+def iam_state(iam: t.Any, names: list[str]) -> dict[str, t.Any]:
+    """What a promotion writes, for each user: groups, attached policies, tags."""
+    return {
+        name: (
+            groups_of(iam, name),
+            attached(iam, name),
+            {tag["Key"]: tag["Value"] for tag in iam.list_user_tags(UserName=name)["Tags"]},
+        )
+        for name in names
+    }
+
+
 def status_fail_on_choices(job_template: dict[str, t.Any]) -> list[str]:
     (question,) = [q for q in job_template["survey_spec"]["spec"] if q["variable"] == "status_fail_on"]
     return list(question["choices"])
@@ -250,7 +288,10 @@ def test_survey_specs_and_schedule_are_valid() -> None:
     docs = load_docs()
     problems = []
     for job_template in docs["job_templates"]:
-        problems += [f"{job_template['name']}: {p}" for p in survey_problems(job_template["survey_spec"])]
+        if job_template.get("survey_enabled") or "survey_spec" in job_template:
+            problems += [f"{job_template['name']}: {p}" for p in survey_problems(job_template.get("survey_spec"))]
+        elif job_template.get("ask_variables_on_launch") is not False:
+            problems.append(f"{job_template['name']}: no survey, so it must say ask_variables_on_launch: false")
         playbook = os.path.join(DOCS, "project", job_template["playbook"])
         if not os.path.isfile(playbook):
             problems.append(f"{job_template['name']}: no playbook {job_template['playbook']} in docs/awx/project")
@@ -264,17 +305,19 @@ def test_survey_specs_and_schedule_are_valid() -> None:
         "offboard.yml",
         "onboard.yml",
         "promote.yml",
+        "promote_ready.yml",
         "status.yml",
     ]
     names = {jt["name"]: jt for jt in docs["job_templates"]}
-    # An hourly promote, a daily expire and a daily status; AWX parses each rrule with dateutil, from DTSTART on.
+    # The promote-ready job every 15 minutes, a daily expire and a daily status; AWX parses each rrule with
+    # dateutil, from DTSTART on. The manual promote has no schedule.
     day = datetime.timedelta(days=1)
-    expected = {"promote.yml": datetime.timedelta(hours=1), "expire.yml": day, "status.yml": day}
+    expected = {"promote_ready.yml": datetime.timedelta(minutes=15), "expire.yml": day, "status.yml": day}
     assert sorted(names[s["unified_job_template"]]["playbook"] for s in docs["schedules"]) == sorted(expected)
     starts = {}
     for schedule in docs["schedules"]:
         job_template = names[schedule["unified_job_template"]]
-        variables = {q["variable"] for q in job_template["survey_spec"]["spec"]}
+        variables = {q["variable"] for q in survey_questions(job_template)}
         if not set(schedule["extra_data"]) <= variables:
             problems.append(
                 f"{schedule['name']} answers questions the survey lacks: {set(schedule['extra_data']) - variables}"
@@ -284,6 +327,15 @@ def test_survey_specs_and_schedule_are_valid() -> None:
         if first.tzinfo is None or second - first != expected[job_template["playbook"]]:
             problems.append(f"{schedule['name']}: the rrule does not repeat as expected: {first}, {second}")
         starts[job_template["playbook"]] = first
+    # The profiles are the grants (invariant 8): the operator's, in the template's extra vars, never an answer a
+    # launcher or a schedule could give.
+    ready = template(docs, "promote_ready.yml")
+    if ready["extra_vars"].get("promote_ready") is not True or not ready["extra_vars"].get("promote_profiles"):
+        problems.append(f"{ready['name']}: its extra vars must set promote_ready: true and promote_profiles")
+    answerable = {q["variable"] for jt in docs["job_templates"] for q in survey_questions(jt)}
+    answerable |= {key for schedule in docs["schedules"] for key in schedule["extra_data"]}
+    for variable in sorted(answerable & {"promote_profiles", "promote_default_profile", "promote_ready"}):
+        problems.append(f"{variable} is a survey question or a schedule's answer; it must be the template's")
     # The expiry runs before the daily status, which then shows the expired users.
     if not starts["expire.yml"].time() < starts["status.yml"].time():
         problems.append(
@@ -329,9 +381,14 @@ def test_lifecycle_as_awx_jobs(tmp_path: t.Any, moto: MotoServer, collections_ro
     jobs = Jobs(str(tmp_path / "jobs"), moto, collections_root)
     iam = moto.iam_client()
     onboard_template = template(docs, "onboard.yml")
-    users = [u["name"] for u in yaml.safe_load(extra_vars(onboard_template, {})["survey_onboard_users"])]
+    onboarded = yaml.safe_load(extra_vars(onboard_template, {})["survey_onboard_users"])
+    users = [u["name"] for u in onboarded]
     assert len(users) == 2, "the onboard survey's default lists two users"
     mfa_user, waiting_user = users
+    ready_template = template(docs, "promote_ready.yml")
+    profiles = ready_template["extra_vars"]["promote_profiles"]
+    profile_of = {u["name"]: u["profile"] for u in onboarded}
+    assert set(profile_of.values()) <= set(profiles), "the onboard survey's profiles are not the promote job's"
 
     bootstrap = jobs.run("bootstrap.yml", extra_vars(template(docs, "bootstrap.yml"), {}))
     assert (bootstrap.status, bootstrap.rc) == ("successful", 0), jobs.stdout(bootstrap)
@@ -348,26 +405,65 @@ def test_lifecycle_as_awx_jobs(tmp_path: t.Any, moto: MotoServer, collections_ro
     temporary = {f"{name}'s temporary password": password for name, password in passwords.items()}
     for name in users:
         assert groups_of(iam, name) == {"NotYetLoginUsers"} and attached(iam, name) == set()
+        tags = {tag["Key"]: tag["Value"] for tag in iam.list_user_tags(UserName=name)["Tags"]}
+        assert tags.get("mfa-onboarding:profile") == profile_of[name], tags
 
+    # The promote-ready job as its 15-minute schedule launches it (the profiles are the template's). Every group of
+    # every profile must exist (the AWS-managed policies do: the moto fixture loads them).
     first_sign_in(iam, mfa_user)
-    promote_template = template(docs, "promote.yml")
-    schedule = next(s for s in docs["schedules"] if s["unified_job_template"] == promote_template["name"])
-    requested = yaml.safe_load(extra_vars(promote_template, schedule["extra_data"])["survey_promote_users"])
-    for group in sorted({g for item in requested for g in item.get("groups", [])}):
+    every_15 = next(s for s in docs["schedules"] if s["unified_job_template"] == ready_template["name"])
+    for group in sorted({g for grants in profiles.values() for g in grants.get("groups") or []}):
         iam.create_group(GroupName=group)
-    promote = jobs.run("promote.yml", extra_vars(promote_template, schedule["extra_data"]))
-    # The refused user fails the job, by design, after the other one was promoted.
-    assert (promote.status, promote.rc) == ("failed", 2), jobs.stdout(promote)
-    assert f"promotion refused for {waiting_user}" in jobs.stdout(promote)
-    results = {r["name"]: r for r in fact(jobs.events(promote), "promote_results")}
-    assert (results[mfa_user]["stage"], results[mfa_user]["refused"]) == ("promoted", False)
-    assert results[waiting_user]["refused"] is True
+    ready = jobs.run("promote_ready.yml", extra_vars(ready_template, every_15["extra_data"]))
+    assert (ready.status, ready.rc) == ("successful", 0), jobs.stdout(ready)
+    results = {r["name"]: r for r in fact(jobs.events(ready), "promote_results")}
+    assert set(results) == {mfa_user}, "only the ready user is the job's: the waiting one is not ready"
+    assert (results[mfa_user]["stage"], results[mfa_user]["changed"], results[mfa_user]["profile"]) == (
+        "promoted",
+        True,
+        profile_of[mfa_user],
+    )
+    summary = promote_summary(ready, jobs.events(ready))
+    assert summary == {
+        "promoted": [{"name": mfa_user, "profile": profile_of[mfa_user], "found_ready": True}],
+        "refused": [],
+        "failed": [],
+        "unchanged": [],
+        "counts": {"promoted": 1, "refused": 0, "failed": 0, "unchanged": 0},
+    }, summary
+    assert changed_tasks(ready) > 0
 
-    wanted = {g for item in requested if item["name"] == mfa_user for g in item.get("groups", [])}
+    granted = profiles[profile_of[mfa_user]]
+    wanted = set(granted.get("groups") or [])
     assert groups_of(iam, mfa_user) == wanted and "NotYetLoginUsers" not in wanted
-    assert attached(iam, mfa_user) == {"MFARequiredForCurrentUsers"}
+    policy_names = {arn.rsplit("/", 1)[-1] for arn in granted.get("managed_policies") or []}
+    assert attached(iam, mfa_user) == {"MFARequiredForCurrentUsers"} | policy_names
     assert groups_of(iam, waiting_user) == {"NotYetLoginUsers"} and attached(iam, waiting_user) == set()
     assert iam.list_mfa_devices(UserName=waiting_user)["MFADevices"] == []
+
+    # The schedule's next run: nobody is ready (the promoted user has left the onboarding group, the other has no
+    # MFA). It succeeds, changes nothing, and says so to AWX.
+    before = iam_state(iam, users)
+    idle = jobs.run("promote_ready.yml", extra_vars(ready_template, every_15["extra_data"]))
+    assert (idle.status, idle.rc) == ("successful", 0), jobs.stdout(idle)
+    assert changed_tasks(idle) == 0, idle.stats
+    assert fact(jobs.events(idle), "promote_results") == []
+    summary = promote_summary(idle, jobs.events(idle))
+    assert summary["counts"] == {"promoted": 0, "refused": 0, "failed": 0, "unchanged": 0}, summary
+    assert iam_state(iam, users) == before
+
+    # The manual promote with the survey's users, an operator naming them: the promoted user is unchanged (its
+    # listed groups are its profile's), the waiting one is refused, and the job fails by design, after its summary.
+    promote_template = template(docs, "promote.yml")
+    manual = jobs.run("promote.yml", extra_vars(promote_template, {}))
+    assert (manual.status, manual.rc) == ("failed", 2), jobs.stdout(manual)
+    assert f"promotion refused for {waiting_user}" in jobs.stdout(manual)
+    results = {r["name"]: r for r in fact(jobs.events(manual), "promote_results")}
+    assert (results[mfa_user]["stage"], results[mfa_user]["changed"]) == ("promoted", False)
+    assert results[waiting_user]["refused"] is True
+    summary = promote_summary(manual, jobs.events(manual))
+    assert (summary["unchanged"], [r["name"] for r in summary["refused"]]) == ([mfa_user], [waiting_user]), summary
+    assert iam_state(iam, users) == before
 
     # The daily status job, as its schedule launches it: where everyone stands, the summary handed to AWX.
     status_template = template(docs, "status.yml")
@@ -416,7 +512,9 @@ def test_lifecycle_as_awx_jobs(tmp_path: t.Any, moto: MotoServer, collections_ro
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_login_profile(UserName=mfa_user)
     assert [k["Status"] for k in iam.list_access_keys(UserName=mfa_user)["AccessKeyMetadata"]] == ["Inactive"]
-    assert groups_of(iam, mfa_user) == wanted and attached(iam, mfa_user) == {"MFARequiredForCurrentUsers"}
+    assert (
+        groups_of(iam, mfa_user) == wanted and attached(iam, mfa_user) == {"MFARequiredForCurrentUsers"} | policy_names
+    )
     delete = jobs.run("offboard.yml", extra_vars(offboard_template, dict(leaver, offboard_mode="delete")))
     assert (delete.status, delete.rc) == ("successful", 0), jobs.stdout(delete)
     deleted = [(r["name"], r["stage"], r["changed"]) for r in fact(jobs.events(delete), "offboard_results")]
