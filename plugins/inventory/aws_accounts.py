@@ -88,10 +88,11 @@ options:
     choices: [name, id]
     default: name
 notes:
-  - "The caller needs, in the management account (or as delegated administrator): C(organizations:DescribeOrganization)
-    and C(organizations:ListAccounts) (whole organization) or C(organizations:ListAccountsForParent) (named units);
-    C(organizations:ListOrganizationalUnitsForParent) (O(include_children), or units' groups); C(organizations:ListRoots)
-    (units' groups without O(organizational_units)); C(organizations:DescribeOrganizationalUnit) (units' groups with
+  - "The caller needs, in the management account (or as delegated administrator):
+    C(organizations:DescribeOrganization) and C(organizations:ListAccounts) (whole organization) or
+    C(organizations:ListAccountsForParent) (named units); C(organizations:ListOrganizationalUnitsForParent)
+    (O(include_children), or units' groups); C(organizations:ListRoots) (units' groups without
+    O(organizational_units)); C(organizations:DescribeOrganizationalUnit) (units' groups with
     O(organizational_units)). The playbooks' side needs C(sts:AssumeRole) on the roles."
   - Organizations is a global service, served from C(us-east-1) in the commercial partition. Without a region
     (option, C(AWS_REGION), C(AWS_DEFAULT_REGION) or the profile's) the plugin uses V(us-east-1); set one in
@@ -144,7 +145,6 @@ keyed_groups:
 """
 
 from ansible.errors import AnsibleParserError
-
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
 from ansible_collections.mfa_onboarding.iam.plugins.module_utils import _accounts

@@ -85,7 +85,7 @@ def validate_role_name(role_name: t.Any, option: str = "role_name") -> str:
             f"{option}: {role_name!r} is an ARN; give the role's name (and path, if any), which the plugin turns into "
             "one ARN per account"
         )
-    *path, name = role_name.strip("/").split("/")
+    *path, name = role_name.lstrip("/").split("/")
     validate_name("role", name, option)
     if path:
         validate_path("/" + "/".join(path) + "/", option)
