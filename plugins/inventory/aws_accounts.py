@@ -102,10 +102,14 @@ notes:
   - Results are cached with the C(cache) options; the cache also remembers which units were read, and reads again
     when O(organizational_units), O(include_children) or O(group_by_organizational_unit) change. The filters apply
     to the cached organization, so changing them needs no C(--flush-cache).
-  - Through the C(auto) inventory plugin, a file without a C(plugin) key is not handed to this plugin, and
-    Ansible says C(no root 'plugin' key found); with this plugin named in C(enable_plugins), such a file fails
-    naming the key that is missing. Keys that are not this plugin's options are refused, so that a misspelt
-    filter never widens the inventory to the whole organization.
+  - An error (a unit that does not exist, a refused option) is a parse failure of the inventory source, which
+    Ansible reports as a warning and then goes on without the source, unless C(unparsed_is_failed) is set in the
+    C([inventory]) section (C(ANSIBLE_INVENTORY_UNPARSED_FAILED=true)); set it where a run without the accounts
+    must not go on.
+  - A file without a C(plugin) key is never handed to this plugin by C(auto), and Ansible's C(yaml) plugin reads
+    it as an empty static inventory. Where this plugin is enabled by name and C(yaml) is not (C(enable_plugins)),
+    such a file fails naming the missing key. Keys that are not this plugin's options are refused, so that a
+    misspelt filter never widens the inventory to the whole organization.
 extends_documentation_fragment:
   - inventory_cache
   - constructed
