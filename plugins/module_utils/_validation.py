@@ -15,7 +15,7 @@ _PATH = re.compile(r"/|/[\x21-\x7e]+/")
 # IAM descriptions: tab, newline, carriage return and U+0020..U+00A1.
 _DESCRIPTION = re.compile(r"[\t\n\r\x20-\xa1]*")
 
-MAX_NAME = {"user": 64, "group": 128, "policy": 128}
+MAX_NAME = {"user": 64, "group": 128, "policy": 128, "role": 64}
 MAX_PATH = 512
 MAX_DESCRIPTION = 1000
 # IAM's limits for the tags of one user: keys 1-128 and values 0-256 characters of Unicode letters, digits, white
