@@ -130,7 +130,7 @@ lint: ruff yamllint ansible-lint docs-lint
 # the next test instead of idling until the other has finished that suite's slowest test; the security suites come
 # first, so that their long tests start early, and the many short unit tests fill the end.
 suites: layout
-	@$(call timed,cd $(COLL) && PYTHONPATH=$(COLLECTIONS) $(PYTEST) tests/security tests/integration tests/unit -n auto,suites)
+	@$(call timed,cd $(COLL) && PYTHONPATH=$(COLLECTIONS) $(PYTEST) tests/security tests/integration tests/unit -n auto --durations=25,suites)
 
 # A command, then how long it took (the lanes of `make test` print their output when they are done).
 timed = start=$$(date +%s); $(1); echo "== $(2): $$(( $$(date +%s) - start )) s"

@@ -317,6 +317,17 @@ class FaultPoint:
         return self
 
 
+def caught_at(failures: t.Sequence[str], points: int, expected: str) -> str:
+    """The line a mutant control prints: where its sweep failed (each failure's label: `k=3`, `refused k=3`, `the
+    uninterrupted run`), out of how many crash points, and the text it stopped at (a control's sweep stops at the
+    first failure showing it)."""
+    if not failures:
+        return f"not caught in {points} crash points"
+    labels = [failure.split(":")[0].split(" after ")[0] for failure in failures]
+    stop = f"the sweep stops at the first failure showing {expected!r}"
+    return f"caught at {', '.join(labels)}, of {points} crash points ({stop})"
+
+
 def _discard(status: str, headers: list[tuple[str, str]], exc_info: t.Any = None) -> t.Callable[[bytes], None]:
     """A WSGI start_response for an answer nobody reads."""
     return lambda data: None

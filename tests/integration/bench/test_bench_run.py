@@ -20,6 +20,20 @@ from ansible_collections.mfa_onboarding.iam.tools import bench
 def test_bench_of_three_users(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     assert "ANSIBLE_COLLECTIONS_PATH" in os.environ, "set ANSIBLE_COLLECTIONS_PATH (the Makefile does)"
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    # The bench's first fresh account runs its bootstrap playbook; the status bench's, the same playbook again on an
+    # empty account, is set up through boto3 instead (the same account: test_bootstrap_password_policy.py).
+    fresh_accounts = []
+    playbook_bootstrap = bench.Bench.fresh_account
+
+    def fresh_account(self: bench.Bench) -> None:
+        fresh_accounts.append("playbook" if not fresh_accounts else "boto3")
+        if fresh_accounts[-1] == "playbook":
+            playbook_bootstrap(self)
+        else:
+            self.server.reset()
+            iam_state.bootstrapped(self.iam)
+
+    monkeypatch.setattr(bench.Bench, "fresh_account", fresh_account)
 
     status = bench.main(["--repeat", "1", "3", "--status", "6", "--pending", "2"])
 
@@ -52,6 +66,7 @@ def test_bench_of_three_users(capsys: pytest.CaptureFixture[str], monkeypatch: p
     cells = [cell.strip() for cell in status_row.strip("|").split("|")]
     assert (cells[5], cells[6]) == ("10", str(1 + 2 * 6 + 6)), status_row
     assert "met    status N=6: 0 writes, none allowed" in out, out
+    assert fresh_accounts == ["playbook", "boto3"], fresh_accounts
 
 
 def bootstrapped_by_boto3(self: bench.Bench) -> None:
@@ -69,21 +84,21 @@ def bootstrapped_by_boto3(self: bench.Bench) -> None:
             "BASELINE_PLAYBOOK",
             'users: "{{ bench_users }}"',
             'users: "{{ bench_users[:1] }}"',
-            r"not in NotYetLoginUsers after onboarding: a0-none0001, a0-none0002",
+            r"not in NotYetLoginUsers after onboarding: a0-none0001 ",
             id="no-handover-group",
         ),
         pytest.param(
             "FILE_BASELINE_PLAYBOOK",
             'users: "{{ bench_users }}"',
             'users: "{{ bench_users[:1] }}"',
-            r"not in NotYetLoginUsers after onboarding: a0-file0001, a0-file0002",
+            r"not in NotYetLoginUsers after onboarding: a0-file0001 ",
             id="file-handover-group",
         ),
         pytest.param(
             "FILE_BASELINE_PLAYBOOK",
             "loop: \"{{ bench_created.results | select('changed') }}\"",
             'loop: "{{ bench_created.results[:1] }}"',
-            r"are not one per user: missing \['a0-file0001.txt', 'a0-file0002.txt'\], unexpected \[\]",
+            r"are not one per user: missing \['a0-file0001.txt'\], unexpected \[\]",
             id="a-note-for-one-user-only",
         ),
         pytest.param(
@@ -97,7 +112,7 @@ def bootstrapped_by_boto3(self: bench.Bench) -> None:
             "FILE_BASELINE_PLAYBOOK",
             "Temporary password: {{ bench_passwords[item.item] }}",
             "Temporary password: {{ bench_passwords[bench_users[0]] }}",
-            r"hold 1 different passwords for 3 users",
+            r"hold 1 different passwords for 2 users",
             id="the-first-users-password-in-every-note",
         ),
     ],
@@ -106,9 +121,9 @@ def test_bench_fails_when_the_baseline_does_not_do_the_job(
     monkeypatch: pytest.MonkeyPatch, tmp_path: t.Any, playbook: str, old: str, new: str, error: str
 ) -> None:
     """The read-back catches a baseline that leaves users out of the onboarding group, or hands the passwords
-    over badly. Ours is left out (it runs first and is checked by the test above), and so is the bootstrap
-    playbook: the account is set up as the bootstrap role leaves it through boto3 (the test above runs the bench's
-    own bootstrap)."""
+    over badly (two users are enough to leave one out, or to give both the first one's password). Ours is left
+    out (it runs first and is checked by the test above), and so is the bootstrap playbook: the account is set up
+    as the bootstrap role leaves it through boto3 (the test above runs the bench's own bootstrap)."""
     broken = tmp_path / "broken.yml"
     with open(getattr(bench, playbook), encoding="utf-8") as handle:
         text = handle.read()
@@ -120,4 +135,4 @@ def test_bench_fails_when_the_baseline_does_not_do_the_job(
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
 
     with pytest.raises(SystemExit, match=error):
-        bench.main(["--repeat", "1", "3"])
+        bench.main(["--repeat", "1", "2"])

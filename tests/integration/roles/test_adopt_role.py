@@ -23,6 +23,7 @@ import os
 import typing as t
 
 import botocore.session
+import pytest
 
 from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
@@ -41,6 +42,21 @@ READ_ONLY = f"arn:aws:iam::{ACCOUNT}:policy/ReadOnly"
 CONTEXTS = {"console-no-mfa": {"aws:MultiFactorAuthPresent": "false"}, "long-term-key": {}}
 # Every IAM action, from botocore's service model, and STS's session call.
 ACTIONS = [f"iam:{op}" for op in botocore.session.get_session().get_service_model("iam").operation_names]
+
+
+@pytest.fixture(scope="module")
+def shared() -> t.Iterator[MotoServer]:
+    """One moto server for the tests of this file (a server costs about 1 s to start); see `server`."""
+    with MotoServer() as moto:
+        yield moto
+
+
+@pytest.fixture
+def server(shared: MotoServer) -> MotoServer:
+    """The shared server, emptied (a fresh account) and its recording cleared."""
+    shared.reset()
+    shared.reset_recording()
+    return shared
 
 
 def mixed_account(iam: t.Any) -> dict[str, str]:
@@ -109,96 +125,94 @@ def beyond_the_guard(iam: t.Any, name: str, other: str) -> list[str]:
     return found
 
 
-def test_adopt_a_mixed_account_and_prove_nothing_before_mfa(tmp_path: t.Any) -> None:
+def test_adopt_a_mixed_account_and_prove_nothing_before_mfa(tmp_path: t.Any, server: MotoServer) -> None:
     assert "ANSIBLE_COLLECTIONS_PATH" in os.environ, "set ANSIBLE_COLLECTIONS_PATH (the Makefile does)"
     report = tmp_path / "adopt.json"
     adopt = {"adopt_all": True, "adopt_exclude": ["BreakGlass"], "adopt_report_path": str(report)}
-    with MotoServer() as server:
-        iam_state.bootstrapped(server.iam_client())  # as the bootstrap role leaves it (test_bootstrap_password_policy)
-        iam = server.iam_client()
-        keys = mixed_account(iam)
-        passwords = stored_passwords(server.url)
-        before = {name: holdings(iam, name) for name in ("svc", "breakglass", "mia")}
-        # Before adoption the evaluator finds the hole the issue names: legacy's key enrols a device for carol.
-        assert "long-term-key: iam:EnableMFADevice on arn:aws:iam::123456789012:user/carol" in beyond_the_guard(
-            iam, "legacy", "carol"
-        )
+    iam_state.bootstrapped(server.iam_client())  # as the bootstrap role leaves it (test_bootstrap_password_policy)
+    iam = server.iam_client()
+    keys = mixed_account(iam)
+    passwords = stored_passwords(server.url)
+    before = {name: holdings(iam, name) for name in ("svc", "breakglass", "mia")}
+    # Before adoption the evaluator finds the hole the issue names: legacy's key enrols a device for carol.
+    assert "long-term-key: iam:EnableMFADevice on arn:aws:iam::123456789012:user/carol" in beyond_the_guard(
+        iam, "legacy", "carol"
+    )
 
-        server.reset_recording()
-        rc, out = playbook(server, "adopt", adopt, "--check", "--diff")
-        assert rc == 0, out[-3000:]
-        assert MotoServer.writes(server.actions()) == []
-        assert not report.exists()
-        assert "legacy: onboarding, would take away before MFA: 1 access key; policies " in out
-        assert "planned: AddUserToGroup NotYetLoginUsers, UpdateAccessKey " in out
+    server.reset_recording()
+    rc, out = playbook(server, "adopt", adopt, "--check", "--diff")
+    assert rc == 0, out[-3000:]
+    assert MotoServer.writes(server.actions()) == []
+    assert not report.exists()
+    assert "legacy: onboarding, would take away before MFA: 1 access key; policies " in out
+    assert "planned: AddUserToGroup NotYetLoginUsers, UpdateAccessKey " in out
 
-        server.reset_recording()
-        rc, out = playbook(server, "adopt", adopt)
-        assert rc == 0, out[-3000:]
-        writes = MotoServer.writes(server.actions())
-        # legacy: guard, key, policies, group (invariant 1 order); erin: the guard; mia: promoted in place.
-        legacy = ["AddUserToGroup", "UpdateAccessKey", "DetachUserPolicy", "DeleteUserPolicy", "RemoveUserFromGroup"]
-        assert sorted(writes) == sorted([*legacy, "AddUserToGroup", "AttachUserPolicy"])
-        legacy_writes = [w for w in writes if w not in ("AttachUserPolicy",)]
-        assert legacy_writes.index("UpdateAccessKey") > 0
-        results = {r["name"]: r for r in json.loads(report.read_text())}
-        assert oct(os.stat(report).st_mode & 0o777) == "0o600"
+    server.reset_recording()
+    rc, out = playbook(server, "adopt", adopt)
+    assert rc == 0, out[-3000:]
+    writes = MotoServer.writes(server.actions())
+    # legacy: guard, key, policies, group (invariant 1 order); erin: the guard; mia: promoted in place.
+    legacy = ["AddUserToGroup", "UpdateAccessKey", "DetachUserPolicy", "DeleteUserPolicy", "RemoveUserFromGroup"]
+    assert sorted(writes) == sorted([*legacy, "AddUserToGroup", "AttachUserPolicy"])
+    legacy_writes = [w for w in writes if w not in ("AttachUserPolicy",)]
+    assert legacy_writes.index("UpdateAccessKey") > 0
+    results = {r["name"]: r for r in json.loads(report.read_text())}
+    assert oct(os.stat(report).st_mode & 0o777) == "0o600"
 
-        assert results["legacy"]["stage"] == "onboarding"
-        assert results["legacy"]["console_password"] == "kept"
-        assert results["legacy"]["detached"] == {
-            "access_keys": [keys["legacy"]],
-            "policies": [LEGACY_ADMIN],
-            "inline_policies": {"legacy-inline": EVERYTHING},
-            "groups": ["Admins"],
-        }
-        assert holdings(iam, "legacy") == {"groups": [GROUP], "policies": [], "inline": [], "keys": ["Inactive"]}
-        assert results["erin"]["detached"] is None and results["erin"]["stage"] == "onboarding"
-        assert holdings(iam, "erin")["groups"] == [GROUP]
-        assert results["mia"]["stage"] == "promoted"
-        assert holdings(iam, "mia")["policies"] == sorted([READ_ONLY, iam_state.CURRENT_USERS_ARN])
-        assert results["svc"]["skipped"] and "has no console password" in results["svc"]["reason"]
-        assert results["breakglass"]["skipped"] and results["breakglass"]["reason"] == "excluded by adopt_exclude"
-        assert {name: holdings(iam, name) for name in ("svc", "breakglass")} == {
-            "svc": before["svc"],
-            "breakglass": before["breakglass"],
-        }
-        assert "carol" not in results
-        # Passwords are kept: moto's stored passwords did not change.
-        assert stored_passwords(server.url) == passwords
-        for name in ("legacy", "erin"):
-            assert beyond_the_guard(iam, name, "carol") == [], name
+    assert results["legacy"]["stage"] == "onboarding"
+    assert results["legacy"]["console_password"] == "kept"
+    assert results["legacy"]["detached"] == {
+        "access_keys": [keys["legacy"]],
+        "policies": [LEGACY_ADMIN],
+        "inline_policies": {"legacy-inline": EVERYTHING},
+        "groups": ["Admins"],
+    }
+    assert holdings(iam, "legacy") == {"groups": [GROUP], "policies": [], "inline": [], "keys": ["Inactive"]}
+    assert results["erin"]["detached"] is None and results["erin"]["stage"] == "onboarding"
+    assert holdings(iam, "erin")["groups"] == [GROUP]
+    assert results["mia"]["stage"] == "promoted"
+    assert holdings(iam, "mia")["policies"] == sorted([READ_ONLY, iam_state.CURRENT_USERS_ARN])
+    assert results["svc"]["skipped"] and "has no console password" in results["svc"]["reason"]
+    assert results["breakglass"]["skipped"] and results["breakglass"]["reason"] == "excluded by adopt_exclude"
+    assert {name: holdings(iam, name) for name in ("svc", "breakglass")} == {
+        "svc": before["svc"],
+        "breakglass": before["breakglass"],
+    }
+    assert "carol" not in results
+    # Passwords are kept: moto's stored passwords did not change.
+    assert stored_passwords(server.url) == passwords
+    for name in ("legacy", "erin"):
+        assert beyond_the_guard(iam, name, "carol") == [], name
 
-        # A rerun changes nothing.
-        server.reset_recording()
-        rc, out = playbook(server, "adopt", adopt)
-        assert rc == 0, out[-3000:]
-        assert MotoServer.writes(server.actions()) == []
+    # A rerun changes nothing.
+    server.reset_recording()
+    rc, out = playbook(server, "adopt", adopt)
+    assert rc == 0, out[-3000:]
+    assert MotoServer.writes(server.actions()) == []
 
-        # The automation user, named: guarded, key off, policy gone, and still no password.
-        rc, out = playbook(server, "adopt", {"adopt_users": ["svc"], "adopt_report_path": str(report)})
-        assert rc == 0, out[-3000:]
-        (svc,) = json.loads(report.read_text())
-        assert svc["console_password"] == "none" and svc["detached"]["access_keys"] == [keys["svc"]]
-        assert holdings(iam, "svc") == {"groups": [GROUP], "policies": [], "inline": [], "keys": ["Inactive"]}
-        assert "svc has no console password; onboard it to issue a temporary password" in out
-        assert "svc" not in stored_passwords(server.url)
-        assert beyond_the_guard(iam, "svc", "carol") == []
+    # The automation user, named: guarded, key off, policy gone, and still no password.
+    rc, out = playbook(server, "adopt", {"adopt_users": ["svc"], "adopt_report_path": str(report)})
+    assert rc == 0, out[-3000:]
+    (svc,) = json.loads(report.read_text())
+    assert svc["console_password"] == "none" and svc["detached"]["access_keys"] == [keys["svc"]]
+    assert holdings(iam, "svc") == {"groups": [GROUP], "policies": [], "inline": [], "keys": ["Inactive"]}
+    assert "svc has no console password; onboard it to issue a temporary password" in out
+    assert "svc" not in stored_passwords(server.url)
+    assert beyond_the_guard(iam, "svc", "carol") == []
 
 
-def test_adopt_detach_off_refuses_and_leaves_the_user_untouched(tmp_path: t.Any) -> None:
-    with MotoServer() as server:
-        iam_state.bootstrapped(server.iam_client())  # as the bootstrap role leaves it (test_bootstrap_password_policy)
-        iam = server.iam_client()
-        mixed_account(iam)
-        before = holdings(iam, "legacy")
-        server.reset_recording()
-        rc, out = playbook(server, "adopt", {"adopt_users": ["legacy", "erin", "ghost"], "adopt_detach": False})
-        assert rc != 0
-        assert "adoption refused or failed for legacy, ghost" in out
-        assert "user legacy has no MFA device and holds groups Admins; policies " + LEGACY_ADMIN in out
-        assert "user ghost does not exist; adoption takes existing users only" in out
-        assert holdings(iam, "legacy") == before
-        # erin holds nothing beyond what the guard allows: adopted (the guard only).
-        assert MotoServer.writes(server.actions()) == ["AddUserToGroup"]
-        assert holdings(iam, "erin")["groups"] == [GROUP]
+def test_adopt_detach_off_refuses_and_leaves_the_user_untouched(tmp_path: t.Any, server: MotoServer) -> None:
+    iam_state.bootstrapped(server.iam_client())  # as the bootstrap role leaves it (test_bootstrap_password_policy)
+    iam = server.iam_client()
+    mixed_account(iam)
+    before = holdings(iam, "legacy")
+    server.reset_recording()
+    rc, out = playbook(server, "adopt", {"adopt_users": ["legacy", "erin", "ghost"], "adopt_detach": False})
+    assert rc != 0
+    assert "adoption refused or failed for legacy, ghost" in out
+    assert "user legacy has no MFA device and holds groups Admins; policies " + LEGACY_ADMIN in out
+    assert "user ghost does not exist; adoption takes existing users only" in out
+    assert holdings(iam, "legacy") == before
+    # erin holds nothing beyond what the guard allows: adopted (the guard only).
+    assert MotoServer.writes(server.actions()) == ["AddUserToGroup"]
+    assert holdings(iam, "erin")["groups"] == [GROUP]

@@ -123,76 +123,83 @@ def read_policy(server: MotoServer) -> dict[str, t.Any] | None:
         return None
 
 
-@pytest.mark.parametrize(
-    ("settings", "allowed"),
-    [
-        ({"min_password_length": 14}, True),
-        ({"min_password_length": 14, "allow_users_to_change_password": False}, False),
-    ],
-)
-def test_changing_the_own_password_is_on_unless_turned_off(
-    tmp_path: t.Any, settings: dict[str, t.Any], allowed: bool
-) -> None:
-    with MotoServer(record=False) as server:
-        bootstrap(server, tmp_path, {"bootstrap_password_policy": settings})
-        policy = read_policy(server)
+@pytest.fixture(scope="module")
+def shared() -> t.Iterator[MotoServer]:
+    """One moto server for the tests of this file (a server costs about 1 s to start); see `server`."""
+    with MotoServer() as moto:
+        yield moto
+
+
+@pytest.fixture
+def server(shared: MotoServer) -> MotoServer:
+    """The shared server, emptied (a fresh account, without a password policy) and its recording cleared."""
+    shared.reset()
+    shared.reset_recording()
+    return shared
+
+
+def test_changing_the_own_password_stays_off_when_turned_off(tmp_path: t.Any, server: MotoServer) -> None:
+    """Off only when the operator says so. On when the operator names other settings only: the fresh account of
+    test_a_fresh_account_keeps_what_the_operator_named_with_a_warning, where the operator names the length alone."""
+    settings = {"min_password_length": 14, "allow_users_to_change_password": False}
+    bootstrap(server, tmp_path, {"bootstrap_password_policy": settings})
+    policy = read_policy(server)
 
     assert policy is not None
-    assert policy["AllowUsersToChangePassword"] is allowed
+    assert policy["AllowUsersToChangePassword"] is False
     assert policy["MinimumPasswordLength"] == 14
 
 
-def test_a_fresh_account_gets_the_cis_floor_and_the_run_says_so(tmp_path: t.Any) -> None:
-    with MotoServer() as server:
-        # Check mode writes nothing and predicts the floor.
-        predicted = bootstrap(server, tmp_path, {}, "--check", "--diff")
-        assert MotoServer.writes(server.actions()) == []
-        assert read_policy(server) is None
-        assert predicted.result["password_policy_floor"] == EVERY_FLOOR_SETTING
-        assert FLOOR_WARNING.format(verb="would get") in predicted.out
-        assert SUMMARY.format(settings=", ".join(EVERY_FLOOR_SETTING)) in predicted.out
+def test_a_fresh_account_gets_the_cis_floor_and_the_run_says_so(tmp_path: t.Any, server: MotoServer) -> None:
+    # Check mode writes nothing and predicts the floor.
+    predicted = bootstrap(server, tmp_path, {}, "--check", "--diff")
+    assert MotoServer.writes(server.actions()) == []
+    assert read_policy(server) is None
+    assert predicted.result["password_policy_floor"] == EVERY_FLOOR_SETTING
+    assert FLOOR_WARNING.format(verb="would get") in predicted.out
+    assert SUMMARY.format(settings=", ".join(EVERY_FLOOR_SETTING)) in predicted.out
 
-        server.reset_recording()
-        first = bootstrap(server, tmp_path, {})
-        assert read_policy(server) == CIS_READ
-        assert MotoServer.writes(server.actions()).count("UpdateAccountPasswordPolicy") == 1
-        assert first.result["password_policy_floor"] == EVERY_FLOOR_SETTING
-        assert first.result["password_policy_below_floor"] == []
-        assert first.result["password_policy"] == predicted.result["password_policy"]
-        assert first.result["password_policy"]["min_password_length"] == 14
-        assert FLOOR_WARNING.format(verb="got") in first.out
-        assert SUMMARY.format(settings=", ".join(EVERY_FLOOR_SETTING)) in first.out
+    server.reset_recording()
+    first = bootstrap(server, tmp_path, {})
+    assert read_policy(server) == CIS_READ
+    assert MotoServer.writes(server.actions()).count("UpdateAccountPasswordPolicy") == 1
+    assert first.result["password_policy_floor"] == EVERY_FLOOR_SETTING
+    assert first.result["password_policy_below_floor"] == []
+    assert first.result["password_policy"] == predicted.result["password_policy"]
+    assert first.result["password_policy"]["min_password_length"] == 14
+    assert FLOOR_WARNING.format(verb="got") in first.out
+    assert SUMMARY.format(settings=", ".join(EVERY_FLOOR_SETTING)) in first.out
 
-        # A second run: the account has a policy now; nothing is written, no floor, no warning.
-        server.reset_recording()
-        again = bootstrap(server, tmp_path, {})
-        assert MotoServer.writes(server.actions()) == []
-        assert read_policy(server) == CIS_READ
-        assert again.result["password_policy_floor"] == []
-        assert "the account had no password policy" not in again.out
-        assert SUMMARY.format(settings="none") in again.out
+    # A second run: the account has a policy now; nothing is written, no floor, no warning.
+    server.reset_recording()
+    again = bootstrap(server, tmp_path, {})
+    assert MotoServer.writes(server.actions()) == []
+    assert read_policy(server) == CIS_READ
+    assert again.result["password_policy_floor"] == []
+    assert "the account had no password policy" not in again.out
+    assert SUMMARY.format(settings="none") in again.out
 
-        # The other roles' suites set this account up with boto3 (iam_state.bootstrapped) instead of a playbook run:
-        # the same account, down to the policies' descriptions.
-        made_by_the_role = account(server)
-        server.reset()
-        iam_state.bootstrapped(server.iam_client())
-        assert account(server) == made_by_the_role
+    # The other roles' suites set this account up with boto3 (iam_state.bootstrapped) instead of a playbook run:
+    # the same account, down to the policies' descriptions.
+    made_by_the_role = account(server)
+    server.reset()
+    iam_state.bootstrapped(server.iam_client())
+    assert account(server) == made_by_the_role
 
 
-def test_a_fresh_account_keeps_what_the_operator_named_with_a_warning(tmp_path: t.Any) -> None:
-    with MotoServer(record=False) as server:
-        run = bootstrap(server, tmp_path, {"bootstrap_password_policy": {"min_password_length": 8}})
-        policy = read_policy(server)
+def test_a_fresh_account_keeps_what_the_operator_named_with_a_warning(tmp_path: t.Any, server: MotoServer) -> None:
+    run = bootstrap(server, tmp_path, {"bootstrap_password_policy": {"min_password_length": 8}})
+    policy = read_policy(server)
 
-    # allow_users_to_change_password is on (the role's default); length 8 is the operator's; the rest is the floor.
+    # allow_users_to_change_password is on (the role's default) although the operator named the length only: on a
+    # fresh account AWS's default would leave it off. Length 8 is the operator's; the rest is the floor.
     assert policy == dict(CIS_READ, MinimumPasswordLength=8)
     assert run.result["password_policy_floor"] == EVERY_FLOOR_SETTING[1:]
     assert run.result["password_policy_below_floor"] == ["min_password_length"]
     assert WEAKER_WARNING in run.out
 
 
-def test_an_existing_weak_policy_is_left_alone_except_what_is_named(tmp_path: t.Any) -> None:
+def test_an_existing_weak_policy_is_left_alone_except_what_is_named(tmp_path: t.Any, server: MotoServer) -> None:
     weak = {
         "MinimumPasswordLength": 6,
         "RequireSymbols": False,
@@ -203,12 +210,11 @@ def test_an_existing_weak_policy_is_left_alone_except_what_is_named(tmp_path: t.
         "MaxPasswordAge": 30,
         "HardExpiry": False,
     }
-    with MotoServer() as server:
-        server.iam_client().update_account_password_policy(**weak)
-        server.reset_recording()
-        run = bootstrap(server, tmp_path, {"bootstrap_password_policy": {"require_numbers": True}})
-        policy = read_policy(server)
-        writes = MotoServer.writes(server.actions())
+    server.iam_client().update_account_password_policy(**weak)
+    server.reset_recording()
+    run = bootstrap(server, tmp_path, {"bootstrap_password_policy": {"require_numbers": True}})
+    policy = read_policy(server)
+    writes = MotoServer.writes(server.actions())
 
     # Turned on: what the operator named, and allow_users_to_change_password (the role's default); nothing else.
     assert policy == dict(

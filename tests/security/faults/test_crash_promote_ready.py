@@ -46,6 +46,7 @@ from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
 from ansible_collections.mfa_onboarding.iam.tests.support import reports
 from ansible_collections.mfa_onboarding.iam.tests.support.faults import CRASH_CODE
 from ansible_collections.mfa_onboarding.iam.tests.support.faults import FaultPoint
+from ansible_collections.mfa_onboarding.iam.tests.support.faults import caught_at
 from ansible_collections.mfa_onboarding.iam.tests.support.sign_in import register_mfa
 
 GROUP = iam_state.ONBOARDING_GROUP
@@ -200,10 +201,16 @@ class Sweep(t.NamedTuple):
 
 
 def promote_ready_sweep(
-    fault_point: FaultPoint, iam: t.Any, run_module: t.Any, retries: t.Any, kinds: t.Sequence[str] = KINDS
+    fault_point: FaultPoint,
+    iam: t.Any,
+    run_module: t.Any,
+    retries: t.Any,
+    kinds: t.Sequence[str] = KINDS,
+    stop_when: t.Callable[[str], bool] | None = None,
 ) -> Sweep:
-    """N, the number of crash points, and the problems found (the uninterrupted run's first, then one message per
-    failed point); [] when all passed. kinds: the kinds of crash point to sweep."""
+    """N, the number of crash points swept, and the problems found (the uninterrupted run's first, then one message
+    per failed point); [] when all passed. kinds: the kinds of crash point to sweep; stop_when (for the mutant
+    controls): the sweep stops at the first failure it holds true for."""
     started = time.monotonic()
     failures = []
     fault_point.reset_backend()
@@ -216,11 +223,13 @@ def promote_ready_sweep(
     end = [] if sorted(served) == WRITES else [f"it wrote {served}"]
     end += results_problems(clean) + guards.violations(reference) + invariant_8(before, reference)
     end += end_problems(reference)
-    if end:
-        failures.append("the uninterrupted run: " + "; ".join(end))
-
     writes = len(served)
     points = 0
+    if end:
+        failures.append("the uninterrupted run: " + "; ".join(end))
+        if stop_when is not None and stop_when(failures[-1]):
+            return Sweep(writes, points, failures, time.monotonic() - started)
+
     for kind in kinds:
         for k in range(1, writes + 1):
             points += 1
@@ -254,6 +263,8 @@ def promote_ready_sweep(
                 problems.append(f"the rerun ended in {after['users']}, not in {reference['users']}")
             if problems:
                 failures.append(f"{kind} k={k} after {let_through}: " + "; ".join(problems))
+                if stop_when is not None and stop_when(failures[-1]):
+                    return Sweep(writes, points, failures, time.monotonic() - started)
     return Sweep(writes, points, failures, time.monotonic() - started)
 
 
@@ -349,11 +360,13 @@ def test_the_promote_ready_sweep_catches_a_wrong_module(
 ) -> None:
     owner, attribute, mutate, expected = MUTANTS[mutant]
     monkeypatch.setattr(owner, attribute, mutate(getattr(owner, attribute)))
-    # One kind of crash point is enough to show it (and halves the time).
-    _writes, points, failures, _seconds = promote_ready_sweep(fault_point, iam, run_module, retries, ["refused"])
+    # A control only has to show that the sweep can fail: one kind of crash point, and the sweep stops at the first
+    # failure showing the expected text.
+    writes, _points, failures, _seconds = promote_ready_sweep(
+        fault_point, iam, run_module, retries, ["refused"], stop_when=lambda failure: expected in failure
+    )
     with capsys.disabled():
-        caught = [" ".join(f.split()[:2]) for f in failures if not f.startswith("the uninterrupted run")]
-        print(f"\nmutant '{mutant}': {points - len(caught)}/{points}, caught at {caught}")
+        print(f"\nmutant '{mutant}': {caught_at(failures, writes, expected)}")
         print(f"  first: {failures[0][:400]}" if failures else "  not caught")
     assert failures
     assert any(expected in failure for failure in failures), failures
