@@ -125,6 +125,7 @@ EXAMPLES = r"""
 # org.aws_accounts.yml: every active member account of the organization, with the default role.
 plugin: mfa_onboarding.iam.aws_accounts
 
+---
 # workloads.aws_accounts.yml: the accounts of two units and everything below them, but one, through a role of
 # your own with a path, cached for an hour.
 plugin: mfa_onboarding.iam.aws_accounts
