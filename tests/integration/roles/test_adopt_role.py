@@ -23,7 +23,6 @@ import os
 import typing as t
 
 import botocore.session
-import pytest
 
 from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
@@ -42,21 +41,6 @@ READ_ONLY = f"arn:aws:iam::{ACCOUNT}:policy/ReadOnly"
 CONTEXTS = {"console-no-mfa": {"aws:MultiFactorAuthPresent": "false"}, "long-term-key": {}}
 # Every IAM action, from botocore's service model, and STS's session call.
 ACTIONS = [f"iam:{op}" for op in botocore.session.get_session().get_service_model("iam").operation_names]
-
-
-@pytest.fixture(scope="module")
-def shared() -> t.Iterator[MotoServer]:
-    """One moto server for the tests of this file (a server costs about 1 s to start); see `server`."""
-    with MotoServer() as moto:
-        yield moto
-
-
-@pytest.fixture
-def server(shared: MotoServer) -> MotoServer:
-    """The shared server, emptied (a fresh account) and its recording cleared."""
-    shared.reset()
-    shared.reset_recording()
-    return shared
 
 
 def mixed_account(iam: t.Any) -> dict[str, str]:

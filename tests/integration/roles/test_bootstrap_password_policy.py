@@ -20,8 +20,6 @@ import subprocess
 import sys
 import typing as t
 
-import pytest
-
 from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 
@@ -121,21 +119,6 @@ def read_policy(server: MotoServer) -> dict[str, t.Any] | None:
         return iam.get_account_password_policy()["PasswordPolicy"]
     except iam.exceptions.NoSuchEntityException:
         return None
-
-
-@pytest.fixture(scope="module")
-def shared() -> t.Iterator[MotoServer]:
-    """One moto server for the tests of this file (a server costs about 1 s to start); see `server`."""
-    with MotoServer() as moto:
-        yield moto
-
-
-@pytest.fixture
-def server(shared: MotoServer) -> MotoServer:
-    """The shared server, emptied (a fresh account, without a password policy) and its recording cleared."""
-    shared.reset()
-    shared.reset_recording()
-    return shared
 
 
 def test_changing_the_own_password_stays_off_when_turned_off(tmp_path: t.Any, server: MotoServer) -> None:

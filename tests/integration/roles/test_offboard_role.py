@@ -11,29 +11,12 @@ from __future__ import annotations
 import os
 import typing as t
 
-import pytest
-
 from ansible_collections.mfa_onboarding.iam.tests.support import full_user as fu
 from ansible_collections.mfa_onboarding.iam.tests.support import iam_state
 from ansible_collections.mfa_onboarding.iam.tests.support import moto_patched
 from ansible_collections.mfa_onboarding.iam.tests.support.moto_server import MotoServer
 from ansible_collections.mfa_onboarding.iam.tests.support.scenario import playbook
 from ansible_collections.mfa_onboarding.iam.tests.support.scenario import stored_passwords
-
-
-@pytest.fixture(scope="module")
-def shared() -> t.Iterator[MotoServer]:
-    """One moto server for the tests of this file (a server costs about 1 s to start); see `server`."""
-    with MotoServer() as moto:
-        yield moto
-
-
-@pytest.fixture
-def server(shared: MotoServer) -> MotoServer:
-    """The shared server, emptied (a fresh account) and its recording cleared."""
-    shared.reset()
-    shared.reset_recording()
-    return shared
 
 
 def test_disable_then_delete_through_the_playbook(server: MotoServer) -> None:
